@@ -1,0 +1,516 @@
+//! The handlers. Every one is `#[guarded]`; documents, comments and accounts are reached only
+//! through `Scoped`, `Bind`, `Patch` and `Create`, so the policy in `model` decides.
+
+use crate::model::{Account, Archive, Comment, Document, User, documents};
+use crate::store;
+use crate::{AppState, TokenClaims};
+use axum::Json;
+use axum::extract::{FromRequestParts, RawQuery, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use diesel::{ExpressionMethods, QueryDsl};
+use portcullis::authn::jwt::JwtService;
+use portcullis::authn::password::violations_problem;
+use portcullis::{
+    Bind, Create, Db, Delete, FieldError, Page, Patch, Principal, Problem, Read, Scoped, Shaped,
+    Update, guarded,
+};
+use serde::Deserialize;
+use serde_json::json;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+/// Liveness: anyone may ask.
+#[guarded(public)]
+pub async fn health() -> &'static str {
+    "ok"
+}
+
+/// The public keys that verify access tokens.
+#[guarded(public)]
+pub async fn jwks(State(state): State<AppState>) -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        state.jwt.jwks_json(),
+    )
+        .into_response()
+}
+
+#[guarded(public)]
+pub async fn not_found() -> Problem {
+    Problem::not_found().with_detail("No such route.")
+}
+
+/// A JSON body into `T`; malformed JSON is 400, a wrong shape 422 (both problems).
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
+    serde_json::from_slice(body).map_err(|e| {
+        if e.is_syntax() || e.is_eof() {
+            Problem::bad_request().with_detail("The request body is not valid JSON.")
+        } else {
+            Problem::unprocessable(vec![FieldError::new(
+                "body",
+                "invalid",
+                "The request body does not have the expected fields.",
+            )])
+        }
+    })
+}
+
+fn normalize_email(email: &str) -> Result<String, Problem> {
+    let email = email.trim().to_lowercase();
+    let valid = email.len() <= 254
+        && email
+            .split_once('@')
+            .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.contains('@'));
+    if valid {
+        Ok(email)
+    } else {
+        Err(Problem::unprocessable(vec![FieldError::new(
+            "email",
+            "invalid",
+            "This is not an email address.",
+        )]))
+    }
+}
+
+/// The client IP from the socket (`into_make_service_with_connect_info`); loopback otherwise
+/// (in-process tests).
+pub struct ClientIp(pub IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |c| c.0.ip());
+        Ok(ClientIp(ip))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegisterBody {
+    email: String,
+    password: String,
+    organization: String,
+}
+
+/// Sign-up: a new tenant (organization) with the caller as its admin.
+#[guarded(public, throttle = "10/min per ip")]
+pub async fn register(State(state): State<AppState>, body: Bytes) -> Result<Response, Problem> {
+    let body: RegisterBody = parse(&body)?;
+    let email = normalize_email(&body.email)?;
+    let organization = body.organization.trim();
+    if organization.is_empty() || organization.chars().count() > 100 {
+        return Err(Problem::unprocessable(vec![FieldError::new(
+            "organization",
+            "invalid",
+            "The organization name must have 1 to 100 characters.",
+        )]));
+    }
+    let local = email.split('@').next().unwrap_or_default();
+    if let Err(violations) = state
+        .password_policy
+        .check_with_context(&body.password, &[local, &email, organization])
+    {
+        return Err(violations_problem(&violations));
+    }
+    let taken = || Problem::conflict().with_detail("This email address cannot be registered.");
+    if store::find_by_email(&state.pool, &email).await?.is_some() {
+        return Err(taken());
+    }
+    let hash = state.hasher.hash(&body.password).await?;
+    let Some(tenant) = store::create_tenant(&state.pool, organization).await? else {
+        return Err(Problem::conflict().with_detail("This organization name is taken."));
+    };
+    let Some(id) = store::insert_user(&state.pool, tenant, &email, &hash, "admin").await? else {
+        store::delete_tenant(&state.pool, tenant).await?;
+        return Err(taken());
+    };
+    tracing::info!(user = id, tenant, "registered");
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "id": id, "tenantId": tenant, "role": "admin" })),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+struct LoginBody {
+    email: String,
+    password: String,
+}
+
+fn access_token(jwt: &JwtService, id: i64, tenant: i64, role: &str) -> Result<String, Problem> {
+    jwt.sign(
+        id.to_string(),
+        TokenClaims {
+            tid: tenant,
+            role: role.to_owned(),
+        },
+    )
+    .map_err(|e| {
+        tracing::error!(error = %e, "signing an access token failed");
+        Problem::internal()
+    })
+}
+
+fn token_response(access: String, refresh_token: String) -> Json<serde_json::Value> {
+    Json(json!({
+        "accessToken": access,
+        "tokenType": "Bearer",
+        "expiresIn": crate::ACCESS_TOKEN_TTL.as_secs(),
+        "refreshToken": refresh_token,
+    }))
+}
+
+fn bad_credentials() -> Problem {
+    Problem::unauthorized().with_detail("The email or password is incorrect.")
+}
+
+/// The account behind an email and password, or the generic 401. Unknown account and wrong
+/// password take the same argon2 work and answer alike; failures are slowed per account and
+/// per IP (`LoginGuard`), and outdated hashes are upgraded.
+async fn check_credentials(
+    state: &AppState,
+    ip: IpAddr,
+    body: &[u8],
+) -> Result<store::Credentials, Problem> {
+    let body: LoginBody = parse(body)?;
+    let email = body.email.trim().to_lowercase();
+    state.login_guard.check(&email, ip)?;
+    let found = store::find_by_email(&state.pool, &email).await?;
+    let ok = match &found {
+        Some(user) => state
+            .hasher
+            .verify(&body.password, &user.password_hash)
+            .await
+            .unwrap_or(false),
+        None => state.hasher.burn_verify(&body.password).await,
+    };
+    let user = match (ok, found) {
+        (true, Some(user)) => user,
+        _ => {
+            state.login_guard.record_failure(&email, ip);
+            tracing::warn!(target: "portcullis::authn", %ip, reason = "invalid_credentials", "login failed");
+            return Err(bad_credentials());
+        }
+    };
+    state.login_guard.record_success(&email, ip);
+    if state.hasher.needs_rehash(&user.password_hash) {
+        // The hash predates the current argon2 parameters: upgrade it while the password is
+        // at hand. A failure here does not fail the login.
+        match state.hasher.hash(&body.password).await {
+            Ok(phc) => {
+                if store::set_password_hash(&state.pool, user.id, &phc)
+                    .await
+                    .is_ok()
+                {
+                    tracing::info!(user = user.id, "password hash upgraded");
+                }
+            }
+            Err(e) => tracing::warn!(user = user.id, error = %e, "password rehash failed"),
+        }
+    }
+    Ok(user)
+}
+
+/// Password login: an access token and a refresh token. Unknown account and wrong password
+/// answer the same 401 after the same argon2 work; failures are slowed per account and per IP.
+#[guarded(public, throttle = "5/min per ip")]
+pub async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    body: Bytes,
+) -> Result<Json<serde_json::Value>, Problem> {
+    let user = check_credentials(&state, ip, &body).await?;
+    let access = access_token(&state.jwt, user.id, user.tenant_id, &user.role)?;
+    let issued = state.refresh.issue(&user.id.to_string()).await?;
+    tracing::info!(user = user.id, "logged in");
+    Ok(token_response(access, issued.token))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RefreshBody {
+    refresh_token: String,
+}
+
+/// Exchanges a refresh token for a new pair; the old refresh token is spent (reusing it
+/// revokes the whole family).
+#[guarded(public, throttle = "30/min per ip")]
+pub async fn refresh(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Json<serde_json::Value>, Problem> {
+    let body: RefreshBody = parse(&body)?;
+    let next = state.refresh.rotate(&body.refresh_token).await?;
+    let id: i64 = next.user_id.parse().map_err(|_| Problem::invalid_token())?;
+    let Some(user) = store::find_by_id(&state.pool, id).await? else {
+        state.refresh.revoke_user(&next.user_id).await?;
+        return Err(Problem::invalid_token());
+    };
+    let access = access_token(&state.jwt, user.id, user.tenant_id, &user.role)?;
+    Ok(token_response(access, next.token))
+}
+
+/// Logout: revokes the presented access token (its `jti`, until it expires) and the refresh
+/// token's family. Unknown refresh tokens are ignored (204 all the same).
+#[guarded(auth, throttle = "30/min per user")]
+pub async fn logout(
+    State(state): State<AppState>,
+    Principal(user): Principal<User>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode, Problem> {
+    let body: RefreshBody = parse(&body)?;
+    // The guard already verified this token; it is read again here only for its jti and exp.
+    let claims = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|t| state.jwt.verify::<TokenClaims>(t.trim()).ok());
+    if let Some(jti) = claims.as_ref().and_then(|c| c.jti.as_deref()) {
+        let exp = claims.as_ref().map_or(0, |c| c.exp);
+        state.revoked.revoke(jti, exp).await?;
+    }
+    state.refresh.logout(&body.refresh_token).await?;
+    tracing::info!(user = user.id, "logged out");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Password login, cookie variant: a server-side session (`Set-Cookie`, `HttpOnly; Secure;
+/// SameSite=Lax`) and the CSRF token unsafe requests must echo in `x-csrf-token`. A session
+/// cookie sent along is replaced (fixation).
+#[guarded(public, throttle = "5/min per ip")]
+pub async fn session_login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    let user = check_credentials(&state, ip, &body).await?;
+    let previous = state.sessions.cookie_value(&headers);
+    let subject = crate::SessionSubject::encode(user.id, user.tenant_id, &user.role);
+    let session = state.sessions.login(&subject, previous).await?;
+    tracing::info!(user = user.id, "session started");
+    Ok((
+        [(header::SET_COOKIE, session.set_cookie.clone())],
+        Json(json!({ "csrfToken": session.csrf_token })),
+    )
+        .into_response())
+}
+
+/// Ends the cookie session (and clears the cookie).
+#[guarded(auth)]
+pub async fn session_logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let id = state.sessions.cookie_value(&headers).unwrap_or_default();
+    let clear = state.sessions.logout(id).await?;
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())
+}
+
+/// The caller's own account (the accounts policy lets everyone read their own row).
+#[guarded(auth)]
+pub async fn me(
+    Principal(user): Principal<User>,
+    accounts: Scoped<Account, Read>,
+    db: Db,
+) -> Result<Shaped<Account>, Problem> {
+    use crate::model::users;
+    let row = accounts
+        .query()
+        .filter(users::id.eq(user.id))
+        .first(&db)
+        .await?
+        .ok_or_else(|| Problem::unauthorized().with_detail("The account no longer exists."))?;
+    Ok(accounts.shape(row))
+}
+
+/// `?page=N&per_page=M` (defaults 1 and 20; at most 100 per page).
+fn page_params(query: Option<&str>) -> Result<(u32, u32), Problem> {
+    let (mut page, mut per_page) = (1u32, 20u32);
+    for pair in query
+        .unwrap_or_default()
+        .split('&')
+        .filter(|p| !p.is_empty())
+    {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let parsed = value.parse::<u32>().ok().filter(|n| *n >= 1);
+        match (key, parsed) {
+            ("page", Some(n)) => page = n,
+            ("per_page", Some(n)) => per_page = n.min(100),
+            ("page" | "per_page", None) => {
+                return Err(Problem::bad_request()
+                    .with_detail("page and per_page must be positive integers."));
+            }
+            _ => {}
+        }
+    }
+    Ok((page, per_page))
+}
+
+/// The caller's tenant's documents, newest first, paginated.
+#[guarded(auth, throttle = "120/min per user")]
+pub async fn list_docs(
+    docs: Scoped<Document, Read>,
+    db: Db,
+    RawQuery(query): RawQuery,
+) -> Result<Shaped<Page<Document>>, Problem> {
+    let (page, per_page) = page_params(query.as_deref())?;
+    let rows = docs
+        .query()
+        .order_by(|f| f.id.desc())
+        .paginate(page, per_page, &db)
+        .await?;
+    Ok(docs.shape(rows))
+}
+
+/// A new document: `title` and `body` from the client; tenant and owner pinned from the caller.
+#[guarded(auth, throttle = "30/min per user")]
+pub async fn create_doc(
+    Principal(user): Principal<User>,
+    db: Db,
+    create: Create<Document>,
+) -> Result<(StatusCode, Shaped<Document>), Problem> {
+    let ability = documents(&user);
+    let row = create.insert(&ability, &db).await?;
+    Ok((StatusCode::CREATED, ability.shape(row)))
+}
+
+#[guarded(auth)]
+pub async fn show_doc(doc: Bind<Document, Read>) -> Shaped<Document> {
+    doc.shape()
+}
+
+/// Changes `title`/`body`; anything else the client sends is refused (403 naming the field,
+/// 422 for unknown fields), and the `UPDATE` re-checks the scope.
+#[guarded(auth)]
+pub async fn update_doc(
+    Principal(user): Principal<User>,
+    doc: Bind<Document, Update>,
+    db: Db,
+    patch: Patch<Document>,
+) -> Result<Shaped<Document>, Problem> {
+    let row = doc.update(patch, &db).await?.into_inner();
+    Ok(documents(&user).shape(row))
+}
+
+#[guarded(auth)]
+pub async fn delete_doc(doc: Bind<Document, Delete>, db: Db) -> Result<StatusCode, Problem> {
+    let id = doc.get().id;
+    doc.delete(&db).await?;
+    // PostgreSQL cascades through the foreign key; SQLite connections do not enforce foreign
+    // keys, so the deleted document's comments are removed here (they were reachable only
+    // through it).
+    store::delete_comments_of(
+        db.unscoped("delete_doc: comments of a document just deleted in scope"),
+        id,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The custom `Archive` action. `Bind<Document, Archive>` answers 404/403 before anything
+/// runs; the `UPDATE` then carries the `Archive` scope in its `WHERE` (the same condition
+/// `Bind` checked), so a row that left the scope meanwhile is not written. `archived` is not
+/// patchable through `PATCH /docs/{id}`: granting `update(archived)` would let any edit
+/// archive or un-archive, bypassing the `Archive` rule.
+#[guarded(auth)]
+pub async fn archive_doc(
+    Principal(user): Principal<User>,
+    doc: Bind<Document, Archive>,
+    db: Db,
+) -> Result<Shaped<Document>, Problem> {
+    use crate::model::documents as t;
+    let id = doc.get().id;
+    let scope = doc.ability().scope::<Archive>();
+    let pool = db.unscoped("archive: UPDATE ... WHERE id = ? AND (Archive scope)");
+    let written: usize = match pool {
+        portcullis::db::Pool::Sqlite(p) => {
+            let mut conn = p.get().await.map_err(portcullis::db::DbError::from)?;
+            let update =
+                diesel::update(t::table.filter(t::id.eq(id)).filter(scope.sqlite_filter()))
+                    .set(t::archived.eq(true));
+            diesel_async::RunQueryDsl::execute(update, &mut conn).await?
+        }
+        portcullis::db::Pool::Postgres(p) => {
+            let mut conn = p.get().await.map_err(portcullis::db::DbError::from)?;
+            let update = diesel::update(
+                t::table
+                    .filter(t::id.eq(id))
+                    .filter(scope.postgres_filter()),
+            )
+            .set(t::archived.eq(true));
+            diesel_async::RunQueryDsl::execute(update, &mut conn).await?
+        }
+        #[allow(unreachable_patterns)]
+        _ => return Err(Problem::internal()),
+    };
+    if written == 0 {
+        return Err(Problem::conflict()
+            .with_detail("The resource changed while the request was processed."));
+    }
+    let ability = documents(&user);
+    let row = Bind::<Document, Read>::load(&ability, &db, id).await?;
+    Ok(row.shape())
+}
+
+#[guarded(auth)]
+pub async fn list_comments(
+    doc: Bind<Document, Read>,
+    comments: Scoped<Comment, Read>,
+    db: Db,
+) -> Result<Shaped<Vec<Comment>>, Problem> {
+    use crate::model::comments as c;
+    let rows = comments
+        .query()
+        .filter(c::document_id.eq(doc.get().id))
+        .order_by(|f| f.id.asc())
+        .limit(500)
+        .load(&db)
+        .await?;
+    Ok(comments.shape(rows))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CommentBody {
+    body: String,
+}
+
+/// A comment on a document the caller can read; tenant and author pinned from the caller.
+#[guarded(auth, throttle = "30/min per user")]
+pub async fn create_comment(
+    Principal(user): Principal<User>,
+    doc: Bind<Document, Read>,
+    db: Db,
+    body: Bytes,
+) -> Result<(StatusCode, Shaped<Comment>), Problem> {
+    let body: CommentBody = parse(&body)?;
+    let input = json!({ "documentId": doc.get().id, "body": body.body });
+    let create = Create::<Comment>::from_json(input.to_string().as_bytes())?;
+    let ability = crate::model::comments(&user);
+    let row = create.insert(&ability, &db).await?;
+    Ok((StatusCode::CREATED, ability.shape(row)))
+}
+
+/// The accounts of the caller's tenant (admins only; the policy scopes to the tenant).
+#[guarded(auth, roles(admin))]
+pub async fn admin_users(
+    accounts: Scoped<Account, Read>,
+    db: Db,
+) -> Result<Shaped<Vec<Account>>, Problem> {
+    let rows = accounts
+        .query()
+        .order_by(|f| f.id.asc())
+        .limit(1000)
+        .load(&db)
+        .await?;
+    Ok(accounts.shape(rows))
+}

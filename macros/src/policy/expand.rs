@@ -1,0 +1,362 @@
+//! Code generation for `#[policy]`: each condition becomes a Rust predicate and one SQL builder
+//! per backend, over values captured once when the rule is collected.
+
+use super::collect::{Actions, Rule};
+use super::cond::{CmpOp, Cond, Value};
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::Ident;
+
+fn p() -> TokenStream {
+    quote!(::portcullis::__private)
+}
+
+pub fn slot(i: usize) -> Ident {
+    format_ident!("__portcullis_rule_{}", i)
+}
+
+fn handle(field: &Ident) -> Ident {
+    format_ident!("__portcullis_k_{}", field)
+}
+
+fn capture(i: usize) -> Ident {
+    format_ident!("__portcullis_c{}", i)
+}
+
+/// Handles and captures a condition needs, bound once per rule.
+#[derive(Default)]
+struct Bindings {
+    fields: Vec<Ident>,
+    captures: Vec<TokenStream>,
+}
+
+impl Bindings {
+    fn field(&mut self, f: &Ident) -> Ident {
+        if !self.fields.iter().any(|x| x == f) {
+            self.fields.push(f.clone());
+        }
+        handle(f)
+    }
+
+    fn value(&mut self, field: &Ident, value: &Value, list: bool) -> Ident {
+        let p = p();
+        let k = self.field(field);
+        let c = capture(self.captures.len());
+        let expr = &value.expr;
+        let method = if list {
+            quote!(capture_list)
+        } else {
+            quote!(capture)
+        };
+        self.captures
+            .push(quote_spanned!(value.span=> let #c = #k.#method(&(#expr));));
+        let _ = &p;
+        c
+    }
+}
+
+/// Assigns captures (in tree order) and returns (predicate, sql) code.
+fn lower(cond: &Cond, b: &mut Bindings) -> (TokenStream, TokenStream) {
+    let p = p();
+    match cond {
+        Cond::Const(v) => (
+            quote!(#v),
+            if *v {
+                quote!(#p::true_())
+            } else {
+                quote!(#p::false_())
+            },
+        ),
+        Cond::Flag(f) => {
+            let k = b.field(f);
+            (
+                quote_spanned!(f.span()=> #k.is_true(__row)),
+                quote!(#p::two_valued(#p::diesel::ExpressionMethods::eq(#k.column(), true))),
+            )
+        }
+        Cond::IsNone { field, negated } => {
+            let k = b.field(field);
+            let pred = quote_spanned!(field.span()=> #k.is_none(__row));
+            let method = if *negated {
+                quote!(is_not_null)
+            } else {
+                quote!(is_null)
+            };
+            let sql = quote!(#p::two_valued(#p::diesel::ExpressionMethods::#method(#k.column())));
+            if *negated {
+                (quote!(!#pred), sql)
+            } else {
+                (pred, sql)
+            }
+        }
+        Cond::Cmp { field, op, value } => {
+            let c = b.value(field, value, false);
+            let k = handle(field);
+            let (op_tok, method) = match op {
+                CmpOp::Eq => (quote!(Eq), quote!(eq)),
+                CmpOp::Ne => (quote!(Ne), quote!(ne)),
+                CmpOp::Lt => (quote!(Lt), quote!(lt)),
+                CmpOp::Le => (quote!(Le), quote!(le)),
+                CmpOp::Gt => (quote!(Gt), quote!(gt)),
+                CmpOp::Ge => (quote!(Ge), quote!(ge)),
+            };
+            (
+                quote!(#p::cmp(#k.of(__row), &#c, #p::CmpOp::#op_tok)),
+                quote! {
+                    match #k.captured(&#c) {
+                        ::core::option::Option::Some(__v) => #p::two_valued(
+                            #p::diesel::ExpressionMethods::#method(#k.column(), ::core::clone::Clone::clone(__v)),
+                        ),
+                        ::core::option::Option::None => #p::false_(),
+                    }
+                },
+            )
+        }
+        Cond::In { field, list } => {
+            let c = b.value(field, list, true);
+            let k = handle(field);
+            (
+                quote!(#p::in_list(#k.of(__row), &#c)),
+                quote!(#p::two_valued(#p::diesel::ExpressionMethods::eq_any(#k.column(), ::core::clone::Clone::clone(&#c)))),
+            )
+        }
+        Cond::Not(inner) => {
+            let (pr, sq) = lower(inner, b);
+            (quote!(!(#pr)), quote!(#p::not(#sq)))
+        }
+        Cond::And(parts) | Cond::Or(parts) => {
+            let is_and = matches!(cond, Cond::And(_));
+            let lowered: Vec<_> = parts.iter().map(|c| lower(c, b)).collect();
+            let preds = lowered.iter().map(|(pr, _)| pr);
+            let pred = if is_and {
+                quote!((#(#preds)&&*))
+            } else {
+                quote!((#(#preds)||*))
+            };
+            let mut sqls = lowered.iter().map(|(_, s)| s.clone());
+            let first = sqls.next().unwrap_or_else(|| quote!(#p::true_()));
+            let combine = if is_and {
+                quote!(#p::and)
+            } else {
+                quote!(#p::or)
+            };
+            let sql = sqls.fold(first, |acc, s| quote!(#combine(#acc, #s)));
+            (pred, sql)
+        }
+    }
+}
+
+/// Equality leaves of the rule's top-level conjunction: what a create rule pins.
+fn pins<'c>(cond: &'c Cond, out: &mut Vec<(&'c Ident, usize)>, next: &mut usize) {
+    // Captures are numbered in tree order by `lower`; walk the same order to find their index.
+    match cond {
+        Cond::Cmp { field, op, .. } => {
+            if *op == CmpOp::Eq {
+                out.push((field, *next));
+            }
+            *next += 1;
+        }
+        Cond::And(parts) => parts.iter().for_each(|c| pins(c, out, next)),
+        other => *next += count_captures(other),
+    }
+}
+
+fn count_captures(cond: &Cond) -> usize {
+    match cond {
+        Cond::Cmp { .. } | Cond::In { .. } => 1,
+        Cond::Not(c) => count_captures(c),
+        Cond::And(ps) | Cond::Or(ps) => ps.iter().map(count_captures).sum(),
+        _ => 0,
+    }
+}
+
+/// The code replacing one `allow!`/`deny!`: captures values and fills the rule's slot.
+pub fn rule(entity: &syn::Type, rule: &Rule, index: usize) -> TokenStream {
+    let p = p();
+    let slot = slot(index);
+    let mut b = Bindings::default();
+    let (pred, sql) = match &rule.syntax.cond {
+        Some(c) => lower(c, &mut b),
+        None => (quote!(true), quote!(#p::true_())),
+    };
+    let mut pinned = Vec::new();
+    if !rule.deny
+        && rule.mask & 0b10 != 0
+        && let Some(c) = &rule.syntax.cond
+    {
+        pins(c, &mut pinned, &mut 0);
+    }
+    let pin_code = pinned.iter().map(|(f, i)| {
+        let k = handle(f);
+        let c = capture(*i);
+        quote!(#k.pin(&mut __input.#f, &#c, __force);)
+    });
+    let pin_caps: Vec<Ident> = pinned.iter().map(|(_, i)| capture(*i)).collect();
+
+    let handles: Vec<Ident> = b.fields.iter().map(handle).collect();
+    let field_access = b
+        .fields
+        .iter()
+        .map(|f| quote_spanned!(f.span()=> &__portcullis_cols.#f));
+    let captures = &b.captures;
+    let caps: Vec<Ident> = (0..b.captures.len()).map(capture).collect();
+
+    let fields = match &rule.syntax.fields {
+        None => quote!(::core::option::Option::None),
+        Some(list) => {
+            let picks = list
+                .iter()
+                .map(|f| quote_spanned!(f.span()=> | <#entity as #p::Resource>::FIELDS.#f));
+            quote!(::core::option::Option::Some(#p::FieldSet::<#entity>::EMPTY #(#picks)*))
+        }
+    };
+    let mask = rule.mask;
+    let deny = rule.deny;
+    let effect = if deny {
+        quote!(#p::Effect::Deny)
+    } else {
+        quote!(#p::Effect::Allow)
+    };
+    let text = &rule.text;
+    let line = rule.line;
+    let has_fields = rule.syntax.fields.is_some();
+    let table = quote!(<#entity as #p::Resource>::Table);
+    let sql_side = |db: TokenStream| {
+        quote! {{
+            #( let #caps = ::core::clone::Clone::clone(&#caps); )*
+            move || -> #p::BoxedFilter<#table, #db> { #sql }
+        }}
+    };
+    let wrap = if rule.always {
+        quote!(::core::convert::identity)
+    } else {
+        quote!(::core::option::Option::Some)
+    };
+    let sqlite = sql_side(quote!(#p::Sqlite));
+    let pg = sql_side(quote!(#p::Pg));
+
+    quote_spanned! {rule.span=>
+        #[allow(unused_variables, clippy::redundant_clone)]
+        {
+            let __portcullis_cols: &'static <#entity as #p::Resource>::Columns = &<#entity as #p::Resource>::COLUMNS;
+            #( let #handles = #field_access; )*
+            #( #captures )*
+            static __PORTCULLIS_SITE: #p::RuleSite = #p::RuleSite {
+                effect: #effect,
+                text: #text,
+                file: ::core::file!(),
+                line: #line,
+                has_fields: #has_fields,
+            };
+            #slot = #wrap(#p::Rule::<#entity, _, _, _, #mask, #deny, #has_fields> {
+                site: &__PORTCULLIS_SITE,
+                fields: #fields,
+                pred: {
+                    #( let #caps = ::core::clone::Clone::clone(&#caps); )*
+                    move |__row: &#entity| -> bool { #pred }
+                },
+                sql: (
+                    #p::if_sqlite!({ #sqlite } else { () }),
+                    #p::if_postgres!({ #pg } else { () }),
+                ),
+                pin: {
+                    #( let #pin_caps = ::core::clone::Clone::clone(&#pin_caps); )*
+                    move |__input: &mut <#entity as #p::Resource>::Create, __force: bool| { #(#pin_code)* }
+                },
+            });
+        }
+    }
+}
+
+/// Nests rule slots in tuples of at most 8 (the arities `RuleSet` is implemented for).
+fn nest(items: Vec<TokenStream>) -> TokenStream {
+    if items.len() <= 8 {
+        return quote!((#(#items,)*));
+    }
+    let chunks: Vec<TokenStream> = items.chunks(8).map(|c| nest(c.to_vec())).collect();
+    nest(chunks)
+}
+
+pub struct PolicyOut<'a> {
+    pub entity: &'a syn::Type,
+    pub subject: &'a syn::Type,
+    pub func: syn::ItemFn,
+    /// Per rule: collected on every run (plain slot) or only on some paths (`Option` slot).
+    pub always: Vec<bool>,
+    pub may_return: bool,
+    pub actions: &'a Actions,
+}
+
+pub fn policy(out: PolicyOut<'_>) -> TokenStream {
+    let p = p();
+    let PolicyOut {
+        entity,
+        subject,
+        mut func,
+        always,
+        may_return,
+        actions,
+    } = out;
+    let slots: Vec<Ident> = (0..always.len()).map(slot).collect();
+    let tuple = nest(slots.iter().map(|s| quote!(#s)).collect());
+    let decls = slots.iter().zip(&always).map(|(s, always)| {
+        if *always {
+            quote!(let #s;)
+        } else {
+            quote!(let mut #s = ::core::option::Option::None;)
+        }
+    });
+    let body = &func.block;
+    let name = &func.sig.ident;
+    // A body that may `return` runs in a closure so the rule set is still built afterwards.
+    let run = if may_return {
+        quote! {
+            #[allow(unused_mut, clippy::redundant_closure_call)]
+            let mut __portcullis_collect = || #body;
+            __portcullis_collect();
+        }
+    } else {
+        quote!(#body)
+    };
+    let new_body: syn::Block = syn::parse_quote!({
+        #(#decls)*
+        #run
+        #p::Ability::__new(#tuple)
+    });
+    *func.block = new_body;
+    func.sig.output = syn::parse_quote!(
+        -> ::portcullis::Ability<#entity, impl ::portcullis::RuleSet<#entity> + ::core::clone::Clone>
+    );
+
+    let mut governs = Vec::new();
+    let builtin_types = ["Read", "CreateAction", "Update", "Delete"];
+    for (bit, ty) in builtin_types.iter().enumerate() {
+        if actions.builtin[bit] || actions.manage {
+            let ty = Ident::new(ty, Span::call_site());
+            let bit = bit as u32;
+            governs.push(quote! {
+                #[automatically_derived]
+                impl #p::Governs<::portcullis::#ty> for #entity { const BIT: u32 = #bit; }
+            });
+        }
+    }
+    for (i, path) in actions.custom.iter().enumerate() {
+        let bit = 4 + i as u32;
+        governs.push(quote_spanned! {path.segments.last().map(|s| s.ident.span()).unwrap_or_else(Span::call_site)=>
+            #[automatically_derived]
+            impl #p::Governs<#path> for #entity { const BIT: u32 = #bit; }
+        });
+    }
+
+    quote! {
+        #func
+        #(#governs)*
+        #[automatically_derived]
+        impl ::portcullis::Policy for #entity {
+            type Subject = #subject;
+            fn ability(subject: &#subject) -> ::portcullis::Ability<#entity> {
+                #name(subject).into_dyn()
+            }
+        }
+    }
+}

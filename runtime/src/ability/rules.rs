@@ -1,0 +1,414 @@
+//! The rule machinery behind an [`Ability`](super::Ability): one collected rule, rule sets
+//! (slots, tuples, the boxed form) and the SQL accumulated over them.
+
+use crate::resource::{FieldSet, Resource};
+use crate::sql::BoxedFilter;
+use std::sync::Arc;
+
+/// Whether a rule allows or denies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    /// `allow!`
+    Allow,
+    /// `deny!`
+    Deny,
+}
+
+/// Where a rule was written, captured at compile time for explanations and denial logs.
+#[derive(Debug)]
+pub struct RuleSite {
+    /// Allow or deny.
+    pub effect: Effect,
+    /// The rule as written, e.g. `allow!(read where tenant_id == user.tenant_id)`.
+    pub text: &'static str,
+    /// The source file of the policy.
+    pub file: &'static str,
+    /// The line of the rule.
+    pub line: u32,
+    /// Whether the rule carries a field list (a deny with one removes fields, not the action).
+    pub has_fields: bool,
+}
+
+impl std::fmt::Display for RuleSite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} at {}:{}", self.text, self.file, self.line)
+    }
+}
+
+/// One collected rule: `ACTIONS` is the compile-time mask of action bits it covers, `P` its Rust
+/// predicate, `S` its SQL builders (one per enabled backend), `N` its create-pinning function;
+/// `DENY` and `FIELDS` (whether it has a field list) are constants so decisions fold them away.
+pub struct Rule<E: Resource, P, S, N, const ACTIONS: u64, const DENY: bool, const FIELDS: bool> {
+    #[doc(hidden)]
+    pub site: &'static RuleSite,
+    #[doc(hidden)]
+    pub fields: Option<FieldSet<E>>,
+    #[doc(hidden)]
+    pub pred: P,
+    #[doc(hidden)]
+    pub sql: S,
+    #[doc(hidden)]
+    pub pin: N,
+}
+
+impl<E: Resource, P: Clone, S: Clone, N: Clone, const A: u64, const D: bool, const F: bool> Clone
+    for Rule<E, P, S, N, A, D, F>
+{
+    fn clone(&self) -> Self {
+        Self {
+            site: self.site,
+            fields: self.fields,
+            pred: self.pred.clone(),
+            sql: self.sql.clone(),
+            pin: self.pin.clone(),
+        }
+    }
+}
+
+/// Running result of evaluating rules on one row.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Eval {
+    pub(crate) allowed: bool,
+    pub(crate) denied: bool,
+    pub(crate) fields: u64,
+    pub(crate) removed: u64,
+}
+
+/// SQL accumulated over rules for one action and backend.
+pub struct SqlAcc<T, DB> {
+    allow: Option<BoxedFilter<T, DB>>,
+    deny: Option<BoxedFilter<T, DB>>,
+}
+
+impl<T, DB> Default for SqlAcc<T, DB> {
+    fn default() -> Self {
+        Self {
+            allow: None,
+            deny: None,
+        }
+    }
+}
+
+/// A rule's SQL builders for each backend portcullis was built with.
+pub trait SqlSides<T>: Send + Sync + 'static {
+    /// The condition on SQLite.
+    #[cfg(feature = "sqlite")]
+    fn sqlite(&self) -> BoxedFilter<T, crate::sql::Sqlite>;
+    /// The condition on PostgreSQL.
+    #[cfg(feature = "postgres")]
+    fn postgres(&self) -> BoxedFilter<T, crate::sql::Pg>;
+}
+
+/// The SQLite side of [`SqlSides`]: a builder closure when the backend is enabled, `()` otherwise.
+pub trait SqliteSide<T>: Send + Sync + 'static {
+    #[cfg(feature = "sqlite")]
+    #[doc(hidden)]
+    fn build(&self) -> BoxedFilter<T, crate::sql::Sqlite>;
+}
+#[cfg(feature = "sqlite")]
+impl<T, F: Fn() -> BoxedFilter<T, crate::sql::Sqlite> + Send + Sync + 'static> SqliteSide<T> for F {
+    fn build(&self) -> BoxedFilter<T, crate::sql::Sqlite> {
+        self()
+    }
+}
+#[cfg(not(feature = "sqlite"))]
+impl<T> SqliteSide<T> for () {}
+
+/// The PostgreSQL side of [`SqlSides`].
+pub trait PgSide<T>: Send + Sync + 'static {
+    #[cfg(feature = "postgres")]
+    #[doc(hidden)]
+    fn build(&self) -> BoxedFilter<T, crate::sql::Pg>;
+}
+#[cfg(feature = "postgres")]
+impl<T, F: Fn() -> BoxedFilter<T, crate::sql::Pg> + Send + Sync + 'static> PgSide<T> for F {
+    fn build(&self) -> BoxedFilter<T, crate::sql::Pg> {
+        self()
+    }
+}
+#[cfg(not(feature = "postgres"))]
+impl<T> PgSide<T> for () {}
+
+impl<T, A: SqliteSide<T>, B: PgSide<T>> SqlSides<T> for (A, B) {
+    #[cfg(feature = "sqlite")]
+    fn sqlite(&self) -> BoxedFilter<T, crate::sql::Sqlite> {
+        self.0.build()
+    }
+    #[cfg(feature = "postgres")]
+    fn postgres(&self) -> BoxedFilter<T, crate::sql::Pg> {
+        self.1.build()
+    }
+}
+
+/// A rule's create-pinning function, borrowed from its rule set.
+pub type PinFn<'a, E> = &'a (dyn Fn(&mut <E as Resource>::Create, bool) + Send + Sync);
+
+/// A set of collected rules. Implemented for a rule slot (`Option<Rule<..>>`), for tuples of
+/// rule sets (what `#[policy]` builds, without allocating per rule) and for the boxed form.
+pub trait RuleSet<E: Resource>: Send + Sync + 'static {
+    /// Whether some allow (with or without a field list) covering `bit` matches `row`;
+    /// stops at the first.
+    fn allows(&self, bit: u32, row: &E) -> bool;
+    /// Whether some field-less deny covering `bit` matches `row`; stops at the first.
+    fn denies(&self, bit: u32, row: &E) -> bool;
+    /// Folds the rules covering action `bit` that match `row` into `acc`.
+    fn eval(&self, bit: u32, row: &E, acc: &mut Eval);
+    /// Adds the SQLite conditions of the rules covering `bit`.
+    #[cfg(feature = "sqlite")]
+    fn sql_sqlite(&self, bit: u32, acc: &mut SqlAcc<E::Table, crate::sql::Sqlite>);
+    /// Adds the PostgreSQL conditions of the rules covering `bit`.
+    #[cfg(feature = "postgres")]
+    fn sql_postgres(&self, bit: u32, acc: &mut SqlAcc<E::Table, crate::sql::Pg>);
+    /// Lists the rules covering `bit` with whether each matches `row`.
+    fn sites(&self, bit: u32, row: &E, out: &mut Vec<(&'static RuleSite, bool)>);
+    /// Lists the create-pinning functions of the allow rules covering `bit`, in rule order.
+    fn pins<'a>(&'a self, bit: u32, out: &mut Vec<PinFn<'a, E>>);
+}
+
+impl<E, P, S, N, const A: u64, const D: bool, const F: bool> RuleSet<E>
+    for Rule<E, P, S, N, A, D, F>
+where
+    E: Resource,
+    P: Fn(&E) -> bool + Send + Sync + 'static,
+    S: SqlSides<E::Table>,
+    N: Fn(&mut E::Create, bool) + Send + Sync + 'static,
+{
+    // `A` and `D` are constants, so the action and effect tests fold away at compile time.
+    #[inline(always)]
+    fn allows(&self, bit: u32, row: &E) -> bool {
+        !D && A & (1u64 << bit) != 0 && (self.pred)(row)
+    }
+
+    #[inline(always)]
+    fn denies(&self, bit: u32, row: &E) -> bool {
+        D && !F && A & (1u64 << bit) != 0 && (self.pred)(row)
+    }
+
+    #[inline(always)]
+    fn eval(&self, bit: u32, row: &E, acc: &mut Eval) {
+        if A & (1u64 << bit) == 0 || !(self.pred)(row) {
+            return;
+        }
+        match (D, self.fields) {
+            (false, None) => {
+                acc.allowed = true;
+                acc.fields = u64::MAX;
+            }
+            (false, Some(f)) => {
+                acc.allowed = true;
+                acc.fields |= f.bits();
+            }
+            (true, None) => acc.denied = true,
+            (true, Some(f)) => acc.removed |= f.bits(),
+        }
+    }
+
+    #[cfg(feature = "sqlite")]
+    fn sql_sqlite(&self, bit: u32, acc: &mut SqlAcc<E::Table, crate::sql::Sqlite>) {
+        if A & (1u64 << bit) != 0 {
+            acc.add(D, self.fields.is_some(), || self.sql.sqlite());
+        }
+    }
+
+    #[cfg(feature = "postgres")]
+    fn sql_postgres(&self, bit: u32, acc: &mut SqlAcc<E::Table, crate::sql::Pg>) {
+        if A & (1u64 << bit) != 0 {
+            acc.add(D, self.fields.is_some(), || self.sql.postgres());
+        }
+    }
+
+    fn sites(&self, bit: u32, row: &E, out: &mut Vec<(&'static RuleSite, bool)>) {
+        if A & (1u64 << bit) != 0 {
+            out.push((self.site, (self.pred)(row)));
+        }
+    }
+
+    fn pins<'a>(&'a self, bit: u32, out: &mut Vec<PinFn<'a, E>>) {
+        if !D && A & (1u64 << bit) != 0 {
+            out.push(&self.pin);
+        }
+    }
+}
+
+/// A rule collected only on some paths of the policy body (inside `if`, `match`, ..).
+impl<E: Resource, R: RuleSet<E>> RuleSet<E> for Option<R> {
+    #[inline(always)]
+    fn allows(&self, bit: u32, row: &E) -> bool {
+        self.as_ref().is_some_and(|r| r.allows(bit, row))
+    }
+    #[inline(always)]
+    fn denies(&self, bit: u32, row: &E) -> bool {
+        self.as_ref().is_some_and(|r| r.denies(bit, row))
+    }
+    #[inline(always)]
+    fn eval(&self, bit: u32, row: &E, acc: &mut Eval) {
+        if let Some(r) = self {
+            r.eval(bit, row, acc)
+        }
+    }
+    #[cfg(feature = "sqlite")]
+    fn sql_sqlite(&self, bit: u32, acc: &mut SqlAcc<E::Table, crate::sql::Sqlite>) {
+        if let Some(r) = self {
+            r.sql_sqlite(bit, acc)
+        }
+    }
+    #[cfg(feature = "postgres")]
+    fn sql_postgres(&self, bit: u32, acc: &mut SqlAcc<E::Table, crate::sql::Pg>) {
+        if let Some(r) = self {
+            r.sql_postgres(bit, acc)
+        }
+    }
+    fn sites(&self, bit: u32, row: &E, out: &mut Vec<(&'static RuleSite, bool)>) {
+        if let Some(r) = self {
+            r.sites(bit, row, out)
+        }
+    }
+    fn pins<'a>(&'a self, bit: u32, out: &mut Vec<PinFn<'a, E>>) {
+        if let Some(r) = self {
+            r.pins(bit, out)
+        }
+    }
+}
+
+macro_rules! tuple_rule_sets {
+    ($($name:ident)+) => {
+        impl<E: Resource, $($name: RuleSet<E>),+> RuleSet<E> for ($($name,)+) {
+            #[inline(always)]
+            fn allows(&self, bit: u32, row: &E) -> bool {
+                #[allow(non_snake_case)]
+                let ($($name,)+) = self;
+                $($name.allows(bit, row))||+
+            }
+            #[inline(always)]
+            fn denies(&self, bit: u32, row: &E) -> bool {
+                #[allow(non_snake_case)]
+                let ($($name,)+) = self;
+                $($name.denies(bit, row))||+
+            }
+            #[inline(always)]
+            fn eval(&self, bit: u32, row: &E, acc: &mut Eval) {
+                #[allow(non_snake_case)]
+                let ($($name,)+) = self;
+                $($name.eval(bit, row, acc);)+
+            }
+            #[cfg(feature = "sqlite")]
+            fn sql_sqlite(&self, bit: u32, acc: &mut SqlAcc<E::Table, crate::sql::Sqlite>) {
+                #[allow(non_snake_case)]
+                let ($($name,)+) = self;
+                $($name.sql_sqlite(bit, acc);)+
+            }
+            #[cfg(feature = "postgres")]
+            fn sql_postgres(&self, bit: u32, acc: &mut SqlAcc<E::Table, crate::sql::Pg>) {
+                #[allow(non_snake_case)]
+                let ($($name,)+) = self;
+                $($name.sql_postgres(bit, acc);)+
+            }
+            fn sites(&self, bit: u32, row: &E, out: &mut Vec<(&'static RuleSite, bool)>) {
+                #[allow(non_snake_case)]
+                let ($($name,)+) = self;
+                $($name.sites(bit, row, out);)+
+            }
+            fn pins<'a>(&'a self, bit: u32, out: &mut Vec<PinFn<'a, E>>) {
+                #[allow(non_snake_case)]
+                let ($($name,)+) = self;
+                $($name.pins(bit, out);)+
+            }
+        }
+    };
+}
+
+// `#[policy]` nests rules in tuples of at most 8, so any number of rules fits.
+tuple_rule_sets!(A);
+tuple_rule_sets!(A B);
+tuple_rule_sets!(A B C);
+tuple_rule_sets!(A B C D);
+tuple_rule_sets!(A B C D F);
+tuple_rule_sets!(A B C D F G);
+tuple_rule_sets!(A B C D F G H);
+tuple_rule_sets!(A B C D F G H I);
+
+impl<E: Resource> RuleSet<E> for () {
+    fn allows(&self, _: u32, _: &E) -> bool {
+        false
+    }
+    fn denies(&self, _: u32, _: &E) -> bool {
+        false
+    }
+    fn eval(&self, _: u32, _: &E, _: &mut Eval) {}
+    #[cfg(feature = "sqlite")]
+    fn sql_sqlite(&self, _: u32, _: &mut SqlAcc<E::Table, crate::sql::Sqlite>) {}
+    #[cfg(feature = "postgres")]
+    fn sql_postgres(&self, _: u32, _: &mut SqlAcc<E::Table, crate::sql::Pg>) {}
+    fn sites(&self, _: u32, _: &E, _: &mut Vec<(&'static RuleSite, bool)>) {}
+    fn pins<'a>(&'a self, _: u32, _: &mut Vec<PinFn<'a, E>>) {}
+}
+
+/// The type-erased rule set a [`Policy`](super::Policy) hands out.
+pub type DynRules<E> = Arc<dyn RuleSet<E>>;
+
+impl<E: Resource> RuleSet<E> for DynRules<E> {
+    #[inline]
+    fn allows(&self, bit: u32, row: &E) -> bool {
+        (**self).allows(bit, row)
+    }
+    #[inline]
+    fn denies(&self, bit: u32, row: &E) -> bool {
+        (**self).denies(bit, row)
+    }
+    #[inline]
+    fn eval(&self, bit: u32, row: &E, acc: &mut Eval) {
+        (**self).eval(bit, row, acc)
+    }
+    #[cfg(feature = "sqlite")]
+    fn sql_sqlite(&self, bit: u32, acc: &mut SqlAcc<E::Table, crate::sql::Sqlite>) {
+        (**self).sql_sqlite(bit, acc)
+    }
+    #[cfg(feature = "postgres")]
+    fn sql_postgres(&self, bit: u32, acc: &mut SqlAcc<E::Table, crate::sql::Pg>) {
+        (**self).sql_postgres(bit, acc)
+    }
+    fn sites(&self, bit: u32, row: &E, out: &mut Vec<(&'static RuleSite, bool)>) {
+        (**self).sites(bit, row, out)
+    }
+    fn pins<'a>(&'a self, bit: u32, out: &mut Vec<PinFn<'a, E>>) {
+        (**self).pins(bit, out)
+    }
+}
+
+impl<T: 'static, DB: diesel::backend::Backend + 'static> SqlAcc<T, DB> {
+    fn add(&mut self, deny: bool, has_fields: bool, build: impl FnOnce() -> BoxedFilter<T, DB>)
+    where
+        diesel::dsl::Or<BoxedFilter<T, DB>, BoxedFilter<T, DB>>:
+            diesel::expression::BoxableExpression<T, DB, SqlType = diesel::sql_types::Bool> + Send,
+    {
+        // A deny with a field list removes fields, not rows: it has no SQL.
+        let slot = match (deny, has_fields) {
+            (false, _) => &mut self.allow,
+            (true, false) => &mut self.deny,
+            (true, true) => return,
+        };
+        let cond = build();
+        *slot = Some(match slot.take() {
+            Some(prev) => crate::sql::or(prev, cond),
+            None => cond,
+        });
+    }
+
+    /// `(any allow) AND NOT (any field-less deny)`; `FALSE` without allows.
+    pub fn finish(self) -> BoxedFilter<T, DB>
+    where
+        diesel::expression::SqlLiteral<diesel::sql_types::Bool>:
+            diesel::expression::BoxableExpression<T, DB, SqlType = diesel::sql_types::Bool>,
+        BoxedFilter<T, DB>: diesel::expression::ValidGrouping<()>,
+        diesel::dsl::And<BoxedFilter<T, DB>, BoxedFilter<T, DB>>:
+            diesel::expression::BoxableExpression<T, DB, SqlType = diesel::sql_types::Bool> + Send,
+        diesel::helper_types::not<BoxedFilter<T, DB>>:
+            diesel::expression::BoxableExpression<T, DB, SqlType = diesel::sql_types::Bool> + Send,
+    {
+        match (self.allow, self.deny) {
+            (None, _) => crate::sql::false_(),
+            (Some(a), None) => a,
+            (Some(a), Some(d)) => crate::sql::and(a, crate::sql::not(d)),
+        }
+    }
+}

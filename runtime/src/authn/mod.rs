@@ -1,0 +1,96 @@
+//! Authentication: turning a request into a principal (JWT, sessions, passwords, refresh tokens).
+//!
+//! - [`jwt`]: [`JwtService`](jwt::JwtService) signs and verifies access tokens (EdDSA by default).
+//! - [`strategy`]: the [`Authenticator`] trait with bearer, session-cookie
+//!   and HTTP Basic strategies, and a [`Chain`] that tries them in order.
+//! - [`password`]: argon2id hashing on the blocking pool, `burn_verify`, and a NIST SP 800-63B
+//!   password policy with a shipped blocklist.
+//! - [`refresh`]: opaque, rotated refresh tokens with reuse (theft) detection.
+//! - [`revocation`]: a `jti` deny-list checked by the bearer strategy.
+//! - `session` (feature `session`): server-side sessions with CSRF tokens.
+//!
+//! Every failed authentication is logged at WARN under the target `portcullis::authn` with a
+//! [`FailureReason`] and never with the token, password or cookie value.
+
+pub mod jwt;
+pub mod password;
+pub mod refresh;
+pub mod revocation;
+#[cfg(feature = "session")]
+pub mod session;
+pub mod strategy;
+
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod migrate;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod sql;
+mod util;
+
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use migrate::migrate;
+pub use strategy::{AuthRejection, Authenticator, Chain, FailureReason};
+
+/// A boxed, `Send` future: what the object-safe store and authenticator traits return.
+///
+/// ```
+/// use portcullis::authn::BoxFuture;
+///
+/// fn next<'a>(n: &'a u32) -> BoxFuture<'a, u32> {
+///     Box::pin(async move { *n + 1 })
+/// }
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// assert_eq!(next(&41).await, 42);
+/// # });
+/// ```
+pub type BoxFuture<'a, T> = futures_util::future::BoxFuture<'a, T>;
+
+/// An error from a token, revocation or session store.
+///
+/// ```
+/// use portcullis::authn::StoreError;
+///
+/// let e = StoreError::Corrupt("session JSON".to_owned());
+/// assert_eq!(e.to_string(), "corrupt stored value: session JSON");
+/// // In a handler, `?` turns it into a logged, opaque 500.
+/// let problem = portcullis::Problem::from(e);
+/// assert_eq!(problem.status(), http::StatusCode::INTERNAL_SERVER_ERROR);
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
+    /// Redis failed.
+    #[cfg(feature = "redis")]
+    #[error("redis: {0}")]
+    Redis(#[from] redis::RedisError),
+    /// A stored value could not be read back.
+    #[error("corrupt stored value: {0}")]
+    Corrupt(String),
+    /// The operating system's random number generator failed (no id or token was made).
+    #[error("OS random number generator: {0}")]
+    Rng(#[from] getrandom::Error),
+}
+
+impl From<diesel::result::Error> for StoreError {
+    fn from(e: diesel::result::Error) -> Self {
+        StoreError::Db(crate::db::DbError::Query(e))
+    }
+}
+
+impl From<diesel_async::pooled_connection::bb8::RunError> for StoreError {
+    fn from(e: diesel_async::pooled_connection::bb8::RunError) -> Self {
+        StoreError::Db(crate::db::DbError::Pool(e))
+    }
+}
+
+impl From<StoreError> for crate::Problem {
+    fn from(e: StoreError) -> Self {
+        tracing::error!(target: "portcullis::authn", error = %e, "authentication store error");
+        crate::Problem::internal()
+    }
+}
+
+#[cfg(feature = "oauth2")]
+pub mod oauth2;

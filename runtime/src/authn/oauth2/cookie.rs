@@ -1,0 +1,117 @@
+//! The signed state cookie: `base64url(state|verifier|expires) . base64url(hmac_sha256)`,
+//! `HttpOnly; Secure; SameSite=Lax; Path=/`, under a `__Host-` name so no subdomain can plant
+//! one.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// What the cookie carries between redirect and callback.
+pub(crate) struct StateCookie {
+    pub state: String,
+    pub verifier: String,
+    pub expires: u64,
+}
+
+/// Why a cookie was refused (logged, never sent to the client).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CookieError {
+    Malformed,
+    BadSignature,
+    Expired,
+}
+
+impl CookieError {
+    pub fn code(self) -> &'static str {
+        match self {
+            CookieError::Malformed => "state_cookie_malformed",
+            CookieError::BadSignature => "state_cookie_bad_signature",
+            CookieError::Expired => "state_cookie_expired",
+        }
+    }
+}
+
+pub(crate) fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn mac(key: &[u8]) -> HmacSha256 {
+    // HMAC accepts keys of any length, so this cannot fail; the key length is checked (>= 32)
+    // at start-up.
+    <HmacSha256 as Mac>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC takes any key length"))
+}
+
+impl StateCookie {
+    pub fn new(state: String, verifier: String, ttl: Duration) -> Self {
+        Self {
+            state,
+            verifier,
+            expires: now_secs().saturating_add(ttl.as_secs()),
+        }
+    }
+
+    pub fn encode(&self, key: &[u8]) -> String {
+        let payload = format!("{}|{}|{}", self.state, self.verifier, self.expires);
+        let mut m = mac(key);
+        m.update(payload.as_bytes());
+        let sig = m.finalize().into_bytes();
+        format!("{}.{}", B64.encode(payload), B64.encode(sig))
+    }
+
+    pub fn decode(value: &str, key: &[u8]) -> Result<Self, CookieError> {
+        let (payload, sig) = value.split_once('.').ok_or(CookieError::Malformed)?;
+        let payload = B64.decode(payload).map_err(|_| CookieError::Malformed)?;
+        let sig = B64.decode(sig).map_err(|_| CookieError::Malformed)?;
+        let mut m = mac(key);
+        m.update(&payload);
+        // `verify_slice` compares in constant time.
+        m.verify_slice(&sig)
+            .map_err(|_| CookieError::BadSignature)?;
+        let payload = String::from_utf8(payload).map_err(|_| CookieError::Malformed)?;
+        let mut it = payload.splitn(3, '|');
+        let (Some(state), Some(verifier), Some(expires)) = (it.next(), it.next(), it.next()) else {
+            return Err(CookieError::Malformed);
+        };
+        let expires: u64 = expires.parse().map_err(|_| CookieError::Malformed)?;
+        if expires <= now_secs() {
+            return Err(CookieError::Expired);
+        }
+        Ok(Self {
+            state: state.to_owned(),
+            verifier: verifier.to_owned(),
+            expires,
+        })
+    }
+}
+
+/// `Set-Cookie` value that stores `value` for `ttl`.
+pub(crate) fn set_cookie(name: &str, value: &str, ttl: Duration) -> String {
+    format!(
+        "{name}={value}; Path=/; Max-Age={}; HttpOnly; Secure; SameSite=Lax",
+        ttl.as_secs()
+    )
+}
+
+/// `Set-Cookie` value that deletes the cookie.
+pub(crate) fn clear_cookie(name: &str) -> String {
+    format!("{name}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Lax")
+}
+
+/// The value of cookie `name` among all `Cookie` headers.
+pub(crate) fn find_cookie<'a>(headers: &'a http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}

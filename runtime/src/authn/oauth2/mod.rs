@@ -1,0 +1,524 @@
+//! OAuth2 authorization-code flow with PKCE (S256) as a client (feature `oauth2`), on the
+//! `oauth2` crate.
+//!
+//! [`OAuth2Client::authorize`] makes the redirect to the provider and a signed, `HttpOnly`,
+//! `Secure`, `SameSite=Lax`, short-lived cookie holding `state` and the PKCE verifier;
+//! [`OAuth2Client::callback`] checks `state` against the cookie in constant time (missing,
+//! mismatched, expired or replayed state is a 400), exchanges the code over an HTTP client that
+//! never follows redirects and times out, fetches userinfo if configured, and hands the
+//! [`Identity`] to the application's [`MapPrincipal`].
+//!
+//! The ID token, if the provider returns one, is passed on as received: verify it (signature,
+//! `iss`, `aud`, `nonce`) before trusting its claims, or rely on the userinfo endpoint.
+
+// `Problem` is the crate's one rejection type; boxing it here alone would buy nothing.
+#![allow(clippy::result_large_err)]
+
+mod config;
+mod cookie;
+
+pub use config::{ConfigError, ProviderConfig, env_key};
+
+use axum::response::{IntoResponse, Redirect, Response};
+use http::header::{LOCATION, SET_COOKIE};
+use http::{HeaderMap, HeaderValue, StatusCode};
+use oauth2::basic::{
+    BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
+    BasicTokenType,
+};
+use oauth2::{
+    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
+    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope,
+    StandardRevocableToken, StandardTokenResponse, TokenResponse, TokenUrl,
+};
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+use subtle::ConstantTimeEq;
+
+use crate::Problem;
+use cookie::{StateCookie, clear_cookie, find_cookie, now_secs, set_cookie};
+
+const TARGET: &str = "portcullis::authn";
+
+/// The token response's extra field this client reads.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+struct IdTokenField {
+    id_token: Option<String>,
+}
+
+impl oauth2::ExtraTokenFields for IdTokenField {}
+
+type Client = oauth2::Client<
+    BasicErrorResponse,
+    StandardTokenResponse<IdTokenField, BasicTokenType>,
+    BasicTokenIntrospectionResponse,
+    StandardRevocableToken,
+    BasicRevocationErrorResponse,
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointSet,
+>;
+
+/// What the provider told us about the user, for [`MapPrincipal`].
+///
+/// ```
+/// use portcullis::authn::oauth2::Identity;
+/// let id = Identity {
+///     provider: "github".to_owned(),
+///     access_token: "gho_secret".to_owned(),
+///     id_token: None,
+///     userinfo: Some(serde_json::json!({ "id": 1, "login": "octocat" })),
+/// };
+/// assert_eq!(id.userinfo.as_ref().unwrap()["login"], "octocat");
+/// assert!(!format!("{id:?}").contains("gho_secret")); // Debug hides the tokens
+/// ```
+#[derive(Clone)]
+pub struct Identity {
+    /// The provider name.
+    pub provider: String,
+    /// The access token (a secret: do not log it).
+    pub access_token: String,
+    /// The ID token as received (unverified).
+    pub id_token: Option<String>,
+    /// The userinfo document, when a userinfo URL is configured.
+    pub userinfo: Option<serde_json::Value>,
+}
+
+impl std::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Identity")
+            .field("provider", &self.provider)
+            .field("userinfo", &self.userinfo)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Maps a provider identity to the application's principal (looking up or creating the user).
+///
+/// Implemented for async closures `Fn(Identity) -> impl Future<Output = Result<P, Problem>>`.
+///
+/// ```
+/// use portcullis::Problem;
+/// use portcullis::authn::oauth2::{Identity, MapPrincipal};
+///
+/// fn check<P>(_: &impl MapPrincipal<P>) {}
+/// // Look the user up (or create them) from the userinfo document.
+/// let map = |id: Identity| async move {
+///     let login = id.userinfo.as_ref().and_then(|u| u["login"].as_str()).map(str::to_owned);
+///     login.ok_or_else(Problem::unauthorized)
+/// };
+/// check::<String>(&map);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot map an OAuth2 identity to a `{P}`",
+    note = "pass an async function `|identity: portcullis::authn::oauth2::Identity| async move {{ .. Ok::<{P}, portcullis::Problem>(..) }}`"
+)]
+pub trait MapPrincipal<P>: Send + Sync {
+    /// The principal for `identity`, or the problem to answer with.
+    ///
+    /// ```
+    /// use portcullis::Problem;
+    /// use portcullis::authn::oauth2::{Identity, MapPrincipal};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let map = |id: Identity| async move { Ok::<_, Problem>(format!("{}-user", id.provider)) };
+    /// let id = Identity { provider: "github".into(), access_token: String::new(), id_token: None, userinfo: None };
+    /// assert_eq!(map.map(id).await.unwrap(), "github-user");
+    /// # });
+    /// ```
+    fn map(&self, identity: Identity) -> impl Future<Output = Result<P, Problem>> + Send;
+}
+
+impl<P, F, Fut> MapPrincipal<P> for F
+where
+    F: Fn(Identity) -> Fut + Send + Sync,
+    Fut: Future<Output = Result<P, Problem>> + Send,
+{
+    fn map(&self, identity: Identity) -> impl Future<Output = Result<P, Problem>> + Send {
+        self(identity)
+    }
+}
+
+/// The query string the provider redirects back with.
+///
+/// ```
+/// use axum::extract::Query;
+/// use portcullis::authn::oauth2::CallbackQuery;
+/// let uri: http::Uri = "/auth/github/callback?code=abc&state=xyz".parse().unwrap();
+/// let Query(q) = Query::<CallbackQuery>::try_from_uri(&uri).unwrap();
+/// assert_eq!(q.code.as_deref(), Some("abc"));
+/// assert_eq!(q.error, None);
+/// ```
+#[derive(Debug, Clone, Deserialize)]
+pub struct CallbackQuery {
+    /// The authorization code.
+    pub code: Option<String>,
+    /// The state echoed back.
+    pub state: Option<String>,
+    /// An error the provider reported instead of a code.
+    pub error: Option<String>,
+}
+
+/// A successful callback: the principal and the `Set-Cookie` that deletes the state cookie
+/// (put it on the response).
+///
+/// ```no_run
+/// use axum::extract::Query;
+/// use axum::response::IntoResponse;
+/// use portcullis::Problem;
+/// use portcullis::authn::oauth2::{CallbackQuery, Identity, OAuth2Client};
+///
+/// async fn callback(client: &OAuth2Client, headers: http::HeaderMap, Query(q): Query<CallbackQuery>) -> Result<impl IntoResponse, Problem> {
+///     let map = |id: Identity| async move { Ok::<_, Problem>(id.provider) };
+///     let done = client.callback(&headers, &q, &map).await?;
+///     Ok(([(http::header::SET_COOKIE, done.clear_cookie)], format!("signed in via {}", done.principal)))
+/// }
+/// ```
+#[derive(Debug)]
+pub struct Callback<P> {
+    /// The mapped principal.
+    pub principal: P,
+    /// `Set-Cookie` clearing the state cookie.
+    pub clear_cookie: HeaderValue,
+}
+
+/// The redirect to the provider with its state cookie.
+///
+/// ```
+/// use axum::response::IntoResponse;
+/// use portcullis::authn::oauth2::{OAuth2Client, ProviderConfig, location};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let cfg = ProviderConfig::new("github").client_id("abc").auth_url("https://github.com/login/oauth/authorize").token_url("https://github.com/login/oauth/access_token").redirect_url("https://app.example/cb").cookie_key([7u8; 32]);
+/// let auth = OAuth2Client::new(cfg)?.authorize()?;
+/// assert!(auth.set_cookie.to_str()?.starts_with("__Host-oauth2-github="));
+/// let res = auth.into_response();
+/// assert_eq!(res.status(), 303);
+/// assert!(location(&res).unwrap().starts_with("https://github.com/"));
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct Authorization {
+    /// The provider URL to send the browser to.
+    pub url: String,
+    /// `Set-Cookie` carrying the signed state.
+    pub set_cookie: HeaderValue,
+}
+
+impl IntoResponse for Authorization {
+    fn into_response(self) -> Response {
+        let mut res = Redirect::to(&self.url).into_response();
+        res.headers_mut().insert(SET_COOKIE, self.set_cookie);
+        res
+    }
+}
+
+/// An OAuth2 client for one provider.
+///
+/// ```
+/// use portcullis::authn::oauth2::{OAuth2Client, ProviderConfig};
+/// use std::sync::Arc;
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let github = Arc::new(OAuth2Client::new(
+///     ProviderConfig::new("github")
+///         .client_id("abc")
+///         .auth_url("https://github.com/login/oauth/authorize")
+///         .token_url("https://github.com/login/oauth/access_token")
+///         .redirect_url("https://app.example/auth/github/callback")
+///         .cookie_key([7u8; 32]),
+/// )?);
+/// let app: axum::Router = axum::Router::new()
+///     .route("/auth/github", axum::routing::get(move || async move { github.authorize() }));
+/// # let _ = app; Ok(()) }
+/// ```
+pub struct OAuth2Client {
+    name: String,
+    client: Client,
+    http: reqwest::Client,
+    userinfo: Option<url::Url>,
+    scopes: Vec<String>,
+    key: Vec<u8>,
+    cookie_name: String,
+    ttl: Duration,
+    used: Mutex<HashMap<String, u64>>,
+}
+
+impl std::fmt::Debug for OAuth2Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuth2Client")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+fn header(v: String) -> Result<HeaderValue, Problem> {
+    HeaderValue::from_str(&v).map_err(|_| Problem::internal())
+}
+
+fn bad_state(reason: &str) -> Problem {
+    tracing::warn!(target: TARGET, reason, "oauth2 callback rejected");
+    Problem::bad_request().with_detail("The sign-in could not be completed; start again.")
+}
+
+impl OAuth2Client {
+    /// Validates `config`; every error names the key to fix.
+    ///
+    /// ```
+    /// use portcullis::authn::oauth2::{OAuth2Client, ProviderConfig};
+    /// let cfg = ProviderConfig::new("git hub").client_id("abc"); // space in the name
+    /// assert_eq!(OAuth2Client::new(cfg).unwrap_err().key, "name");
+    /// ```
+    pub fn new(config: ProviderConfig) -> Result<Self, ConfigError> {
+        let name = config.name.clone();
+        if name.is_empty()
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
+            return Err(ConfigError::new(
+                "name",
+                "provider name must be letters, digits, `_` or `-`",
+            ));
+        }
+        let client_id = config.required("CLIENT_ID", &config.client_id)?;
+        let auth = config.url("AUTH_URL", &config.required("AUTH_URL", &config.auth_url)?)?;
+        let token = config.url(
+            "TOKEN_URL",
+            &config.required("TOKEN_URL", &config.token_url)?,
+        )?;
+        let redirect = config.url(
+            "REDIRECT_URL",
+            &config.required("REDIRECT_URL", &config.redirect_url)?,
+        )?;
+        let userinfo = match &config.userinfo_url {
+            Some(u) => Some(config.url("USERINFO_URL", u)?),
+            None => None,
+        };
+        let key = config.cookie_key.clone().unwrap_or_default();
+        if key.len() < 32 {
+            return Err(ConfigError::new(
+                env_key(&name, "COOKIE_KEY"),
+                "must be at least 32 random bytes",
+            ));
+        }
+        if config.allow_http {
+            tracing::warn!(target: TARGET, provider = %name, "oauth2 provider allows plain http endpoints: unsafe outside tests");
+        }
+        let mut client: Client = oauth2::Client::new(ClientId::new(client_id))
+            .set_auth_uri(AuthUrl::from_url(auth))
+            .set_token_uri(TokenUrl::from_url(token))
+            .set_redirect_uri(RedirectUrl::from_url(redirect));
+        if let Some(secret) = config.client_secret.clone() {
+            client = client.set_client_secret(ClientSecret::new(secret));
+        }
+        let http = reqwest::Client::builder()
+            // SSRF defence: a provider (or anyone who can make it redirect) cannot send the
+            // code, secret or token to another host.
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(config.http_timeout)
+            .build()
+            .map_err(|e| {
+                ConfigError::new(env_key(&name, "TOKEN_URL"), format!("HTTP client: {e}"))
+            })?;
+        Ok(Self {
+            cookie_name: format!("__Host-oauth2-{}", name.to_ascii_lowercase()),
+            name,
+            client,
+            http,
+            userinfo,
+            scopes: config.scopes,
+            key,
+            ttl: config.state_ttl,
+            used: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The provider name.
+    ///
+    /// ```
+    /// use portcullis::authn::oauth2::{OAuth2Client, ProviderConfig};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let cfg = ProviderConfig::new("github").client_id("abc").auth_url("https://github.com/login/oauth/authorize").token_url("https://github.com/login/oauth/access_token").redirect_url("https://app.example/cb").cookie_key([7u8; 32]);
+    /// let client = OAuth2Client::new(cfg)?; // configured as "github"
+    /// assert_eq!(client.name(), "github");
+    /// # Ok(()) }
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The state cookie's name.
+    ///
+    /// ```
+    /// use portcullis::authn::oauth2::{OAuth2Client, ProviderConfig};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let cfg = ProviderConfig::new("GitHub").client_id("abc").auth_url("https://github.com/login/oauth/authorize").token_url("https://github.com/login/oauth/access_token").redirect_url("https://app.example/cb").cookie_key([7u8; 32]);
+    /// let client = OAuth2Client::new(cfg)?; // configured as "GitHub"
+    /// assert_eq!(client.cookie_name(), "__Host-oauth2-github");
+    /// # Ok(()) }
+    /// ```
+    pub fn cookie_name(&self) -> &str {
+        &self.cookie_name
+    }
+
+    /// Starts a sign-in: the provider URL (with `state` and an S256 PKCE challenge) and the
+    /// signed state cookie. Answer with it directly (`IntoResponse` is a 303 redirect).
+    ///
+    /// ```
+    /// use portcullis::authn::oauth2::{OAuth2Client, ProviderConfig};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let cfg = ProviderConfig::new("github").client_id("abc").auth_url("https://github.com/login/oauth/authorize").token_url("https://github.com/login/oauth/access_token").redirect_url("https://app.example/cb").cookie_key([7u8; 32]);
+    /// let client = OAuth2Client::new(cfg)?;
+    /// let auth = client.authorize()?;
+    /// assert!(auth.url.contains("code_challenge_method=S256"));
+    /// assert!(auth.url.contains("state="));
+    /// # Ok(()) }
+    /// ```
+    pub fn authorize(&self) -> Result<Authorization, Problem> {
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let mut req = self
+            .client
+            .authorize_url(CsrfToken::new_random)
+            .set_pkce_challenge(challenge);
+        for s in &self.scopes {
+            req = req.add_scope(Scope::new(s.clone()));
+        }
+        let (url, state) = req.url();
+        let cookie = StateCookie::new(state.secret().clone(), verifier.secret().clone(), self.ttl);
+        let value = set_cookie(&self.cookie_name, &cookie.encode(&self.key), self.ttl);
+        Ok(Authorization {
+            url: url.to_string(),
+            set_cookie: header(value)?,
+        })
+    }
+
+    /// Finishes a sign-in from the callback request's headers and query.
+    ///
+    /// ```no_run
+    /// use axum::extract::{Query, State};
+    /// use portcullis::Problem;
+    /// use portcullis::authn::oauth2::{CallbackQuery, Identity, OAuth2Client};
+    /// use std::sync::Arc;
+    ///
+    /// async fn github_callback(State(github): State<Arc<OAuth2Client>>, headers: http::HeaderMap, Query(q): Query<CallbackQuery>) -> Result<String, Problem> {
+    ///     let map = |id: Identity| async move {
+    ///         id.userinfo.as_ref().and_then(|u| u["login"].as_str()).map(str::to_owned).ok_or_else(Problem::unauthorized)
+    ///     };
+    ///     let done = github.callback(&headers, &q, &map).await?; // 400 on bad or replayed state
+    ///     Ok(done.principal)
+    /// }
+    /// ```
+    pub async fn callback<P>(
+        &self,
+        headers: &HeaderMap,
+        query: &CallbackQuery,
+        map: &impl MapPrincipal<P>,
+    ) -> Result<Callback<P>, Problem> {
+        if let Some(err) = &query.error {
+            tracing::warn!(target: TARGET, provider = %self.name, error = %err, reason = "provider_error", "oauth2 provider reported an error");
+            return Err(Problem::unauthorized());
+        }
+        let raw = find_cookie(headers, &self.cookie_name)
+            .ok_or_else(|| bad_state("state_cookie_missing"))?;
+        let cookie = StateCookie::decode(raw, &self.key).map_err(|e| bad_state(e.code()))?;
+        let state = query
+            .state
+            .as_deref()
+            .ok_or_else(|| bad_state("state_missing"))?;
+        if !bool::from(state.as_bytes().ct_eq(cookie.state.as_bytes())) {
+            return Err(bad_state("state_mismatch"));
+        }
+        self.consume(&cookie)?;
+        let code = query
+            .code
+            .clone()
+            .ok_or_else(|| bad_state("code_missing"))?;
+        let token = self
+            .client
+            .exchange_code(AuthorizationCode::new(code))
+            .set_pkce_verifier(PkceCodeVerifier::new(cookie.verifier))
+            .request_async(&self.http)
+            .await
+            .map_err(|e| self.token_error(e))?;
+        let access_token = token.access_token().secret().clone();
+        let userinfo = match &self.userinfo {
+            Some(url) => Some(self.fetch_userinfo(url, &access_token).await?),
+            None => None,
+        };
+        let identity = Identity {
+            provider: self.name.clone(),
+            access_token,
+            id_token: token.extra_fields().id_token.clone(),
+            userinfo,
+        };
+        let principal = map.map(identity).await?;
+        Ok(Callback {
+            principal,
+            clear_cookie: header(clear_cookie(&self.cookie_name))?,
+        })
+    }
+
+    /// Marks a state as used; a second callback with it is a replay.
+    fn consume(&self, cookie: &StateCookie) -> Result<(), Problem> {
+        let now = now_secs();
+        let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
+        used.retain(|_, expires| *expires > now);
+        if used.insert(cookie.state.clone(), cookie.expires).is_some() {
+            return Err(bad_state("state_replayed"));
+        }
+        Ok(())
+    }
+
+    fn token_error<RE: std::error::Error + 'static, T: oauth2::ErrorResponse + 'static>(
+        &self,
+        e: RequestTokenError<RE, T>,
+    ) -> Problem {
+        match e {
+            RequestTokenError::ServerResponse(r) => {
+                tracing::warn!(target: TARGET, provider = %self.name, error = %r, reason = "token_rejected", "oauth2 token exchange refused");
+                Problem::unauthorized()
+            }
+            other => {
+                tracing::warn!(target: TARGET, provider = %self.name, error = %other, reason = "token_exchange_failed", "oauth2 token exchange failed");
+                Problem::new(StatusCode::BAD_GATEWAY)
+            }
+        }
+    }
+
+    async fn fetch_userinfo(
+        &self,
+        url: &url::Url,
+        token: &str,
+    ) -> Result<serde_json::Value, Problem> {
+        let fail = |e: &dyn std::fmt::Display| {
+            tracing::warn!(target: TARGET, provider = %self.name, error = %e, reason = "userinfo_failed", "oauth2 userinfo failed");
+            Problem::new(StatusCode::BAD_GATEWAY)
+        };
+        let res = self
+            .http
+            .get(url.clone())
+            .bearer_auth(token)
+            .send()
+            .await
+            .map_err(|e| fail(&e))?;
+        if !res.status().is_success() {
+            return Err(fail(&res.status()));
+        }
+        let body = res.bytes().await.map_err(|e| fail(&e))?;
+        serde_json::from_slice(&body).map_err(|e| fail(&e))
+    }
+}
+
+/// `Location` of an [`Authorization`] response, for tests and custom responses.
+///
+/// ```
+/// use axum::response::{IntoResponse, Redirect};
+/// use portcullis::authn::oauth2::location;
+/// let res = Redirect::to("https://github.com/login/oauth/authorize?x=1").into_response();
+/// assert_eq!(location(&res), Some("https://github.com/login/oauth/authorize?x=1"));
+/// ```
+pub fn location(res: &Response) -> Option<&str> {
+    res.headers().get(LOCATION).and_then(|v| v.to_str().ok())
+}

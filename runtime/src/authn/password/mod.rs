@@ -1,0 +1,423 @@
+//! Password hashing with argon2id and a NIST SP 800-63B password policy.
+//!
+//! Hashing is deliberately slow and memory-hungry, so [`PasswordHasher`] runs it on tokio's
+//! blocking pool behind a semaphore sized to the machine: a login flood queues instead of
+//! allocating 19 MiB per concurrent attempt. Passwords are NFKC-normalised before hashing, so
+//! the same passphrase typed on different keyboards verifies.
+//!
+//! ```
+//! use portcullis::authn::password::PasswordHasher;
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), portcullis::authn::password::PasswordError> {
+//! let hasher = PasswordHasher::owasp();
+//! let phc = hasher.hash("correct horse battery staple").await?;
+//! assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+//! assert!(hasher.verify("correct horse battery staple", &phc).await?);
+//! assert!(!hasher.verify("wrong", &phc).await?);
+//! assert!(!hasher.burn_verify("whatever").await); // unknown account: same cost, always false
+//! assert!(!hasher.needs_rehash(&phc));
+//! # Ok(()) }
+//! ```
+
+mod policy;
+
+pub use policy::{PasswordPolicy, PolicyViolation, blocklist_len, violations_problem};
+
+use crate::Problem;
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use base64::Engine;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+use unicode_normalization::UnicodeNormalization;
+
+/// Longest password (in bytes, after normalisation) that is hashed at all.
+///
+/// ```
+/// use portcullis::authn::password::{MAX_PASSWORD_BYTES, PasswordError, PasswordHasher};
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let hasher = PasswordHasher::owasp();
+/// let huge = "x".repeat(MAX_PASSWORD_BYTES + 1);
+/// assert!(matches!(hasher.hash(&huge).await, Err(PasswordError::TooLong)));
+/// # });
+/// ```
+pub const MAX_PASSWORD_BYTES: usize = 4096;
+
+/// A hashing failure (never a wrong password: that is `Ok(false)`).
+///
+/// ```
+/// use portcullis::authn::password::{PasswordError, PasswordHasher};
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let hasher = PasswordHasher::owasp();
+/// let err = hasher.verify("pw", "not a PHC string").await.unwrap_err();
+/// assert!(matches!(err, PasswordError::BadHash));
+/// let problem = portcullis::Problem::from(err); // logged; the client sees a 500
+/// assert_eq!(problem.status(), http::StatusCode::INTERNAL_SERVER_ERROR);
+/// # });
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PasswordError {
+    /// Argon2 parameters out of range.
+    #[error("invalid argon2 parameters: {0}")]
+    Params(String),
+    /// The password is longer than [`MAX_PASSWORD_BYTES`].
+    #[error("password longer than {MAX_PASSWORD_BYTES} bytes")]
+    TooLong,
+    /// The stored hash is not a PHC string this hasher understands.
+    #[error("stored password hash is not a valid argon2 PHC string")]
+    BadHash,
+    /// Hashing failed, the OS RNG failed, or the blocking task was lost.
+    #[error("password hashing failed: {0}")]
+    Internal(String),
+}
+
+impl From<PasswordError> for Problem {
+    fn from(e: PasswordError) -> Self {
+        tracing::error!(target: "portcullis::authn", error = %e, "password hashing error");
+        Problem::internal()
+    }
+}
+
+/// Argon2id cost parameters. Defaults are OWASP's: m = 19,456 KiB, t = 2, p = 1.
+///
+/// ```
+/// use portcullis::authn::password::{PasswordConfig, PasswordHasher};
+/// let config = PasswordConfig { m_cost_kib: 64 * 1024, t_cost: 3, ..PasswordConfig::default() };
+/// let hasher = PasswordHasher::new(config).unwrap();
+/// assert_eq!(PasswordConfig::default().m_cost_kib, 19_456);
+/// # let _ = hasher;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordConfig {
+    /// Memory in KiB.
+    pub m_cost_kib: u32,
+    /// Iterations.
+    pub t_cost: u32,
+    /// Parallelism (lanes).
+    pub p_cost: u32,
+    /// How many hashes may run at once (default: the number of CPUs).
+    pub max_concurrent: usize,
+}
+
+impl Default for PasswordConfig {
+    fn default() -> Self {
+        Self {
+            m_cost_kib: 19_456,
+            t_cost: 2,
+            p_cost: 1,
+            max_concurrent: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        }
+    }
+}
+
+/// Hashes and verifies passwords. Cheap to clone (shares its semaphore).
+///
+/// ```
+/// use portcullis::authn::password::{PasswordConfig, PasswordHasher};
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// // Cheap parameters keep the example fast; use `PasswordHasher::owasp()` in production.
+/// let cheap = PasswordConfig { m_cost_kib: 64, t_cost: 1, ..PasswordConfig::default() };
+/// let hasher = PasswordHasher::new(cheap).unwrap();
+/// let phc = hasher.hash("a long passphrase").await.unwrap();
+/// assert!(hasher.verify("a long passphrase", &phc).await.unwrap());
+/// # });
+/// ```
+#[derive(Clone)]
+pub struct PasswordHasher {
+    params: Params,
+    permits: Arc<Semaphore>,
+    /// A PHC string with this hasher's parameters and random salt/output: verifying against it
+    /// costs exactly one argon2 run and never succeeds.
+    dummy: Arc<str>,
+}
+
+impl std::fmt::Debug for PasswordHasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordHasher")
+            .field("m_cost_kib", &self.params.m_cost())
+            .field("t_cost", &self.params.t_cost())
+            .field("p_cost", &self.params.p_cost())
+            .finish_non_exhaustive()
+    }
+}
+
+fn argon2(params: Params) -> Argon2<'static> {
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+fn normalize(password: &str) -> Result<String, PasswordError> {
+    let n: String = password.nfkc().collect();
+    if n.len() > MAX_PASSWORD_BYTES {
+        return Err(PasswordError::TooLong);
+    }
+    Ok(n)
+}
+
+fn salt() -> Result<SaltString, PasswordError> {
+    let bytes = crate::authn::util::random_bytes::<16>()
+        .map_err(|e| PasswordError::Internal(format!("OS RNG: {e}")))?;
+    SaltString::encode_b64(&bytes).map_err(|e| PasswordError::Internal(e.to_string()))
+}
+
+impl PasswordHasher {
+    /// A hasher with OWASP's parameters.
+    ///
+    /// ```
+    /// use portcullis::authn::password::PasswordHasher;
+    /// let hasher = PasswordHasher::owasp();
+    /// assert!(format!("{hasher:?}").contains("m_cost_kib: 19456, t_cost: 2, p_cost: 1"));
+    /// ```
+    pub fn owasp() -> Self {
+        // The default parameters are valid constants; `new` only fails on out-of-range values
+        // or an OS RNG failure, and the fallback below covers both without panicking.
+        Self::new(PasswordConfig::default()).unwrap_or_else(|_| Self {
+            params: Params::default(),
+            permits: Arc::new(Semaphore::new(1)),
+            dummy: Arc::from(""),
+        })
+    }
+
+    /// A hasher with `config`; fails on parameters argon2 refuses. Costs below OWASP's are
+    /// allowed (tests use them) but logged at WARN.
+    ///
+    /// ```
+    /// use portcullis::authn::password::{PasswordConfig, PasswordError, PasswordHasher};
+    /// let hasher = PasswordHasher::new(PasswordConfig { max_concurrent: 4, ..PasswordConfig::default() });
+    /// assert!(hasher.is_ok());
+    /// let bad = PasswordHasher::new(PasswordConfig { p_cost: 0, ..PasswordConfig::default() });
+    /// assert!(matches!(bad, Err(PasswordError::Params(_))));
+    /// ```
+    pub fn new(config: PasswordConfig) -> Result<Self, PasswordError> {
+        let params = Params::new(config.m_cost_kib, config.t_cost, config.p_cost, None)
+            .map_err(|e| PasswordError::Params(e.to_string()))?;
+        if config.m_cost_kib < 19_456 || config.t_cost < 2 {
+            tracing::warn!(target: "portcullis::authn", m_cost_kib = config.m_cost_kib, t_cost = config.t_cost, "argon2 cost below OWASP's minimum");
+        }
+        let output = crate::authn::util::random_bytes::<32>()
+            .map_err(|e| PasswordError::Internal(format!("OS RNG: {e}")))?;
+        let dummy = format!(
+            "$argon2id$v=19$m={},t={},p={}${}${}",
+            params.m_cost(),
+            params.t_cost(),
+            params.p_cost(),
+            salt()?.as_str(),
+            base64::engine::general_purpose::STANDARD_NO_PAD.encode(output)
+        );
+        Ok(Self {
+            params,
+            permits: Arc::new(Semaphore::new(config.max_concurrent.max(1))),
+            dummy: Arc::from(dummy),
+        })
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, PasswordError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| PasswordError::Internal("hasher semaphore closed".to_owned()))?;
+        tokio::task::spawn_blocking(f)
+            .await
+            .map_err(|e| PasswordError::Internal(e.to_string()))
+    }
+
+    /// Hashes `password` into a PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`).
+    ///
+    /// ```
+    /// use portcullis::authn::password::{PasswordConfig, PasswordHasher};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let hasher = PasswordHasher::new(PasswordConfig { m_cost_kib: 64, t_cost: 1, ..PasswordConfig::default() }).unwrap();
+    /// let phc = hasher.hash("a long passphrase").await.unwrap();
+    /// assert!(phc.starts_with("$argon2id$v=19$"));
+    /// assert_ne!(phc, hasher.hash("a long passphrase").await.unwrap()); // random salt
+    /// # });
+    /// ```
+    pub async fn hash(&self, password: &str) -> Result<String, PasswordError> {
+        let pw = normalize(password)?;
+        let salt = salt()?;
+        let params = self.params.clone();
+        self.blocking(move || {
+            argon2(params)
+                .hash_password(pw.as_bytes(), &salt)
+                .map(|h| h.to_string())
+                .map_err(|e| PasswordError::Internal(e.to_string()))
+        })
+        .await?
+    }
+
+    /// Whether `password` matches the stored PHC string (with the parameters stored in it).
+    /// Wrong passwords are `Ok(false)` and logged at WARN without the password.
+    ///
+    /// ```
+    /// use portcullis::authn::password::{PasswordConfig, PasswordHasher};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let hasher = PasswordHasher::new(PasswordConfig { m_cost_kib: 64, t_cost: 1, ..PasswordConfig::default() }).unwrap();
+    /// let phc = hasher.hash("a long passphrase").await.unwrap();
+    /// assert!(hasher.verify("a long passphrase", &phc).await.unwrap());
+    /// assert!(!hasher.verify("a wrong passphrase", &phc).await.unwrap());
+    /// # });
+    /// ```
+    pub async fn verify(&self, password: &str, phc: &str) -> Result<bool, PasswordError> {
+        let ok = self.verify_inner(password, phc.to_owned()).await?;
+        if !ok {
+            tracing::warn!(target: "portcullis::authn", reason = "invalid_credentials", "password verification failed");
+        }
+        Ok(ok)
+    }
+
+    async fn verify_inner(&self, password: &str, phc: String) -> Result<bool, PasswordError> {
+        let pw = match normalize(password) {
+            Ok(pw) => pw,
+            Err(PasswordError::TooLong) => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        PasswordHash::new(&phc).map_err(|_| PasswordError::BadHash)?;
+        self.blocking(move || {
+            let hash = PasswordHash::new(&phc).map_err(|_| PasswordError::BadHash)?;
+            Ok(argon2(Params::default())
+                .verify_password(pw.as_bytes(), &hash)
+                .is_ok())
+        })
+        .await?
+    }
+
+    /// Costs what [`verify`](Self::verify) costs and always returns false: call it when the
+    /// account does not exist so response time does not reveal which accounts do.
+    ///
+    /// ```
+    /// use portcullis::authn::password::{PasswordConfig, PasswordHasher};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let hasher = PasswordHasher::new(PasswordConfig { m_cost_kib: 64, t_cost: 1, ..PasswordConfig::default() }).unwrap();
+    /// # let stored: Option<String> = None;
+    /// let ok = match stored.as_deref() {
+    ///     Some(phc) => hasher.verify("guess", phc).await.unwrap(),
+    ///     None => hasher.burn_verify("guess").await, // no such account: same cost, false
+    /// };
+    /// assert!(!ok);
+    /// # });
+    /// ```
+    pub async fn burn_verify(&self, password: &str) -> bool {
+        let _ = self.verify_inner(password, self.dummy.to_string()).await;
+        tracing::warn!(target: "portcullis::authn", reason = "invalid_credentials", "login for unknown account");
+        false
+    }
+
+    /// Whether `phc` was made with other parameters (or another algorithm) than this hasher's:
+    /// after a successful login, hash the password again and store the new string.
+    ///
+    /// ```
+    /// use portcullis::authn::password::{PasswordConfig, PasswordHasher};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let old = PasswordHasher::new(PasswordConfig { m_cost_kib: 64, t_cost: 1, ..PasswordConfig::default() }).unwrap();
+    /// let phc = old.hash("a long passphrase").await.unwrap();
+    /// assert!(!old.needs_rehash(&phc));
+    /// assert!(PasswordHasher::owasp().needs_rehash(&phc)); // parameters were raised
+    /// # });
+    /// ```
+    pub fn needs_rehash(&self, phc: &str) -> bool {
+        let Ok(hash) = PasswordHash::new(phc) else {
+            return true;
+        };
+        if hash.algorithm.as_str() != "argon2id" || hash.version != Some(0x13) {
+            return true;
+        }
+        match Params::try_from(&hash) {
+            Ok(p) => {
+                p.m_cost() != self.params.m_cost()
+                    || p.t_cost() != self.params.t_cost()
+                    || p.p_cost() != self.params.p_cost()
+            }
+            Err(_) => true,
+        }
+    }
+
+    /// The PHC string `burn_verify` checks against (for tests and benchmarks): same parameters
+    /// as [`hash`](Self::hash), random salt and output.
+    #[doc(hidden)]
+    pub fn burn_target(&self) -> &str {
+        &self.dummy
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cheap() -> PasswordHasher {
+        PasswordHasher::new(PasswordConfig {
+            m_cost_kib: 64,
+            t_cost: 1,
+            p_cost: 1,
+            max_concurrent: 2,
+        })
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn hash_verify_roundtrip_and_normalisation() {
+        let h = cheap();
+        let phc = h.hash("Ｐａｓｓ phrase ñ").await.unwrap();
+        // NFKC folds full-width letters: the ASCII spelling verifies too.
+        assert!(h.verify("Pass phrase ñ", &phc).await.unwrap());
+        assert!(!h.verify("pass phrase ñ", &phc).await.unwrap());
+        assert!(matches!(
+            h.verify("x", "not a phc").await,
+            Err(PasswordError::BadHash)
+        ));
+        assert!(!h.verify(&"x".repeat(5000), &phc).await.unwrap());
+        assert!(matches!(
+            h.hash(&"x".repeat(5000)).await,
+            Err(PasswordError::TooLong)
+        ));
+    }
+
+    #[tokio::test]
+    async fn burn_target_uses_the_hashers_parameters() {
+        let h = PasswordHasher::owasp();
+        assert!(!h.needs_rehash(h.burn_target()));
+        assert!(
+            h.burn_target()
+                .starts_with("$argon2id$v=19$m=19456,t=2,p=1$")
+        );
+        let c = cheap();
+        assert!(!c.needs_rehash(c.burn_target()));
+        assert!(!c.burn_verify("anything").await);
+    }
+
+    #[tokio::test]
+    async fn needs_rehash_when_parameters_change() {
+        let old = cheap();
+        let phc = old.hash("correct horse").await.unwrap();
+        assert!(!old.needs_rehash(&phc));
+        let new = PasswordHasher::new(PasswordConfig {
+            m_cost_kib: 128,
+            ..PasswordConfig::default()
+        })
+        .unwrap();
+        assert!(new.needs_rehash(&phc));
+        assert!(new.needs_rehash("$2b$12$bcryptbcryptbcryptbcrypt"));
+        // Old hashes still verify with the new hasher (parameters come from the PHC string).
+        assert!(new.verify("correct horse", &phc).await.unwrap());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_hash_waits_for_a_free_permit() {
+        let h = PasswordHasher::new(PasswordConfig {
+            m_cost_kib: 64,
+            t_cost: 1,
+            p_cost: 1,
+            max_concurrent: 1,
+        })
+        .unwrap();
+        let held = h.permits.clone().acquire_owned().await.unwrap();
+        let h2 = h.clone();
+        let task = tokio::spawn(async move { h2.hash("queued").await });
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        assert!(!task.is_finished(), "hashing ran without a permit");
+        drop(held);
+        assert!(task.await.unwrap().unwrap().starts_with("$argon2id$"));
+    }
+}

@@ -1,0 +1,85 @@
+//! The SQL deny-list (SQLite or PostgreSQL through [`Pool`]).
+
+use super::RevocationStore;
+use crate::authn::sql::{Int, with_conn};
+use crate::authn::util::now;
+use crate::authn::{BoxFuture, StoreError};
+use crate::db::Pool;
+use diesel::sql_types::{BigInt, Text};
+use diesel_async::RunQueryDsl;
+
+/// A deny-list in the `portcullis_revoked_jti` table (run [`migrate`](crate::authn::migrate)).
+///
+/// ```no_run
+/// use portcullis::authn::jwt::{Claims, JwtService};
+/// use portcullis::authn::revocation::DieselRevocationStore;
+/// use portcullis::authn::strategy::Bearer;
+/// use std::sync::Arc;
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let pool = portcullis::db::Pool::connect("sqlite://app.db").await?;
+/// portcullis::authn::migrate(&pool).await?;
+/// let jwt = Arc::new(JwtService::from_env()?);
+/// let bearer = Bearer::new(jwt, |c: Claims<()>| Ok(c.sub))
+///     .with_revocation(Arc::new(DieselRevocationStore::new(pool)));
+/// # let _: &dyn portcullis::authn::Authenticator<String> = &bearer; Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct DieselRevocationStore {
+    pool: Pool,
+}
+
+impl DieselRevocationStore {
+    /// A store on `pool`.
+    ///
+    /// ```no_run
+    /// use portcullis::authn::revocation::{DieselRevocationStore, RevocationStore};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let pool = portcullis::db::Pool::connect("postgres://app@localhost/app").await?;
+    /// let store = DieselRevocationStore::new(pool);
+    /// store.revoke("jti-1", i64::MAX).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn new(pool: Pool) -> Self {
+        Self { pool }
+    }
+}
+
+impl RevocationStore for DieselRevocationStore {
+    fn revoke<'a>(
+        &'a self,
+        jti: &'a str,
+        expires_at: i64,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let q = diesel::sql_query(
+                "INSERT INTO portcullis_revoked_jti (jti, expires_at) VALUES ($1, $2) \
+                 ON CONFLICT (jti) DO UPDATE SET expires_at = excluded.expires_at",
+            )
+            .bind::<Text, _>(jti)
+            .bind::<BigInt, _>(expires_at);
+            with_conn!(&self.pool, c => q.execute(c).await?);
+            Ok(())
+        })
+    }
+
+    fn is_revoked<'a>(&'a self, jti: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let q = diesel::sql_query(
+                "SELECT COUNT(*) AS n FROM portcullis_revoked_jti WHERE jti = $1 AND expires_at >= $2",
+            )
+            .bind::<Text, _>(jti)
+            .bind::<BigInt, _>(now());
+            let row: Int = with_conn!(&self.pool, c => q.get_result(c).await?);
+            Ok(row.n > 0)
+        })
+    }
+
+    fn purge_expired(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
+        Box::pin(async move {
+            let q = diesel::sql_query("DELETE FROM portcullis_revoked_jti WHERE expires_at < $1")
+                .bind::<BigInt, _>(now());
+            let n = with_conn!(&self.pool, c => q.execute(c).await?);
+            Ok(n as u64)
+        })
+    }
+}

@@ -1,0 +1,32 @@
+//! Running raw, parameterised SQL on either backend of a [`Pool`](crate::db::Pool).
+//!
+//! Statements use `$1, $2, …` placeholders numbered in order of first appearance: PostgreSQL
+//! reads them natively and SQLite treats them as named parameters indexed in that same order.
+
+/// Runs `$body` with `$conn` bound to a `&mut` connection of whichever backend the pool holds.
+macro_rules! with_conn {
+    ($pool:expr, $conn:ident => $body:expr) => {
+        match $pool {
+            #[cfg(feature = "sqlite")]
+            $crate::db::Pool::Sqlite(p) => {
+                let mut guard = p.get().await?;
+                let $conn = &mut *guard;
+                $body
+            }
+            #[cfg(feature = "postgres")]
+            $crate::db::Pool::Postgres(p) => {
+                let mut guard = p.get().await?;
+                let $conn = &mut *guard;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_conn;
+
+/// One `BIGINT` column named `n` (counts, timestamps).
+#[derive(diesel::QueryableByName)]
+pub(crate) struct Int {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub(crate) n: i64,
+}

@@ -1,0 +1,180 @@
+//! Extractors for guarded handlers: the principal, a scope for it, a bound row, write bodies,
+//! and the database. Rejections are problem+json.
+
+use crate::Problem;
+use crate::action::{Action, Governs};
+use crate::bind::Bind;
+use crate::db::Pool;
+use crate::ops::Stored;
+use crate::resource::Resource;
+use crate::scope::Scope;
+use crate::write::{Create, Patch};
+use crate::{Ability, Policy};
+use axum::extract::{FromRef, FromRequest, FromRequestParts, RawPathParams, Request};
+use http::request::Parts;
+
+/// The authenticated principal of an `auth` route.
+#[derive(Debug, Clone)]
+pub struct Principal<U>(pub U);
+
+fn no_principal(type_name: &str) -> Problem {
+    // Guarded `auth` routes always insert the principal before extractors run; its absence
+    // means a public route or a principal type other than the authenticator's.
+    tracing::error!(target: "portcullis::authz", wanted = type_name,
+        "no principal of this type on the request: is the route #[guarded(auth)] and the authenticator's principal this type?");
+    Problem::unauthorized()
+}
+
+impl<U, S> FromRequestParts<S> for Principal<U>
+where
+    U: Clone + Send + Sync + 'static,
+    S: Send + Sync + super::HasPrincipal<Principal = U>,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Problem> {
+        parts
+            .extensions
+            .get::<U>()
+            .cloned()
+            .map(Principal)
+            .ok_or_else(|| no_principal(std::any::type_name::<U>()))
+    }
+}
+
+/// The scope of `A` on `E` for the request's principal (the policy's subject).
+pub struct Scoped<E: Governs<A>, A: Action>(pub Scope<E, A>);
+
+impl<E: Governs<A>, A: Action> std::fmt::Debug for Scoped<E, A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl<E: Governs<A>, A: Action> std::ops::Deref for Scoped<E, A> {
+    type Target = Scope<E, A>;
+    fn deref(&self) -> &Scope<E, A> {
+        &self.0
+    }
+}
+
+impl<E, A, S> FromRequestParts<S> for Scoped<E, A>
+where
+    E: Policy + Governs<A>,
+    A: Action,
+    S: Send + Sync + super::HasPrincipal<Principal = E::Subject>,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Problem> {
+        let subject = parts
+            .extensions
+            .get::<E::Subject>()
+            .ok_or_else(|| no_principal(std::any::type_name::<E::Subject>()))?;
+        Ok(Scoped(E::scope_for::<A>(subject)))
+    }
+}
+
+/// The application's database pool, taken from state (`Pool: FromRef<State>`). Scoped APIs
+/// take it as `&db`; using the pool outside a scope is `db.unscoped("why")`, explicit and logged.
+#[derive(Clone, Debug)]
+pub struct Db(Pool);
+
+impl Db {
+    /// The raw pool, for work no policy covers (migrations, health checks). Logged at DEBUG on
+    /// `portcullis::scope` with the reason, so every use is greppable and visible.
+    pub fn unscoped(&self, reason: &str) -> &Pool {
+        tracing::debug!(target: "portcullis::scope", reason, "unscoped database access");
+        &self.0
+    }
+}
+
+impl crate::db::Database for Db {
+    fn __pool(&self) -> &Pool {
+        &self.0
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Db
+where
+    Pool: FromRef<S>,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(_: &mut Parts, state: &S) -> Result<Self, Problem> {
+        Ok(Db(Pool::from_ref(state)))
+    }
+}
+
+/// `Bind<E, A>` as an extractor: the row named by the path parameter `id` (or the only/last
+/// parameter), loaded in one query with the scope of `A` for the request's principal.
+impl<E, A, S> FromRequestParts<S> for Bind<E, A>
+where
+    E: Policy + Governs<A> + Stored,
+    A: Action,
+    S: Send + Sync + super::HasPrincipal<Principal = E::Subject>,
+    Pool: FromRef<S>,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| {
+                Problem::bad_request().with_detail("The resource id is missing from the path.")
+            })?;
+        let mut id = None;
+        for (name, value) in &params {
+            if name == "id" || id.is_none() {
+                id = Some(value.to_owned());
+            }
+        }
+        let Some(id) = id else {
+            return Err(
+                Problem::bad_request().with_detail("The resource id is missing from the path.")
+            );
+        };
+        let subject = parts
+            .extensions
+            .get::<E::Subject>()
+            .ok_or_else(|| no_principal(std::any::type_name::<E::Subject>()))?;
+        let ability: Ability<E> = E::ability(subject);
+        Bind::load_str(&ability, &Pool::from_ref(state), &id).await
+    }
+}
+
+async fn json_body<S: Send + Sync>(req: Request, state: &S) -> Result<bytes::Bytes, Problem> {
+    let is_json = req
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|m| {
+            let m = m.trim().to_ascii_lowercase();
+            m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+        })
+        .unwrap_or(false);
+    if !is_json {
+        return Err(Problem::new(http::StatusCode::UNSUPPORTED_MEDIA_TYPE)
+            .with_detail("The request body must be JSON (Content-Type: application/json)."));
+    }
+    bytes::Bytes::from_request(req, state)
+        .await
+        .map_err(|_| Problem::bad_request().with_detail("The request body could not be read."))
+}
+
+impl<E: Resource, S: Send + Sync> FromRequest<S> for Patch<E> {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Problem> {
+        Patch::from_json(&json_body(req, state).await?)
+    }
+}
+
+impl<E: Resource, S: Send + Sync> FromRequest<S> for Create<E> {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Problem> {
+        Create::from_json(&json_body(req, state).await?)
+    }
+}

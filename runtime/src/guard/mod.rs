@@ -1,0 +1,280 @@
+//! Guards: what `#[guarded(..)]` declares about a handler, and the checks that run before any of
+//! the handler's extractors — authentication, roles, a coarse `can`, throttling.
+//!
+//! A handler becomes routable only through `#[guarded]`, which implements the sealed
+//! [`Guarded`] trait; [`Router`] and [`routing`]'s `get`/`post`/.. accept nothing else.
+
+pub mod extract;
+mod router;
+pub mod routing;
+
+pub use extract::{Db, Principal, Scoped};
+pub use router::{BuildError, Posture, RouteInfo, Router};
+
+use crate::Problem;
+use crate::authn::strategy::{AuthRejection, Authenticator};
+use crate::throttle::RouteThrottle;
+use axum::body::Body;
+use axum::response::{IntoResponse, Response};
+use http::request::Parts;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+
+/// A boxed, sendable future.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What a principal tells the guards: an id for logs and throttle keys, and its roles.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a principal",
+    label = "the authenticator's principal type must implement `portcullis::guard::Identity`",
+    note = "implement `Identity` for `{Self}`: `fn id(&self) -> String` (and `has_role` for `roles(..)`)"
+)]
+pub trait Identity: Clone + Send + Sync + 'static {
+    /// A stable id for logs and per-user throttling (never a secret).
+    fn id(&self) -> String;
+    /// Whether the principal has `role` (for `#[guarded(roles(..))]`). None by default.
+    fn has_role(&self, role: &str) -> bool {
+        let _ = role;
+        false
+    }
+}
+
+/// The principal type of an application: implemented for the router's state, it ties the
+/// authenticator, `Principal<U>`, `Scoped<E, A>` and `Bind<E, A>` to one type at compile time
+/// (a policy written for another subject does not compile into this app's routes).
+#[diagnostic::on_unimplemented(
+    message = "the state `{Self}` declares no principal type",
+    label = "routes that need a principal need the state to name its type",
+    note = "add `impl portcullis::guard::HasPrincipal for {Self} {{ type Principal = YourUser; }}` (the type your authenticator produces)"
+)]
+pub trait HasPrincipal {
+    /// What the authenticator produces and policies take as their subject.
+    type Principal: Identity;
+}
+
+/// A coarse `can(Action, Entity)` check: does the principal have any grant of the action.
+pub struct CanCheck {
+    /// The action's name.
+    pub action: &'static str,
+    /// The entity's name.
+    pub entity: &'static str,
+    /// `None` when the request carries no principal of the policy's subject type.
+    pub check: fn(&http::Extensions) -> Option<bool>,
+}
+
+/// The requirements `#[guarded(..)]` declares for one handler.
+pub struct Guard {
+    /// The handler's name.
+    pub handler: &'static str,
+    /// `public`: no authentication.
+    pub public: bool,
+    /// `roles(..)`: the principal needs at least one of them.
+    pub roles: &'static [&'static str],
+    /// `can(Action, Entity)`.
+    pub can: Option<CanCheck>,
+    /// `throttle = ".."`, validated when the router is built.
+    pub throttle: Option<&'static str>,
+    /// `conceal`: denials answer 404 instead of 403.
+    pub conceal: bool,
+}
+
+/// A handler made by `#[guarded(..)]`. Sealed: only the macro implements it.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a guarded handler",
+    label = "portcullis routes take only `#[guarded(..)]` handlers",
+    note = "add `#[guarded(auth)]` (or `#[guarded(public)]` for an endpoint anyone may call) above the handler function"
+)]
+/// `M` is axum's marker for how the last argument is extracted (from parts or the whole
+/// request); it is inferred.
+pub trait Guarded<S, M>: Clone + Send + Sync + Sized + 'static {
+    /// The handler's declared requirements.
+    const GUARD: &'static Guard;
+    /// Runs the handler's extractors and body (the guard has already passed).
+    #[doc(hidden)]
+    fn __call(self, parts: Parts, body: Body, state: S) -> BoxFuture<'static, Response>;
+}
+
+/// The authenticator a router runs for `auth` routes, with its principal type erased.
+pub(crate) trait ErasedAuth: Send + Sync + 'static {
+    fn authenticate<'a>(
+        &'a self,
+        parts: &'a mut Parts,
+    ) -> BoxFuture<'a, Result<Box<dyn IdentityObj>, AuthRejection>>;
+}
+
+/// [`Identity`] as an object.
+pub(crate) trait IdentityObj: Send + Sync {
+    fn id(&self) -> String;
+    fn has_role(&self, role: &str) -> bool;
+}
+
+impl<P: Identity> IdentityObj for P {
+    fn id(&self) -> String {
+        Identity::id(self)
+    }
+    fn has_role(&self, role: &str) -> bool {
+        Identity::has_role(self, role)
+    }
+}
+
+pub(crate) struct Erased<P, A> {
+    pub(crate) auth: A,
+    pub(crate) _p: std::marker::PhantomData<fn() -> P>,
+}
+
+impl<P: Identity, A: Authenticator<P>> ErasedAuth for Erased<P, A> {
+    fn authenticate<'a>(
+        &'a self,
+        parts: &'a mut Parts,
+    ) -> BoxFuture<'a, Result<Box<dyn IdentityObj>, AuthRejection>> {
+        Box::pin(async move {
+            let principal = self.auth.authenticate(parts).await?;
+            parts.extensions.insert(principal.clone());
+            Ok(Box::new(principal) as Box<dyn IdentityObj>)
+        })
+    }
+}
+
+/// The id of the authenticated principal, in request extensions for logs.
+#[derive(Debug, Clone)]
+pub struct PrincipalId(pub String);
+
+/// Per-route state the router attaches to each guarded handler.
+pub(crate) struct RouteContext {
+    pub(crate) route: String,
+    pub(crate) guard: &'static Guard,
+    pub(crate) throttle: OnceLock<RouteThrottle>,
+    pub(crate) auth: OnceLock<Arc<dyn ErasedAuth>>,
+}
+
+fn deny(ctx: &RouteContext, who: &str, reason: &str, extra: &str) -> Response {
+    tracing::warn!(target: "portcullis::authz", route = %ctx.route, handler = ctx.guard.handler,
+        principal = who, reason, detail = extra, "denied");
+    if ctx.guard.conceal {
+        Problem::not_found()
+    } else {
+        Problem::forbidden()
+    }
+    .into_response()
+}
+
+/// Runs the guard; on success returns the throttle decision whose headers go on the response.
+pub(crate) async fn enforce(
+    ctx: &RouteContext,
+    parts: &mut Parts,
+) -> Result<Option<crate::throttle::Decision>, Response> {
+    let guard = ctx.guard;
+    let mut who: Option<String> = None;
+    if !guard.public {
+        let Some(auth) = ctx.auth.get() else {
+            // `Router::build` refuses auth routes without an authenticator; reaching this means
+            // the handler was mounted some other way.
+            tracing::error!(target: "portcullis::authz", route = %ctx.route, "auth route without an authenticator");
+            return Err(Problem::internal().into_response());
+        };
+        let principal = match auth.authenticate(parts).await {
+            Ok(p) => p,
+            Err(rejection) => {
+                tracing::warn!(target: "portcullis::authz", route = %ctx.route, handler = guard.handler,
+                    reason = if rejection.reason == crate::authn::strategy::FailureReason::Missing { "anonymous" } else { "unauthenticated" },
+                    "denied");
+                return Err(Problem::from(rejection).into_response());
+            }
+        };
+        let id = principal.id();
+        if !guard.roles.is_empty() && !guard.roles.iter().any(|r| principal.has_role(r)) {
+            return Err(deny(ctx, &id, "missing_role", &guard.roles.join(",")));
+        }
+        if let Some(can) = &guard.can {
+            match (can.check)(&parts.extensions) {
+                Some(true) => {}
+                Some(false) => {
+                    return Err(deny(
+                        ctx,
+                        &id,
+                        "no_grant",
+                        &format!("{} {}", can.action, can.entity),
+                    ));
+                }
+                None => {
+                    tracing::error!(target: "portcullis::authz", route = %ctx.route, entity = can.entity,
+                        "the principal is not the subject type of the policy named in can(..)");
+                    return Err(Problem::internal().into_response());
+                }
+            }
+        }
+        tracing::debug!(target: "portcullis::authz", route = %ctx.route, handler = guard.handler, principal = %id, "granted");
+        parts.extensions.insert(PrincipalId(id.clone()));
+        who = Some(id);
+    }
+    match ctx.throttle.get() {
+        Some(t) => match t.check(parts, who.as_deref()).await {
+            Ok(decision) => Ok(Some(decision)),
+            Err(problem) => Err(problem.into_response()),
+        },
+        None => Ok(None),
+    }
+}
+
+/// An axum handler: the guard, then the guarded handler.
+pub(crate) struct GuardedHandler<H, M> {
+    pub(crate) inner: H,
+    pub(crate) ctx: Arc<RouteContext>,
+    pub(crate) _m: std::marker::PhantomData<fn() -> M>,
+}
+
+impl<H: Clone, M> Clone for GuardedHandler<H, M> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            ctx: self.ctx.clone(),
+            _m: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<H, M, S> axum::handler::Handler<((),), S> for GuardedHandler<H, M>
+where
+    H: Guarded<S, M>,
+    M: 'static,
+    S: Clone + Send + Sync + 'static,
+{
+    type Future = BoxFuture<'static, Response>;
+
+    fn call(self, req: http::Request<Body>, state: S) -> Self::Future {
+        Box::pin(async move {
+            let (mut parts, body) = req.into_parts();
+            let decision = match enforce(&self.ctx, &mut parts).await {
+                Ok(d) => d,
+                Err(response) => return response,
+            };
+            // Every event inside the handler (scope denials, database errors) carries the route
+            // and the principal through this span.
+            let principal = parts.extensions.get::<PrincipalId>().map(|p| p.0.clone());
+            let span = tracing::info_span!(target: "portcullis::authz", "guarded",
+                route = %self.ctx.route, principal = principal.as_deref().unwrap_or("-"));
+            let mut response =
+                tracing::Instrument::instrument(self.inner.__call(parts, body, state), span).await;
+            if let Some(d) = decision {
+                d.apply_headers(response.headers_mut());
+            }
+            response
+        })
+    }
+}
+
+/// `can(Action, Entity)`: whether the policy collected any allow for the action for `subject`.
+#[doc(hidden)]
+pub fn coarse_can<E, A>(extensions: &http::Extensions) -> Option<bool>
+where
+    E: crate::Policy + crate::Governs<A>,
+    A: crate::Action,
+    E::Subject: Clone,
+{
+    let subject = extensions.get::<E::Subject>()?;
+    let ability = E::ability(subject);
+    let mut pins = Vec::new();
+    crate::RuleSet::pins(ability.rules(), <E as crate::Governs<A>>::BIT, &mut pins);
+    Some(!pins.is_empty())
+}

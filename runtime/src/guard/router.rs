@@ -1,0 +1,296 @@
+//! `portcullis::Router`: axum's router, restricted to guarded handlers, with a posture table
+//! and start-up checks (an `auth` route needs an authenticator, a throttled route a limiter).
+
+use super::routing::MethodRouter;
+use super::{Erased, ErasedAuth, Guard, Guarded, GuardedHandler, RouteContext};
+use crate::authn::strategy::Authenticator;
+use crate::throttle::{LimiterFactory, RouteThrottle, ThrottleSpec, TrustedProxies};
+use axum::extract::Request;
+use axum::response::IntoResponse;
+use axum::routing::Route;
+use std::convert::Infallible;
+use std::sync::{Arc, OnceLock};
+use tower::{Layer, Service};
+
+/// One route of the posture table.
+#[derive(Clone)]
+pub struct RouteInfo {
+    /// The method (`*` for the fallback).
+    pub method: String,
+    /// The path pattern.
+    pub path: String,
+    /// The handler's guard.
+    pub guard: &'static Guard,
+}
+
+impl std::fmt::Debug for RouteInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {} ({})", self.method, self.path, self.guard.handler)
+    }
+}
+
+/// Every route with its method, access, roles, `can` and throttle; `Display` is a table.
+#[derive(Debug, Clone)]
+pub struct Posture(pub Vec<RouteInfo>);
+
+impl std::fmt::Display for Posture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let rows: Vec<[String; 6]> = self
+            .0
+            .iter()
+            .map(|r| {
+                let g = r.guard;
+                [
+                    r.method.clone(),
+                    r.path.clone(),
+                    if g.public { "public" } else { "auth" }.to_owned(),
+                    if g.roles.is_empty() {
+                        "-".to_owned()
+                    } else {
+                        g.roles.join(",")
+                    },
+                    g.can
+                        .as_ref()
+                        .map_or("-".to_owned(), |c| format!("{}({})", c.action, c.entity)),
+                    g.throttle.unwrap_or("-").to_owned(),
+                ]
+            })
+            .collect();
+        let header = ["METHOD", "PATH", "ACCESS", "ROLES", "CAN", "THROTTLE"].map(str::to_owned);
+        let mut widths = header.clone().map(|h| h.len());
+        for row in &rows {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        for row in std::iter::once(&header).chain(&rows) {
+            let line: Vec<String> = row
+                .iter()
+                .zip(widths)
+                .map(|(c, w)| format!("{c:<w$}"))
+                .collect();
+            writeln!(f, "{}", line.join("  ").trim_end())?;
+        }
+        Ok(())
+    }
+}
+
+/// Why a router could not be built. Reported at start-up, never per request.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// `auth` routes exist but no authenticator was given.
+    #[error(
+        "routes require authentication but the router has no authenticator (call `.authenticator(..)`): {0}"
+    )]
+    NoAuthenticator(String),
+    /// Throttled routes exist but no limiter backend was given.
+    #[error(
+        "routes are throttled but the router has no limiter (call `.throttle_backend(..)`): {0}"
+    )]
+    NoLimiter(String),
+    /// A `throttle = ".."` spec does not parse.
+    #[error("route {route}: invalid throttle {spec:?}: {error}")]
+    Throttle {
+        /// The route.
+        route: String,
+        /// The spec as written.
+        spec: String,
+        /// What is wrong with it.
+        error: String,
+    },
+}
+
+/// axum's router restricted to `#[guarded]` handlers. Build it into an `axum::Router` with
+/// [`Router::build`], which fails (at start-up) on missing authenticator or limiter.
+pub struct Router<S = ()> {
+    inner: axum::Router<S>,
+    routes: Vec<RouteInfo>,
+    contexts: Vec<Arc<RouteContext>>,
+    auth: Option<Arc<dyn ErasedAuth>>,
+    limiter: Option<Arc<dyn LimiterFactory>>,
+    proxies: TrustedProxies,
+}
+
+impl<S> Clone for Router<S> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            routes: self.routes.clone(),
+            contexts: self.contexts.clone(),
+            auth: self.auth.clone(),
+            limiter: self.limiter.clone(),
+            proxies: self.proxies.clone(),
+        }
+    }
+}
+
+impl<S: Clone + Send + Sync + 'static> Default for Router<S> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<S: Clone + Send + Sync + 'static> Router<S> {
+    /// An empty router.
+    pub fn new() -> Self {
+        Self {
+            inner: axum::Router::new(),
+            routes: Vec::new(),
+            contexts: Vec::new(),
+            auth: None,
+            limiter: None,
+            proxies: TrustedProxies::none(),
+        }
+    }
+
+    /// Adds the guarded handlers of `path`.
+    pub fn route(mut self, path: &str, methods: MethodRouter<S>) -> Self {
+        for e in &methods.entries {
+            self.routes.push(RouteInfo {
+                method: e.method.to_string(),
+                path: path.to_owned(),
+                guard: e.guard,
+            });
+        }
+        let (router, contexts) = methods.mount(path);
+        self.contexts.extend(contexts);
+        self.inner = self.inner.route(path, router);
+        self
+    }
+
+    /// Nests `router` under `path`.
+    pub fn nest(mut self, path: &str, router: Router<S>) -> Self {
+        let prefix = path.trim_end_matches('/');
+        self.routes.extend(router.routes.into_iter().map(|mut r| {
+            r.path = format!("{prefix}{}", r.path);
+            r
+        }));
+        self.contexts.extend(router.contexts);
+        self.inner = self.inner.nest(path, router.inner);
+        self
+    }
+
+    /// Merges another router's routes.
+    pub fn merge(mut self, router: Router<S>) -> Self {
+        self.routes.extend(router.routes);
+        self.contexts.extend(router.contexts);
+        self.inner = self.inner.merge(router.inner);
+        self
+    }
+
+    /// Applies a tower layer to every route (as `axum::Router::layer`).
+    pub fn layer<L>(mut self, layer: L) -> Self
+    where
+        L: Layer<Route> + Clone + Send + Sync + 'static,
+        L::Service: Service<Request> + Clone + Send + Sync + 'static,
+        <L::Service as Service<Request>>::Response: IntoResponse + 'static,
+        <L::Service as Service<Request>>::Error: Into<Infallible> + 'static,
+        <L::Service as Service<Request>>::Future: Send + 'static,
+    {
+        self.inner = self.inner.layer(layer);
+        self
+    }
+
+    /// The handler for requests no route matches; guarded like any other.
+    pub fn fallback<H: Guarded<S, M>, M: 'static>(mut self, handler: H) -> Self {
+        let ctx = Arc::new(RouteContext {
+            route: "fallback".to_owned(),
+            guard: H::GUARD,
+            throttle: OnceLock::new(),
+            auth: OnceLock::new(),
+        });
+        self.routes.push(RouteInfo {
+            method: "*".to_owned(),
+            path: "*".to_owned(),
+            guard: H::GUARD,
+        });
+        self.contexts.push(ctx.clone());
+        self.inner = self.inner.fallback(GuardedHandler {
+            inner: handler,
+            ctx,
+            _m: std::marker::PhantomData,
+        });
+        self
+    }
+
+    /// The authenticator `auth` routes run (a strategy or a [`Chain`](crate::authn::strategy::Chain)).
+    pub fn authenticator<A: Authenticator<S::Principal>>(mut self, authenticator: A) -> Self
+    where
+        S: super::HasPrincipal,
+    {
+        self.auth = Some(Arc::new(Erased {
+            auth: authenticator,
+            _p: std::marker::PhantomData,
+        }));
+        self
+    }
+
+    /// Where per-route throttle limits are kept (memory, or Redis with feature `redis`).
+    pub fn throttle_backend<L: LimiterFactory + 'static>(mut self, backend: L) -> Self {
+        self.limiter = Some(Arc::new(backend));
+        self
+    }
+
+    /// Proxies whose forwarding headers name the client for per-IP throttling (default: none).
+    pub fn trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
+        self.proxies = proxies;
+        self
+    }
+
+    /// Provides the state, as `axum::Router::with_state`.
+    pub fn with_state<S2>(self, state: S) -> Router<S2> {
+        Router {
+            inner: self.inner.with_state(state),
+            routes: self.routes,
+            contexts: self.contexts,
+            auth: self.auth,
+            limiter: self.limiter,
+            proxies: self.proxies,
+        }
+    }
+
+    /// Every route with its guard.
+    pub fn posture(&self) -> Posture {
+        Posture(self.routes.clone())
+    }
+
+    /// Checks the configuration and returns the axum router to serve. Fails when an `auth`
+    /// route has no authenticator or a throttled route no limiter, or a throttle spec is bad.
+    pub fn build(self) -> Result<axum::Router<S>, BuildError> {
+        let needs_auth: Vec<&str> = self
+            .contexts
+            .iter()
+            .filter(|c| !c.guard.public)
+            .map(|c| c.route.as_str())
+            .collect();
+        if self.auth.is_none() && !needs_auth.is_empty() {
+            return Err(BuildError::NoAuthenticator(needs_auth.join(", ")));
+        }
+        for ctx in &self.contexts {
+            if let Some(auth) = &self.auth {
+                let _ = ctx.auth.set(auth.clone());
+            }
+            let Some(spec) = ctx.guard.throttle else {
+                continue;
+            };
+            let parsed: ThrottleSpec =
+                spec.parse().map_err(|e: crate::throttle::RateParseError| {
+                    BuildError::Throttle {
+                        route: ctx.route.clone(),
+                        spec: spec.to_owned(),
+                        error: e.to_string(),
+                    }
+                })?;
+            let Some(backend) = &self.limiter else {
+                return Err(BuildError::NoLimiter(ctx.route.clone()));
+            };
+            let _ = ctx.throttle.set(RouteThrottle::new(
+                parsed,
+                ctx.route.clone(),
+                backend.as_ref(),
+                self.proxies.clone(),
+            ));
+        }
+        Ok(self.inner)
+    }
+}

@@ -1,0 +1,576 @@
+//! Resources: entities derived with `#[derive(Resource)]`, their fields as compile-checked
+//! handles and bitsets, and the value conversions conditions use.
+
+use std::marker::PhantomData;
+
+/// A diesel entity portcullis can scope, shape, patch and create. Implemented by
+/// `#[derive(Resource)]`; never by hand.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a portcullis resource",
+    label = "not a resource",
+    note = "add `#[derive(portcullis::Resource)]` to the definition of `{Self}` (beside `Queryable, Selectable`)"
+)]
+pub trait Resource: Sized + Send + Sync + 'static {
+    /// The diesel table the entity is loaded from.
+    type Table: diesel::Table + Default + Copy + Send + 'static;
+    /// One [`Field`] handle per field, for compile-checked names: `|f| f.title | f.body`.
+    type Fields: 'static;
+    /// One [`Col`] per field: the diesel column and the field's Rust type.
+    type Columns: 'static;
+    /// Partial updates: every field but the key as an `Option` (absent = unchanged).
+    type Patch: Default + Send + 'static;
+    /// Create input: every field but the key as an `Option` (absent = default / pinned).
+    type Create: Default + Clone + Send + Sync + 'static;
+    /// The primary key's Rust type.
+    type Id: Clone + Send + Sync + std::fmt::Debug + std::str::FromStr + 'static;
+    /// The type name, used in problems and logs.
+    const NAME: &'static str;
+    /// Each field's JSON name (after `rename` / `rename_all`), in declaration order.
+    const JSON_NAMES: &'static [&'static str];
+    /// Each field's Rust name, in declaration order.
+    const RUST_NAMES: &'static [&'static str];
+    /// The fields marked `#[expose]`.
+    const EXPOSED: FieldSet<Self>;
+    /// The primary-key field.
+    const PRIMARY_KEY: Field<Self>;
+    /// `#[resource(conceal)]`: an out-of-scope row answers 404 rather than 403.
+    const CONCEAL: bool;
+    /// The field handles.
+    const FIELDS: Self::Fields;
+    /// The column handles.
+    const COLUMNS: Self::Columns;
+
+    /// The primary key of this row.
+    fn id(&self) -> &Self::Id;
+
+    /// Writes the fields in `fields` (already intersected with [`Resource::EXPOSED`]) into a
+    /// serde struct serializer, skipping `skip_if_none` fields that are `None`.
+    fn serialize_fields<S: serde::ser::SerializeStruct>(
+        &self,
+        fields: FieldSet<Self>,
+        s: &mut S,
+    ) -> Result<(), S::Error>;
+
+    /// The number of entries [`Resource::serialize_fields`] writes for `fields`.
+    fn serialized_len(&self, fields: FieldSet<Self>) -> usize;
+
+    /// Sets the patch field with JSON name `name` from `value`.
+    #[doc(hidden)]
+    fn __patch_set(patch: &mut Self::Patch, name: &str, value: serde_json::Value)
+    -> SetField<Self>;
+
+    /// Sets the create-input field with JSON name `name` from `value`.
+    #[doc(hidden)]
+    fn __create_set(
+        input: &mut Self::Create,
+        name: &str,
+        value: serde_json::Value,
+    ) -> SetField<Self>;
+
+    /// Builds the row a create input would insert (key = `Default`), or names missing fields.
+    #[doc(hidden)]
+    fn __candidate(input: &Self::Create) -> Result<Self, Vec<&'static str>>;
+}
+
+/// The outcome of setting one field of a patch or create input from JSON.
+#[doc(hidden)]
+pub enum SetField<E> {
+    /// Set.
+    Set(Field<E>),
+    /// No field has that JSON name.
+    Unknown,
+    /// The key (or another field the input cannot carry).
+    ReadOnly(Field<E>),
+    /// The value has the wrong type for the field.
+    Invalid(Field<E>, String),
+}
+
+/// One field of resource `E`, as a compile-checked handle (`Document::fields().title`).
+pub struct Field<E> {
+    index: u8,
+    _e: PhantomData<fn() -> E>,
+}
+
+impl<E> Clone for Field<E> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<E> Copy for Field<E> {}
+impl<E> PartialEq for Field<E> {
+    fn eq(&self, other: &Self) -> bool {
+        self.index == other.index
+    }
+}
+impl<E> Eq for Field<E> {}
+
+impl<E> Field<E> {
+    #[doc(hidden)]
+    pub const fn __new(index: u8) -> Self {
+        Self {
+            index,
+            _e: PhantomData,
+        }
+    }
+
+    /// The field's position in declaration order.
+    pub const fn index(self) -> usize {
+        self.index as usize
+    }
+
+    /// A set holding only this field.
+    pub const fn set(self) -> FieldSet<E> {
+        FieldSet::from_bits(1u64 << self.index)
+    }
+
+    /// Ascending order on this field, for [`crate::scope::Query::order_by`].
+    pub const fn asc(self) -> Order<E> {
+        Order {
+            field: self,
+            descending: false,
+        }
+    }
+
+    /// Descending order on this field.
+    pub const fn desc(self) -> Order<E> {
+        Order {
+            field: self,
+            descending: true,
+        }
+    }
+}
+
+impl<E: Resource> Field<E> {
+    /// The field's Rust name.
+    pub fn name(self) -> &'static str {
+        E::RUST_NAMES[self.index()]
+    }
+}
+
+impl<E: Resource> std::fmt::Debug for Field<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// An ordering on one field.
+pub struct Order<E> {
+    /// The field ordered by.
+    pub field: Field<E>,
+    /// Whether the order is descending.
+    pub descending: bool,
+}
+
+impl<E> Clone for Order<E> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<E> Copy for Order<E> {}
+
+/// A set of fields of resource `E` (at most 64 fields per resource).
+pub struct FieldSet<E> {
+    bits: u64,
+    _e: PhantomData<fn() -> E>,
+}
+
+impl<E> Clone for FieldSet<E> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<E> Copy for FieldSet<E> {}
+impl<E> PartialEq for FieldSet<E> {
+    fn eq(&self, other: &Self) -> bool {
+        self.bits == other.bits
+    }
+}
+impl<E> Eq for FieldSet<E> {}
+
+impl<E> FieldSet<E> {
+    /// No fields.
+    pub const EMPTY: Self = Self::from_bits(0);
+
+    #[doc(hidden)]
+    pub const fn from_bits(bits: u64) -> Self {
+        Self {
+            bits,
+            _e: PhantomData,
+        }
+    }
+
+    /// The raw bitset (bit `i` = field `i` in declaration order).
+    pub const fn bits(self) -> u64 {
+        self.bits
+    }
+
+    /// Whether `field` is in the set.
+    pub const fn contains(self, field: Field<E>) -> bool {
+        self.bits & (1u64 << field.index) != 0
+    }
+
+    /// Whether the field at `index` is in the set.
+    #[inline]
+    pub const fn contains_index(self, index: usize) -> bool {
+        index < 64 && self.bits & (1u64 << index) != 0
+    }
+
+    /// The fields in both sets.
+    pub const fn intersect(self, other: Self) -> Self {
+        Self::from_bits(self.bits & other.bits)
+    }
+
+    /// The fields in either set.
+    pub const fn union(self, other: Self) -> Self {
+        Self::from_bits(self.bits | other.bits)
+    }
+
+    /// The fields of `self` not in `other`.
+    pub const fn minus(self, other: Self) -> Self {
+        Self::from_bits(self.bits & !other.bits)
+    }
+
+    /// Whether the set is empty.
+    pub const fn is_empty(self) -> bool {
+        self.bits == 0
+    }
+
+    /// The number of fields in the set.
+    pub const fn len(self) -> usize {
+        self.bits.count_ones() as usize
+    }
+
+    /// The indices of the fields in the set, ascending.
+    pub fn indices(self) -> impl Iterator<Item = usize> {
+        (0..64).filter(move |i| self.bits & (1u64 << i) != 0)
+    }
+}
+
+impl<E: Resource> FieldSet<E> {
+    /// Every field of `E`.
+    pub fn all() -> Self {
+        let n = E::RUST_NAMES.len();
+        Self::from_bits(if n >= 64 { u64::MAX } else { (1u64 << n) - 1 })
+    }
+
+    /// The Rust names of the fields in the set.
+    pub fn names(self) -> impl Iterator<Item = &'static str> {
+        self.indices().map(|i| E::RUST_NAMES[i])
+    }
+}
+
+impl<E: Resource> std::fmt::Debug for FieldSet<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.names()).finish()
+    }
+}
+
+impl<E> std::ops::BitOr for Field<E> {
+    type Output = FieldSet<E>;
+    fn bitor(self, rhs: Self) -> FieldSet<E> {
+        self.set().union(rhs.set())
+    }
+}
+impl<E> std::ops::BitOr<Field<E>> for FieldSet<E> {
+    type Output = FieldSet<E>;
+    fn bitor(self, rhs: Field<E>) -> FieldSet<E> {
+        self.union(rhs.set())
+    }
+}
+impl<E> std::ops::BitOr for FieldSet<E> {
+    type Output = FieldSet<E>;
+    fn bitor(self, rhs: Self) -> FieldSet<E> {
+        self.union(rhs)
+    }
+}
+impl<E> std::ops::BitOr<FieldSet<E>> for Field<E> {
+    type Output = FieldSet<E>;
+    fn bitor(self, rhs: FieldSet<E>) -> FieldSet<E> {
+        self.set().union(rhs)
+    }
+}
+impl<E> From<Field<E>> for FieldSet<E> {
+    fn from(f: Field<E>) -> Self {
+        f.set()
+    }
+}
+
+/// Field `I` of entity `E` (generated by `#[derive(Resource)]`), read without naming it.
+pub trait FieldAt<const I: usize> {
+    /// The field's Rust type.
+    type Ty;
+    /// The field on this row.
+    fn field_at(&self) -> &Self::Ty;
+}
+
+/// A column handle: field `I` of entity `E`, stored in diesel column `C`, of Rust type `T`.
+pub struct Col<C, T, E, const I: usize> {
+    _c: ColMarker<C, T, E>,
+}
+
+type ColMarker<C, T, E> = PhantomData<fn() -> (C, T, E)>;
+
+impl<C, T, E, const I: usize> Col<C, T, E, I> {
+    #[doc(hidden)]
+    pub const fn __new() -> Self {
+        Self { _c: PhantomData }
+    }
+}
+
+impl<C: Default, T: FieldType + 'static, E: FieldAt<I, Ty = T>, const I: usize> Col<C, T, E, I> {
+    /// The field's value on `row`, as conditions see it (`None` for NULL).
+    #[inline(always)]
+    pub fn of<'r>(&self, row: &'r E) -> Option<&'r T::Value> {
+        row.field_at().value()
+    }
+
+    /// The diesel column.
+    #[inline]
+    pub fn column(&self) -> C {
+        C::default()
+    }
+
+    /// Converts a value a condition compares this field with into the field's value type,
+    /// once, when the rule is collected. `None` (a `None` subject value) never matches.
+    #[inline]
+    pub fn capture<V: ValueFor<T::Value> + ?Sized>(&self, value: &V) -> V::Captured {
+        value.capture()
+    }
+
+    /// A captured value as this field's value type (`None` never matches).
+    #[inline(always)]
+    pub fn captured<'c, K: Captured<T::Value>>(&self, value: &'c K) -> Option<&'c T::Value> {
+        value.get()
+    }
+
+    /// Converts a list a condition tests membership in (`field in user.ids`).
+    #[inline]
+    pub fn capture_list<L: ListFor<T::Value> + ?Sized>(&self, list: &L) -> Vec<T::Value> {
+        list.to_values()
+    }
+
+    /// A boolean field used as a whole condition (`archived`, `!archived`): `true` matches,
+    /// `false` and NULL do not.
+    #[inline(always)]
+    pub fn is_true(&self, row: &E) -> bool
+    where
+        T: FieldType<Value = bool>,
+    {
+        matches!(row.field_at().value(), Some(true))
+    }
+
+    /// `field.is_none()` in the Rust predicate; only `Option` fields have it.
+    #[inline(always)]
+    pub fn is_none(&self, row: &E) -> bool
+    where
+        T: NullableField,
+    {
+        row.field_at().value().is_none()
+    }
+
+    /// Fills a create-input field with the value a rule pins it to (`tenant_id ==
+    /// user.tenant_id` in a `create` rule): only when absent, or always with `force`.
+    #[inline]
+    pub fn pin<V: Captured<T::Value>>(&self, slot: &mut Option<T>, value: &V, force: bool) {
+        if (force || slot.is_none())
+            && let Some(v) = value.get()
+        {
+            *slot = Some(T::from_value(v.clone()));
+        }
+    }
+}
+
+/// The Rust type of a field usable in conditions: a plain value or an `Option` of one.
+#[diagnostic::on_unimplemented(
+    message = "a field of type `{Self}` cannot be used in a policy condition",
+    label = "this field's type has no condition support",
+    note = "conditions work on integers, floats, `bool`, `String` and `Option`s of them; for your own types call `portcullis::condition_value!(YourType);`"
+)]
+pub trait FieldType {
+    /// The non-null value type.
+    type Value: PartialEq + PartialOrd + Clone + Send + Sync + 'static;
+    /// `true` for `Option` fields (`is_none()` / `is_some()` are allowed on them).
+    const NULLABLE: bool;
+    /// The value, or `None` for a NULL field.
+    fn value(&self) -> Option<&Self::Value>;
+    /// The field holding `value` (used to fill create inputs from rule pins).
+    fn from_value(value: Self::Value) -> Self;
+}
+
+impl<T> FieldType for Option<T>
+where
+    T: FieldType<Value = T> + PartialEq + PartialOrd + Clone + Send + Sync + 'static,
+{
+    type Value = T;
+    const NULLABLE: bool = true;
+    #[inline]
+    fn value(&self) -> Option<&T> {
+        self.as_ref()
+    }
+    #[inline]
+    fn from_value(value: T) -> Self {
+        Some(value)
+    }
+}
+
+/// Never implemented: the bound of the `Serialize` impl `#[derive(Resource)]` emits, so that
+/// serializing an entity directly fails with this message instead of serde's advice to derive
+/// `Serialize` (which would bypass shaping).
+#[diagnostic::on_unimplemented(
+    message = "`{E}` is a portcullis resource: it serializes only through `Shaped`",
+    label = "the entity itself is never serialized",
+    note = "respond with `ability.shape(row)`, `scope.shape(rows)` or `bind.shape()`: they write only `#[expose]` fields the subject may read"
+)]
+pub trait SerializeThroughShaped<E> {}
+
+/// Fields that can be NULL: `Option<T>`. `is_none()` / `is_some()` need one.
+#[diagnostic::on_unimplemented(
+    message = "`is_none()` / `is_some()` need an `Option` field; this field has type `{Self}` and is never NULL",
+    label = "not an `Option` field",
+    note = "remove the test, or compare the field with a value instead"
+)]
+pub trait NullableField {}
+impl<T> NullableField for Option<T> {}
+
+/// A value a field of value type `T` can be compared with in a condition.
+#[diagnostic::on_unimplemented(
+    message = "cannot compare a field of type `{T}` with a value of type `{Self}`",
+    label = "expected a value of type `{T}` (or `Option<{T}>`) here",
+    note = "compare the field with a literal or subject value of the field's own type, e.g. `{{user.id as i64}}` to convert"
+)]
+pub trait ValueFor<T> {
+    /// How a rule stores the value: `T` for a plain value (no presence check at decision
+    /// time), `Option<T>` for an optional one.
+    type Captured: Captured<T> + Clone + Send + Sync + 'static;
+    /// The value as a rule stores it.
+    fn capture(&self) -> Self::Captured;
+    /// The value as the field's type; `None` never matches.
+    fn to_value(&self) -> Option<T>;
+}
+
+/// A value captured by a rule: `T` (always present) or `Option<T>`.
+pub trait Captured<T> {
+    /// The value, if present.
+    fn get(&self) -> Option<&T>;
+}
+
+impl<T> Captured<T> for T {
+    #[inline(always)]
+    fn get(&self) -> Option<&T> {
+        Some(self)
+    }
+}
+
+impl<T> Captured<T> for Option<T> {
+    #[inline(always)]
+    fn get(&self) -> Option<&T> {
+        self.as_ref()
+    }
+}
+
+impl<T, V: ValueFor<T> + ?Sized> ValueFor<T> for &V {
+    type Captured = V::Captured;
+    #[inline]
+    fn capture(&self) -> V::Captured {
+        (**self).capture()
+    }
+    #[inline]
+    fn to_value(&self) -> Option<T> {
+        (**self).to_value()
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static, V: ValueFor<T>> ValueFor<T> for Option<V> {
+    type Captured = Option<T>;
+    #[inline]
+    fn capture(&self) -> Option<T> {
+        self.to_value()
+    }
+    #[inline]
+    fn to_value(&self) -> Option<T> {
+        self.as_ref().and_then(ValueFor::to_value)
+    }
+}
+
+impl ValueFor<String> for str {
+    type Captured = String;
+    fn capture(&self) -> String {
+        self.to_owned()
+    }
+    fn to_value(&self) -> Option<String> {
+        Some(self.to_owned())
+    }
+}
+
+/// A list a field of value type `T` can be tested for membership in (`field in list`).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a list of values comparable with a field of type `{T}`",
+    label = "expected a list (`[..]`, `Vec`, slice) of `{T}` here"
+)]
+pub trait ListFor<T> {
+    /// The list's values; `None` elements are dropped (they never match).
+    fn to_values(&self) -> Vec<T>;
+}
+
+impl<T, V: ValueFor<T>> ListFor<T> for [V] {
+    fn to_values(&self) -> Vec<T> {
+        self.iter().filter_map(ValueFor::to_value).collect()
+    }
+}
+impl<T, V: ValueFor<T>, const N: usize> ListFor<T> for [V; N] {
+    fn to_values(&self) -> Vec<T> {
+        self.iter().filter_map(ValueFor::to_value).collect()
+    }
+}
+impl<T, V: ValueFor<T>> ListFor<T> for Vec<V> {
+    fn to_values(&self) -> Vec<T> {
+        self.iter().filter_map(ValueFor::to_value).collect()
+    }
+}
+impl<T, L: ListFor<T> + ?Sized> ListFor<T> for &L {
+    fn to_values(&self) -> Vec<T> {
+        (**self).to_values()
+    }
+}
+
+/// Makes a type usable in policy conditions: as a field type and as a value compared with it.
+/// The type must be `PartialEq + PartialOrd + Clone + Send + Sync + 'static`, and (for the SQL
+/// side) diesel's `AsExpression` for its column type, as any diesel field type is.
+///
+/// ```
+/// #[derive(Debug, Clone, PartialEq, PartialOrd)]
+/// pub struct Level(u8);
+/// portcullis::condition_value!(Level);
+/// ```
+#[macro_export]
+macro_rules! condition_value {
+    ($($t:ty),+ $(,)?) => {$(
+        impl $crate::resource::FieldType for $t {
+            type Value = $t;
+            const NULLABLE: bool = false;
+            #[inline]
+            fn value(&self) -> ::core::option::Option<&$t> {
+                ::core::option::Option::Some(self)
+            }
+            #[inline]
+            fn from_value(value: $t) -> $t {
+                value
+            }
+        }
+        impl $crate::resource::ValueFor<$t> for $t {
+            type Captured = $t;
+            #[inline]
+            fn capture(&self) -> $t {
+                ::core::clone::Clone::clone(self)
+            }
+            #[inline]
+            fn to_value(&self) -> ::core::option::Option<$t> {
+                ::core::option::Option::Some(::core::clone::Clone::clone(self))
+            }
+        }
+    )+};
+}
+
+condition_value!(
+    i8, i16, i32, i64, u8, u16, u32, u64, f32, f64, bool, String, char
+);

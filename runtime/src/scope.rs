@@ -1,0 +1,234 @@
+//! `Scope<E, A>`: the rows of `E` a subject may `A`, as a SQL filter, and the narrow-only query
+//! builder over it. There is no way to widen a scope: every builder method ANDs or limits.
+
+use crate::ability::{Ability, DynRules, RuleSet, SqlAcc};
+use crate::action::{Action, Governs, Read};
+use crate::db::{Database, DbError};
+use crate::ops::{BackendOps, Filter, NarrowFilter, QuerySpec, ScopeSql, Stored, on_backend};
+use crate::resource::Order;
+use crate::shaped::{Page, Shape, Shaped};
+use crate::sql::BoxedFilter;
+use std::marker::PhantomData;
+
+/// The largest page [`Query::paginate`] returns; larger requests are capped.
+pub const MAX_PER_PAGE: u32 = 1000;
+
+/// The rows of `E` the subject may `A`: `(any allow) AND NOT (any field-less deny)`.
+pub struct Scope<E: Governs<A>, A: Action> {
+    rules: DynRules<E>,
+    _a: PhantomData<fn() -> A>,
+}
+
+impl<E: Governs<A>, A: Action> Clone for Scope<E, A> {
+    fn clone(&self) -> Self {
+        Self {
+            rules: self.rules.clone(),
+            _a: PhantomData,
+        }
+    }
+}
+
+impl<E: Governs<A>, A: Action> std::fmt::Debug for Scope<E, A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Scope<{}, {}>", E::NAME, A::NAME)
+    }
+}
+
+impl<E: Governs<A>, A: Action> Scope<E, A> {
+    #[doc(hidden)]
+    pub fn __new(rules: DynRules<E>) -> Self {
+        Self {
+            rules,
+            _a: PhantomData,
+        }
+    }
+
+    /// The ability the scope came from.
+    pub fn ability(&self) -> Ability<E> {
+        Ability::__new(self.rules.clone())
+    }
+
+    /// Whether `row` is in the scope (the Rust predicate; agrees with the SQL filter).
+    pub fn contains(&self, row: &E) -> bool {
+        self.ability().can::<A>(row)
+    }
+
+    /// The scope as a SQLite filter.
+    #[cfg(feature = "sqlite")]
+    pub fn sqlite_filter(&self) -> BoxedFilter<E::Table, crate::sql::Sqlite> {
+        let mut acc = SqlAcc::default();
+        self.rules.sql_sqlite(<E as Governs<A>>::BIT, &mut acc);
+        acc.finish()
+    }
+
+    /// The scope as a PostgreSQL filter.
+    #[cfg(feature = "postgres")]
+    pub fn postgres_filter(&self) -> BoxedFilter<E::Table, crate::sql::Pg> {
+        let mut acc = SqlAcc::default();
+        self.rules.sql_postgres(<E as Governs<A>>::BIT, &mut acc);
+        acc.finish()
+    }
+
+    /// A query over the scope, to narrow and run.
+    pub fn query(&self) -> Query<E, A> {
+        Query {
+            scope: self.clone(),
+            filters: Vec::new(),
+            order: Vec::new(),
+            limit: None,
+            offset: None,
+        }
+    }
+
+    /// Shapes rows for a response with the fields this subject may read.
+    pub fn shape<T: Shape<Entity = E>>(&self, value: T) -> Shaped<T>
+    where
+        E: Governs<Read>,
+    {
+        self.ability().shape(value)
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl<E: Governs<A>, A: Action> ScopeSql<E::Table, crate::sql::Sqlite> for Scope<E, A> {
+    fn sql_filter(&self) -> BoxedFilter<E::Table, crate::sql::Sqlite> {
+        self.sqlite_filter()
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl<E: Governs<A>, A: Action> ScopeSql<E::Table, crate::sql::Pg> for Scope<E, A> {
+    fn sql_filter(&self) -> BoxedFilter<E::Table, crate::sql::Pg> {
+        self.postgres_filter()
+    }
+}
+
+/// The scope ANDed with every narrowing filter.
+#[cfg(feature = "sqlite")]
+impl<E: Governs<A>, A: Action> ScopeSql<E::Table, crate::sql::Sqlite> for Query<E, A> {
+    fn sql_filter(&self) -> BoxedFilter<E::Table, crate::sql::Sqlite> {
+        let scope = self.scope.sqlite_filter();
+        self.filters
+            .iter()
+            .fold(scope, |acc, f| crate::sql::and(acc, (f.sqlite)()))
+    }
+}
+
+/// The scope ANDed with every narrowing filter.
+#[cfg(feature = "postgres")]
+impl<E: Governs<A>, A: Action> ScopeSql<E::Table, crate::sql::Pg> for Query<E, A> {
+    fn sql_filter(&self) -> BoxedFilter<E::Table, crate::sql::Pg> {
+        let scope = self.scope.postgres_filter();
+        self.filters
+            .iter()
+            .fold(scope, |acc, f| crate::sql::and(acc, (f.postgres)()))
+    }
+}
+
+/// A narrow-only query over a [`Scope`]: filters are ANDed with the scope, never ORed.
+pub struct Query<E: Governs<A>, A: Action> {
+    scope: Scope<E, A>,
+    filters: Vec<NarrowFilter<E::Table>>,
+    order: Vec<Order<E>>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+impl<E: Governs<A> + Stored, A: Action> Query<E, A> {
+    /// Narrows with a diesel expression on the resource's table (ANDed with the scope).
+    pub fn filter<F: Filter<E::Table>>(mut self, f: F) -> Self {
+        self.filters.push(f.narrow());
+        self
+    }
+
+    /// Orders by a field: `.order_by(|f| f.title.asc())`; later calls break ties.
+    pub fn order_by(mut self, pick: impl FnOnce(&E::Fields) -> Order<E>) -> Self {
+        self.order.push(pick(&E::FIELDS));
+        self
+    }
+
+    /// At most `n` rows.
+    pub fn limit(mut self, n: i64) -> Self {
+        self.limit = Some(n.max(0));
+        self
+    }
+
+    /// Skips `n` rows.
+    pub fn offset(mut self, n: i64) -> Self {
+        self.offset = Some(n.max(0));
+        self
+    }
+
+    fn spec<DB>(&self) -> QuerySpec<E, DB>
+    where
+        Self: ScopeSql<E::Table, DB>,
+    {
+        QuerySpec {
+            filter: self.sql_filter(),
+            order: self.order.clone(),
+            limit: self.limit,
+            offset: self.offset,
+        }
+    }
+
+    /// Runs the query.
+    pub async fn load(&self, pool: &(impl Database + ?Sized)) -> Result<Vec<E>, DbError> {
+        tracing::debug!(target: "portcullis::scope", entity = E::NAME, action = A::NAME, "scoped load");
+        on_backend!(pool.__pool(), |conn: DB| {
+            let spec = self.spec::<DB>();
+            Ok(<E as BackendOps<DB>>::load(&mut conn, spec).await?)
+        })
+    }
+
+    /// The first row, if any.
+    pub async fn first(&self, pool: &(impl Database + ?Sized)) -> Result<Option<E>, DbError> {
+        let mut q = self.clone_spec();
+        q.limit = Some(1);
+        Ok(q.load(pool).await?.into_iter().next())
+    }
+
+    /// The number of rows (ignoring limit and offset).
+    pub async fn count(&self, pool: &(impl Database + ?Sized)) -> Result<i64, DbError> {
+        on_backend!(pool.__pool(), |conn: DB| {
+            let filter = ScopeSql::<E::Table, DB>::sql_filter(self);
+            Ok(<E as BackendOps<DB>>::count(&mut conn, filter).await?)
+        })
+    }
+
+    /// Whether any row matches.
+    pub async fn exists(&self, pool: &(impl Database + ?Sized)) -> Result<bool, DbError> {
+        Ok(self.first(pool).await?.is_some())
+    }
+
+    /// Page `page` (from 1) of `per_page` rows (capped at [`MAX_PER_PAGE`]) with the total.
+    pub async fn paginate(
+        &self,
+        page: u32,
+        per_page: u32,
+        pool: &(impl Database + ?Sized),
+    ) -> Result<Page<E>, DbError> {
+        let page = i64::from(page.max(1));
+        let per_page = i64::from(per_page.clamp(1, MAX_PER_PAGE));
+        let total = self.count(pool).await?;
+        let mut q = self.clone_spec();
+        q.limit = Some(per_page);
+        q.offset = Some((page - 1) * per_page);
+        let items = q.load(pool).await?;
+        Ok(Page {
+            items,
+            total,
+            page,
+            per_page,
+        })
+    }
+
+    fn clone_spec(&self) -> Self {
+        Self {
+            scope: self.scope.clone(),
+            filters: self.filters.clone(),
+            order: self.order.clone(),
+            limit: self.limit,
+            offset: self.offset,
+        }
+    }
+}

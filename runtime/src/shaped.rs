@@ -1,0 +1,227 @@
+//! `Shaped<T>`: the only way a resource becomes JSON. Each row writes its `#[expose]` fields
+//! that the subject may read, straight into the serializer (no intermediate `Value`).
+
+use crate::resource::{FieldSet, Resource};
+use axum::response::{IntoResponse, Response};
+use serde::ser::{SerializeSeq, SerializeStruct, Serializer};
+
+/// A page of rows with its position in the whole result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<E> {
+    /// The rows of this page.
+    pub items: Vec<E>,
+    /// The number of rows in scope across all pages.
+    pub total: i64,
+    /// The page number, from 1.
+    pub page: i64,
+    /// The page size.
+    pub per_page: i64,
+}
+
+impl<E> Page<E> {
+    /// The number of pages (at least 1).
+    pub fn pages(&self) -> i64 {
+        if self.per_page <= 0 {
+            return 1;
+        }
+        ((self.total + self.per_page - 1) / self.per_page).max(1)
+    }
+}
+
+/// What can be shaped: one entity, a `Vec` of them, or a [`Page`].
+pub trait Shape: Sized {
+    /// The resource type.
+    type Entity: Resource;
+    /// The rows, in order.
+    fn rows(&self) -> &[Self::Entity];
+    /// Serializes with one field mask per row.
+    #[doc(hidden)]
+    fn serialize_masked<S: Serializer>(
+        &self,
+        masks: &[u64],
+        narrow: u64,
+        s: S,
+    ) -> Result<S::Ok, S::Error>;
+}
+
+struct Row<'a, E> {
+    row: &'a E,
+    mask: FieldSet<E>,
+}
+
+impl<E: Resource> serde::Serialize for Row<'_, E> {
+    #[inline]
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct(E::NAME, self.row.serialized_len(self.mask))?;
+        self.row.serialize_fields(self.mask, &mut st)?;
+        st.end()
+    }
+}
+
+struct Rows<'a, E> {
+    rows: &'a [E],
+    masks: &'a [u64],
+    narrow: u64,
+}
+
+impl<E: Resource> serde::Serialize for Rows<'_, E> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.rows.len()))?;
+        for (row, mask) in self.rows.iter().zip(self.masks) {
+            seq.serialize_element(&Row {
+                row,
+                mask: FieldSet::from_bits(mask & self.narrow),
+            })?;
+        }
+        seq.end()
+    }
+}
+
+impl<E: Resource> Shape for E {
+    type Entity = E;
+    fn rows(&self) -> &[E] {
+        std::slice::from_ref(self)
+    }
+    fn serialize_masked<S: Serializer>(
+        &self,
+        masks: &[u64],
+        narrow: u64,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        let mask = masks.first().copied().unwrap_or(0) & narrow;
+        serde::Serialize::serialize(
+            &Row {
+                row: self,
+                mask: FieldSet::from_bits(mask),
+            },
+            s,
+        )
+    }
+}
+
+impl<E: Resource> Shape for Vec<E> {
+    type Entity = E;
+    fn rows(&self) -> &[E] {
+        self
+    }
+    fn serialize_masked<S: Serializer>(
+        &self,
+        masks: &[u64],
+        narrow: u64,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        serde::Serialize::serialize(
+            &Rows {
+                rows: self,
+                masks,
+                narrow,
+            },
+            s,
+        )
+    }
+}
+
+impl<E: Resource> Shape for Page<E> {
+    type Entity = E;
+    fn rows(&self) -> &[E] {
+        &self.items
+    }
+    fn serialize_masked<S: Serializer>(
+        &self,
+        masks: &[u64],
+        narrow: u64,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("Page", 5)?;
+        st.serialize_field(
+            "items",
+            &Rows {
+                rows: &self.items,
+                masks,
+                narrow,
+            },
+        )?;
+        st.serialize_field("total", &self.total)?;
+        st.serialize_field("page", &self.page)?;
+        st.serialize_field("per_page", &self.per_page)?;
+        st.serialize_field("pages", &self.pages())?;
+        st.end()
+    }
+}
+
+/// A value ready for a response: serializes only exposed ∩ permitted fields of each row.
+/// Made by `ability.shape(..)` / `scope.shape(..)`; narrowed further with [`Shaped::fields`].
+pub struct Shaped<T: Shape> {
+    value: T,
+    masks: Vec<u64>,
+    narrow: u64,
+}
+
+impl<T: Shape> Shaped<T> {
+    #[doc(hidden)]
+    pub fn __new(value: T, mut permitted: impl FnMut(&T::Entity) -> FieldSet<T::Entity>) -> Self {
+        let exposed = <T::Entity as Resource>::EXPOSED;
+        let masks = value
+            .rows()
+            .iter()
+            .map(|row| permitted(row).intersect(exposed).bits())
+            .collect();
+        Self {
+            value,
+            masks,
+            narrow: u64::MAX,
+        }
+    }
+
+    /// Keeps only the picked fields (names checked at compile time):
+    /// `shaped.fields(|f| f.id | f.title)`. Narrowing only: a field the row may not show stays
+    /// hidden whatever is picked.
+    pub fn fields<F>(mut self, pick: impl FnOnce(&<T::Entity as Resource>::Fields) -> F) -> Self
+    where
+        F: Into<FieldSet<T::Entity>>,
+    {
+        self.narrow &= pick(&<T::Entity as Resource>::FIELDS).into().bits();
+        self
+    }
+
+    /// The fields row `i` will show.
+    pub fn visible_fields(&self, i: usize) -> FieldSet<T::Entity> {
+        FieldSet::from_bits(self.masks.get(i).copied().unwrap_or(0) & self.narrow)
+    }
+
+    /// The shaped value (for tests and further processing; it does not serialize by itself).
+    pub fn get(&self) -> &T {
+        &self.value
+    }
+
+    /// Takes the value back out.
+    pub fn into_inner(self) -> T {
+        self.value
+    }
+}
+
+impl<T: Shape> serde::Serialize for Shaped<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.value.serialize_masked(&self.masks, self.narrow, s)
+    }
+}
+
+impl<T: Shape> IntoResponse for Shaped<T> {
+    fn into_response(self) -> Response {
+        let mut buf = Vec::with_capacity(128 * self.masks.len().max(1));
+        match serde_json::to_writer(&mut buf, &self) {
+            Ok(()) => (
+                [(
+                    http::header::CONTENT_TYPE,
+                    http::HeaderValue::from_static("application/json"),
+                )],
+                buf,
+            )
+                .into_response(),
+            Err(e) => {
+                tracing::error!(target: "portcullis::scope", error = %e, entity = <T::Entity as Resource>::NAME, "shaped response failed to serialize");
+                crate::Problem::internal().into_response()
+            }
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! The client IP of a request: the socket peer, unless the peer is a configured trusted proxy;
+//! only then the forwarding header is read, right to left, and the first hop that is not a
+//! trusted proxy is the client. Headers from untrusted peers are ignored, so they cannot be
+//! spoofed.
+
+use axum::extract::ConnectInfo;
+use http::HeaderMap;
+use http::request::Parts;
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::str::FromStr;
+
+/// An IP network in CIDR notation (`10.0.0.0/8`, `::1/128`); a bare address is a /32 or /128.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+/// A CIDR that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "invalid trusted proxy `{0}`: expected an IP address or a CIDR such as `10.0.0.0/8` or `fd00::/8`"
+)]
+pub struct CidrParseError(String);
+
+impl Cidr {
+    /// Whether `ip` lies in the network. IPv4-mapped IPv6 addresses match IPv4 networks.
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = canonical(ip);
+        match (self.addr, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl FromStr for Cidr {
+    type Err = CidrParseError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let err = || CidrParseError(s.to_owned());
+        let (addr, prefix) = match s.trim().split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s.trim(), None),
+        };
+        let addr = canonical(addr.parse::<IpAddr>().map_err(|_| err())?);
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(p) => p.parse::<u8>().ok().filter(|p| *p <= max).ok_or_else(err)?,
+            None => max,
+        };
+        Ok(Self { addr, prefix })
+    }
+}
+
+impl fmt::Display for Cidr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix)
+    }
+}
+
+/// IPv4-mapped IPv6 (`::ffff:1.2.3.4`) as plain IPv4, so one client has one key.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+/// Which forwarding header the trusted proxies write. Exactly one is read: a header the proxies
+/// do not write passes through them untouched and would be attacker-controlled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ForwardedHeader {
+    /// `X-Forwarded-For: client, proxy1, proxy2`.
+    #[default]
+    XForwardedFor,
+    /// RFC 7239 `Forwarded: for=client, for="[2001:db8::1]:4711"`.
+    Forwarded,
+}
+
+/// The proxies whose forwarding headers are believed. Empty by default: the client IP is the
+/// socket peer and forwarding headers are ignored.
+///
+/// ```
+/// use portcullis::throttle::TrustedProxies;
+/// let proxies = TrustedProxies::new(["10.0.0.0/8", "::1"]).unwrap();
+/// assert!(TrustedProxies::new(["10.0.0.0/33"]).is_err());
+/// # let _ = proxies;
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies {
+    nets: Vec<Cidr>,
+    header: ForwardedHeader,
+}
+
+impl TrustedProxies {
+    /// No trusted proxy: the socket peer is the client.
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    /// Trusts the given networks (CIDR or bare addresses); reads `X-Forwarded-For`.
+    pub fn new<I, S>(nets: I) -> Result<Self, CidrParseError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let nets = nets
+            .into_iter()
+            .map(|s| s.as_ref().parse())
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            nets,
+            header: ForwardedHeader::default(),
+        })
+    }
+
+    /// Reads the given header instead of `X-Forwarded-For`.
+    pub fn header(mut self, header: ForwardedHeader) -> Self {
+        self.header = header;
+        self
+    }
+
+    /// Whether `ip` is a trusted proxy.
+    pub fn is_trusted(&self, ip: IpAddr) -> bool {
+        self.nets.iter().any(|n| n.contains(ip))
+    }
+
+    /// The client IP of a request from socket peer `peer` with the given headers.
+    ///
+    /// Walks the forwarding header from the right while each hop is a trusted proxy; the first
+    /// untrusted hop is the client. If every hop is trusted, the leftmost is the client. A hop
+    /// that is not an address (`unknown`, garbage) ends the walk at the last good address.
+    pub fn client_ip(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+        let peer = canonical(peer);
+        if !self.is_trusted(peer) {
+            return peer;
+        }
+        let hops = match self.header {
+            ForwardedHeader::XForwardedFor => header_items(headers, "x-forwarded-for")
+                .map(parse_hop)
+                .collect::<Vec<_>>(),
+            ForwardedHeader::Forwarded => header_items(headers, "forwarded")
+                .map(|element| {
+                    element
+                        .split(';')
+                        .filter_map(|pair| pair.split_once('='))
+                        .find(|(k, _)| k.trim().eq_ignore_ascii_case("for"))
+                        .and_then(|(_, v)| parse_hop(v))
+                })
+                .collect::<Vec<_>>(),
+        };
+        let mut client = peer;
+        for hop in hops.into_iter().rev() {
+            let Some(ip) = hop else { break };
+            client = ip;
+            if !self.is_trusted(ip) {
+                break;
+            }
+        }
+        client
+    }
+
+    /// The client IP of a request, from its `ConnectInfo<SocketAddr>` extension; `None` when
+    /// the server was not started with `into_make_service_with_connect_info::<SocketAddr>()`.
+    pub fn client_ip_of(&self, parts: &Parts) -> Option<IpAddr> {
+        let ConnectInfo(peer) = parts.extensions.get::<ConnectInfo<SocketAddr>>()?;
+        Some(self.client_ip(peer.ip(), &parts.headers))
+    }
+}
+
+/// Comma-separated items of every instance of a header, in order. Values that are not visible
+/// ASCII contribute an unparseable item, so they end the walk rather than being skipped.
+fn header_items<'a>(headers: &'a HeaderMap, name: &str) -> impl Iterator<Item = &'a str> {
+    headers
+        .get_all(name)
+        .iter()
+        .flat_map(|v| v.to_str().unwrap_or("\u{0}").split(','))
+}
+
+/// One hop: `1.2.3.4`, `1.2.3.4:80`, `::1`, `[::1]`, `"[::1]:4711"`.
+fn parse_hop(s: &str) -> Option<IpAddr> {
+    let s = s.trim().trim_matches('"');
+    if let Ok(ip) = s.parse::<IpAddr>() {
+        return Some(canonical(ip));
+    }
+    if let Ok(sa) = s.parse::<SocketAddr>() {
+        return Some(canonical(sa.ip()));
+    }
+    let inner = s.strip_prefix('[')?.split(']').next()?;
+    inner.parse::<IpAddr>().ok().map(canonical)
+}

@@ -1,0 +1,203 @@
+//! Login defence (CWE-307): failed logins are counted per submitted account name and per
+//! client IP; past a few free failures each further one doubles the wait, up to a cap. A
+//! success clears the account's count. The account name is counted whether or not such an
+//! account exists, so the answers never tell the two apart.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use super::{Decision, TARGET, bounded_key};
+use crate::Problem;
+
+/// How hard the login defence pushes back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginPolicy {
+    /// Failures per account before any delay.
+    pub free_per_account: u32,
+    /// Failures per client IP (over all accounts) before any delay.
+    pub free_per_ip: u32,
+    /// The first delay; each further failure doubles it.
+    pub base_delay: Duration,
+    /// The longest delay.
+    pub max_delay: Duration,
+    /// A count is forgotten after this long without failures.
+    pub forget_after: Duration,
+    /// Bound on accounts and IPs held at once.
+    pub max_keys: usize,
+}
+
+impl Default for LoginPolicy {
+    /// 5 free failures per account, 20 per IP, then 1 s doubling up to 15 min, counts
+    /// forgotten after 1 h without failures, at most 100 000 keys.
+    fn default() -> Self {
+        Self {
+            free_per_account: 5,
+            free_per_ip: 20,
+            base_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(15 * 60),
+            forget_after: Duration::from_secs(3600),
+            max_keys: 100_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Failures {
+    count: u32,
+    last: Instant,
+}
+
+/// Throttles login attempts. Check before verifying the password, then record the outcome.
+///
+/// ```
+/// use portcullis::throttle::{LoginGuard, LoginPolicy};
+/// let guard = LoginGuard::new(LoginPolicy { free_per_account: 1, ..LoginPolicy::default() });
+/// let ip = "192.0.2.1".parse().unwrap();
+/// assert!(guard.check("alice", ip).is_ok());
+/// guard.record_failure("alice", ip);   // whether or not `alice` exists
+/// guard.record_failure("alice", ip);
+/// let problem = guard.check("alice", ip).unwrap_err();
+/// assert_eq!(problem.status(), 429);
+/// ```
+#[derive(Debug)]
+pub struct LoginGuard {
+    policy: LoginPolicy,
+    failures: Mutex<HashMap<String, Failures>>,
+}
+
+impl LoginGuard {
+    /// A guard with `policy`.
+    pub fn new(policy: LoginPolicy) -> Self {
+        Self {
+            policy,
+            failures: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn map(&self) -> MutexGuard<'_, HashMap<String, Failures>> {
+        // Plain inserts and removals cannot leave the map inconsistent; a poisoned lock is usable.
+        self.failures.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn keys(account: &str, ip: IpAddr) -> (String, String) {
+        (
+            bounded_key(&super::key::account(account)).to_owned(),
+            format!("login-ip:{ip}"),
+        )
+    }
+
+    fn delay(&self, failures: u32, free: u32) -> Duration {
+        if failures < free {
+            return Duration::ZERO;
+        }
+        let doublings = (failures - free).min(30);
+        self.policy
+            .base_delay
+            .saturating_mul(1 << doublings)
+            .min(self.policy.max_delay)
+    }
+
+    fn wait(&self, f: Option<&Failures>, free: u32, now: Instant) -> Duration {
+        let Some(f) = f else { return Duration::ZERO };
+        if now.duration_since(f.last) >= self.policy.forget_after {
+            return Duration::ZERO;
+        }
+        (f.last + self.delay(f.count, free)).saturating_duration_since(now)
+    }
+
+    /// Whether an attempt for `account` from `ip` may proceed now; otherwise the 429 problem
+    /// with `Retry-After`. The answer is the same whether or not the account exists.
+    #[allow(clippy::result_large_err)] // `Problem` is the crate's one rejection type
+    pub fn check(&self, account: &str, ip: IpAddr) -> Result<(), Problem> {
+        let (acc, ipk) = Self::keys(account, ip);
+        let now = Instant::now();
+        let map = self.map();
+        let wait = self
+            .wait(map.get(&acc), self.policy.free_per_account, now)
+            .max(self.wait(map.get(&ipk), self.policy.free_per_ip, now));
+        drop(map);
+        if wait.is_zero() {
+            return Ok(());
+        }
+        tracing::warn!(target: TARGET, %ip, reason = "login_throttled", "login attempt delayed");
+        Err(Decision {
+            allowed: false,
+            limit: self.policy.free_per_account,
+            remaining: 0,
+            reset: wait,
+            retry_after: Some(wait),
+        }
+        .to_problem())
+    }
+
+    /// Records a failed attempt (wrong password or unknown account alike).
+    pub fn record_failure(&self, account: &str, ip: IpAddr) {
+        let (acc, ipk) = Self::keys(account, ip);
+        let now = Instant::now();
+        let forget = self.policy.forget_after;
+        let mut map = self.map();
+        if map.len() + 2 > self.policy.max_keys {
+            map.retain(|_, f| now.duration_since(f.last) < forget);
+        }
+        if map.len() + 2 > self.policy.max_keys {
+            // Still full of recent failures: drop the oldest half rather than grow.
+            let mut lasts: Vec<Instant> = map.values().map(|f| f.last).collect();
+            let mid = lasts.len() / 2;
+            let (_, cut, _) = lasts.select_nth_unstable(mid);
+            let cut = *cut;
+            map.retain(|_, f| f.last > cut);
+            tracing::warn!(target: TARGET, "login guard full; oldest failure counts dropped");
+        }
+        for k in [acc, ipk] {
+            let e = map.entry(k).or_insert(Failures {
+                count: 0,
+                last: now,
+            });
+            if now.duration_since(e.last) >= forget {
+                e.count = 0;
+            }
+            e.count = e.count.saturating_add(1);
+            e.last = now;
+        }
+    }
+
+    /// Accounts and IPs with a failure count held right now.
+    pub fn len(&self) -> usize {
+        self.map().len()
+    }
+
+    /// Whether no failure count is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Records a successful login: clears the account's count. The IP's count stays, so an
+    /// attacker cannot wash it by logging into an account of their own between guesses.
+    pub fn record_success(&self, account: &str, ip: IpAddr) {
+        let (acc, _) = Self::keys(account, ip);
+        self.map().remove(&acc);
+    }
+
+    /// Runs one login attempt: checks, runs `verify`, records its outcome. `verify` must take
+    /// the same time for unknown accounts (e.g. a dummy password hash) and return the same
+    /// error for them.
+    pub async fn attempt<T, E, F>(
+        &self,
+        account: &str,
+        ip: IpAddr,
+        verify: F,
+    ) -> Result<Result<T, E>, Problem>
+    where
+        F: Future<Output = Result<T, E>>,
+    {
+        self.check(account, ip)?;
+        let outcome = verify.await;
+        match &outcome {
+            Ok(_) => self.record_success(account, ip),
+            Err(_) => self.record_failure(account, ip),
+        }
+        Ok(outcome)
+    }
+}

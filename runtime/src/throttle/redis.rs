@@ -1,0 +1,194 @@
+//! The Redis limiter (feature `redis`): GCRA in one atomic Lua script per check, on the Redis
+//! server's clock (so app instances with skewed clocks agree), each key expiring when its
+//! budget is full again so nothing accumulates. Every call is bounded by a timeout; an
+//! unreachable server is handled by the [`FailPolicy`].
+
+use futures_util::future::{BoxFuture, FutureExt};
+use redis::aio::MultiplexedConnection;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::{Decision, FailPolicy, LimitError, Limiter, LimiterFactory, Rate, TARGET, unmetered};
+
+/// KEYS[1] = key; ARGV[1] = emission interval T (µs); ARGV[2] = burst.
+/// Returns {allowed, remaining, retry_after_us, reset_us}.
+const GCRA: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local T = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local tau = T * (burst - 1)
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+if tat - now > tau then
+  return {0, 0, tat - tau - now, tat - now}
+end
+local new_tat = tat + T
+local ttl_ms = math.ceil((new_tat - now) / 1000)
+redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', ttl_ms)
+return {1, math.floor((now + tau + T - new_tat) / T), 0, new_tat - now}
+";
+
+/// Builds [`RedisLimiter`]s that share one connection; also the [`LimiterFactory`] for
+/// per-route limits on Redis.
+#[derive(Clone)]
+pub struct RedisLimiterBuilder {
+    client: redis::Client,
+    conn: Arc<Mutex<Option<MultiplexedConnection>>>,
+    prefix: String,
+    timeout: Duration,
+    policy: FailPolicy,
+}
+
+impl std::fmt::Debug for RedisLimiterBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisLimiterBuilder")
+            .field("prefix", &self.prefix)
+            .field("timeout", &self.timeout)
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisLimiterBuilder {
+    /// Limiters on the Redis at `url` (`redis://127.0.0.1:6379`), key prefix
+    /// `portcullis:throttle:`, timeout 250 ms, fail closed. A malformed URL is an error at
+    /// start-up; the server is first contacted on the first check.
+    pub fn new(url: &str) -> Result<Self, redis::RedisError> {
+        Ok(Self {
+            client: redis::Client::open(url)?,
+            conn: Arc::new(Mutex::new(None)),
+            prefix: "portcullis:throttle:".to_owned(),
+            timeout: Duration::from_millis(250),
+            policy: FailPolicy::Closed,
+        })
+    }
+
+    /// The prefix of every Redis key.
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// The bound on connecting plus one check.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// What to do when Redis cannot be reached. `FailPolicy::Open` is logged at WARN here.
+    pub fn fail_policy(mut self, policy: FailPolicy) -> Self {
+        if policy == FailPolicy::Open {
+            tracing::warn!(target: TARGET, "redis limiter configured fail_open: requests are unmetered while redis is unreachable");
+        }
+        self.policy = policy;
+        self
+    }
+
+    /// A limiter at `rate`.
+    pub fn build(&self, rate: Rate) -> RedisLimiter {
+        RedisLimiter {
+            shared: self.clone(),
+            rate,
+            script: redis::Script::new(GCRA),
+        }
+    }
+
+    async fn connection(&self) -> Result<MultiplexedConnection, redis::RedisError> {
+        let cached = self.conn.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if let Some(c) = cached {
+            return Ok(c);
+        }
+        let config = redis::AsyncConnectionConfig::new()
+            .set_connection_timeout(self.timeout)
+            .set_response_timeout(self.timeout);
+        let c = self
+            .client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await?;
+        *self.conn.lock().unwrap_or_else(|e| e.into_inner()) = Some(c.clone());
+        Ok(c)
+    }
+
+    fn forget_connection(&self) {
+        *self.conn.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+}
+
+impl LimiterFactory for RedisLimiterBuilder {
+    fn limiter(&self, rate: Rate) -> Arc<dyn Limiter> {
+        Arc::new(self.build(rate))
+    }
+}
+
+/// A GCRA limiter on Redis, shared by every app instance using the same server and prefix.
+///
+/// ```no_run
+/// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+/// use portcullis::throttle::{FailPolicy, Limiter, RedisLimiterBuilder};
+/// let limiter = RedisLimiterBuilder::new("redis://127.0.0.1:6379")?
+///     .prefix("myapp:throttle:")
+///     .fail_policy(FailPolicy::Closed)
+///     .build("100/min".parse()?);
+/// let decision = limiter.check("ip:192.0.2.1").await?;
+/// # let _ = decision; Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct RedisLimiter {
+    shared: RedisLimiterBuilder,
+    rate: Rate,
+    script: redis::Script,
+}
+
+impl RedisLimiter {
+    async fn run(&self, key: &str) -> Result<Decision, redis::RedisError> {
+        let mut conn = self.shared.connection().await?;
+        let t_us = u64::try_from(self.rate.emission_interval().as_micros())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        let (allowed, remaining, retry_us, reset_us): (i64, i64, i64, i64) = self
+            .script
+            .key(format!("{}{key}", self.shared.prefix))
+            .arg(t_us)
+            .arg(self.rate.burst())
+            .invoke_async(&mut conn)
+            .await?;
+        let us = |v: i64| Duration::from_micros(u64::try_from(v).unwrap_or(0));
+        Ok(Decision {
+            allowed: allowed == 1,
+            limit: self.rate.burst(),
+            remaining: u32::try_from(remaining).unwrap_or(0).min(self.rate.burst()),
+            reset: us(reset_us),
+            retry_after: (allowed != 1).then(|| us(retry_us).max(Duration::from_micros(1))),
+        })
+    }
+}
+
+impl Limiter for RedisLimiter {
+    fn rate(&self) -> Rate {
+        self.rate
+    }
+
+    fn check<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Decision, LimitError>> {
+        async move {
+            let outcome = tokio::time::timeout(self.shared.timeout, self.run(key)).await;
+            let err = match outcome {
+                Ok(Ok(d)) => return Ok(d),
+                Ok(Err(e)) => e.to_string(),
+                Err(_) => "timed out".to_owned(),
+            };
+            self.shared.forget_connection();
+            match self.shared.policy {
+                FailPolicy::Open => {
+                    tracing::warn!(target: TARGET, error = %err, policy = "fail_open", "redis limiter unavailable; request admitted unmetered");
+                    Ok(unmetered(self.rate))
+                }
+                FailPolicy::Closed => {
+                    tracing::warn!(target: TARGET, error = %err, policy = "fail_closed", "redis limiter unavailable; request rejected");
+                    Err(LimitError::Unavailable(err))
+                }
+            }
+        }
+        .boxed()
+    }
+}

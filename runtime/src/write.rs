@@ -1,0 +1,222 @@
+//! Write inputs: `Patch<E>` (partial update from a JSON object) and `Create<E>` (a new row
+//! checked against the `create` rule before the `INSERT`). Both read JSON field by field so a
+//! client hears exactly which field is unknown, malformed or not permitted.
+
+use crate::ability::{Ability, RuleSet};
+use crate::action::{Create as CreateAction, Governs};
+use crate::db::Database;
+use crate::ops::{BackendOps, Stored, on_backend};
+use crate::problem::{FieldError, Problem};
+use crate::resource::{FieldSet, Resource, SetField};
+
+/// Reads a JSON object field by field into `target` with `set`; 400 for bytes that are not
+/// JSON, 422 listing every unknown, read-only or malformed field.
+fn read_object<E: Resource, T>(
+    bytes: &[u8],
+    target: &mut T,
+    set: fn(&mut T, &str, serde_json::Value) -> SetField<E>,
+) -> Result<FieldSet<E>, Problem> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+        tracing::debug!(target: "portcullis::scope", entity = E::NAME, error = %e, "malformed JSON body");
+        Problem::bad_request().with_detail("The request body is not valid JSON.")
+    })?;
+    let serde_json::Value::Object(map) = value else {
+        return Err(Problem::unprocessable(vec![FieldError::new(
+            "",
+            "not_an_object",
+            "The request body must be a JSON object.",
+        )]));
+    };
+    let mut present = FieldSet::EMPTY;
+    let mut errors = Vec::new();
+    for (name, v) in map {
+        match set(target, &name, v) {
+            SetField::Set(f) => present = present | f,
+            SetField::Unknown => {
+                errors.push(FieldError::new(name, "unknown_field", "No such field."))
+            }
+            SetField::ReadOnly(_) => errors.push(FieldError::new(
+                name,
+                "read_only",
+                "This field cannot be set.",
+            )),
+            SetField::Invalid(_, why) => {
+                tracing::debug!(target: "portcullis::scope", entity = E::NAME, field = %name, error = %why, "invalid field value");
+                errors.push(FieldError::new(
+                    name,
+                    "invalid",
+                    "This value has the wrong type.",
+                ));
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(present)
+    } else {
+        Err(Problem::unprocessable(errors))
+    }
+}
+
+/// A partial update of `E`: the fields present in the JSON body, typed. Which of them may be
+/// written is decided per row by [`Bind::update`](crate::bind::Bind::update).
+pub struct Patch<E: Resource> {
+    changes: E::Patch,
+    present: FieldSet<E>,
+}
+
+impl<E: Resource> std::fmt::Debug for Patch<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Patch<{}>({:?})", E::NAME, self.present)
+    }
+}
+
+impl<E: Resource> Patch<E> {
+    /// Reads a JSON object: 400 if the body is not JSON, 422 for unknown, read-only or
+    /// malformed fields.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, Problem> {
+        let mut changes = E::Patch::default();
+        let present = read_object(bytes, &mut changes, E::__patch_set)?;
+        Ok(Self { changes, present })
+    }
+
+    /// The fields the patch changes.
+    pub fn fields(&self) -> FieldSet<E> {
+        self.present
+    }
+
+    pub(crate) fn into_changes(self) -> E::Patch {
+        self.changes
+    }
+}
+
+/// A new row of `E` from a JSON body, inserted only if the `create` rule allows it.
+pub struct Create<E: Resource> {
+    input: E::Create,
+    present: FieldSet<E>,
+}
+
+impl<E: Resource> std::fmt::Debug for Create<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Create<{}>({:?})", E::NAME, self.present)
+    }
+}
+
+impl<E: Resource> Create<E> {
+    /// Reads a JSON object: 400 if the body is not JSON, 422 for unknown, read-only or
+    /// malformed fields.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, Problem> {
+        let mut input = E::Create::default();
+        let present = read_object(bytes, &mut input, E::__create_set)?;
+        Ok(Self { input, present })
+    }
+
+    /// The fields the client supplied.
+    pub fn fields(&self) -> FieldSet<E> {
+        self.present
+    }
+}
+
+impl<E: Resource + Governs<CreateAction> + Stored> Create<E> {
+    /// Checks the row against the `create` rules and inserts it. For each `allow!(create ..)` in
+    /// order, fields the client left out are filled from the rule's pins
+    /// (`tenant_id == user.tenant_id`); the first candidate the ability allows, with every
+    /// supplied field permitted, is inserted. 422 names missing fields, 403 refused ones.
+    pub async fn insert<R: RuleSet<E>>(
+        self,
+        ability: &Ability<E, R>,
+        pool: &(impl Database + ?Sized),
+    ) -> Result<E, Problem> {
+        let row = self.check(ability)?;
+        let inserted = on_backend!(pool.__pool(), |conn: DB| <E as BackendOps<DB>>::insert(
+            &mut conn, row
+        )
+        .await);
+        match inserted {
+            Ok(row) => Ok(row),
+            Err(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation
+                | diesel::result::DatabaseErrorKind::ForeignKeyViolation,
+                info,
+            )) => {
+                tracing::info!(target: "portcullis::scope", entity = E::NAME, error = %info.message(), "insert conflict");
+                Err(Problem::conflict().with_detail("The resource conflicts with existing data."))
+            }
+            Err(e) => Err(crate::db::DbError::from(e).into()),
+        }
+    }
+
+    /// The row [`Create::insert`] would insert, or the problem it would answer.
+    pub fn check<R: RuleSet<E>>(&self, ability: &Ability<E, R>) -> Result<E, Problem> {
+        let bit = <E as Governs<CreateAction>>::BIT;
+        let mut pins = Vec::new();
+        ability.rules().pins(bit, &mut pins);
+        let mut missing: Option<Vec<&'static str>> = None;
+        let mut refused: Option<FieldSet<E>> = None;
+        for pin in &pins {
+            let mut input = self.input.clone();
+            pin(&mut input, false);
+            let candidate = match E::__candidate(&input) {
+                Ok(c) => c,
+                Err(m) => {
+                    missing.get_or_insert(m);
+                    continue;
+                }
+            };
+            if !ability.can::<CreateAction>(&candidate) {
+                continue;
+            }
+            let not_permitted = self
+                .present
+                .minus(ability.permitted_fields::<CreateAction>(&candidate));
+            if not_permitted.is_empty() {
+                return Ok(candidate);
+            }
+            refused.get_or_insert(not_permitted);
+        }
+        // No candidate was allowed as sent. If the rule's own values would be allowed, the
+        // client supplied fields it may not set (mass assignment): name them.
+        if refused.is_none() {
+            for pin in &pins {
+                let mut input = self.input.clone();
+                pin(&mut input, true);
+                if let Ok(candidate) = E::__candidate(&input)
+                    && ability.can::<CreateAction>(&candidate)
+                {
+                    let not_permitted = self
+                        .present
+                        .minus(ability.permitted_fields::<CreateAction>(&candidate));
+                    if !not_permitted.is_empty() {
+                        refused = Some(not_permitted);
+                        break;
+                    }
+                }
+            }
+        }
+        if let Some(fields) = refused {
+            tracing::warn!(target: "portcullis::authz", entity = E::NAME, action = "create", fields = ?fields,
+                reason = "field_not_permitted", "denied");
+            let mut p =
+                Problem::forbidden().with_detail("The request sets fields that may not be set.");
+            for i in fields.indices() {
+                p = p.with_error(FieldError::new(
+                    E::JSON_NAMES[i],
+                    "not_permitted",
+                    "This field may not be set.",
+                ));
+            }
+            return Err(p);
+        }
+        match missing {
+            Some(m) if !m.is_empty() => Err(Problem::unprocessable(
+                m.into_iter()
+                    .map(|f| FieldError::new(f, "missing", "This field is required."))
+                    .collect(),
+            )),
+            _ => {
+                // Nothing exists yet, so there is nothing to conceal: always 403.
+                tracing::warn!(target: "portcullis::authz", entity = E::NAME, action = "create", reason = "no_grant", "denied");
+                Err(Problem::forbidden())
+            }
+        }
+    }
+}

@@ -1,0 +1,911 @@
+//! The example API (`portcullis-example`) over HTTP through `oneshot`, on a temporary SQLite
+//! file seeded with the demo tenants: acme (alice member, amir admin) and globex (bob member,
+//! bea admin). Seeded documents: 1 alice's, 2 amir's, 3 alice's archived (acme); 4 bob's
+//! (globex).
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use portcullis::Bind;
+use portcullis::Read;
+use portcullis_example::model::{Document, User, documents};
+use portcullis_example::{Config, DEMO_PASSWORD, Example, KeySource};
+use serde_json::Value;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, Ordering};
+use tower::ServiceExt;
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+const PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+const REDIS_URL: &str = "redis://127.0.0.1:6379";
+
+fn services_enabled() -> bool {
+    std::env::var("PORTCULLIS_TEST_SERVICES").is_ok_and(|v| v == "1")
+}
+
+struct TestApp {
+    backend: &'static str,
+    app: axum::Router,
+    example_pool: portcullis::db::Pool,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    File(std::path::PathBuf),
+    Schema(String),
+    Keep,
+}
+
+impl TestApp {
+    async fn finish(mut self) {
+        if let Cleanup::Schema(schema) = std::mem::replace(&mut self.cleanup, Cleanup::Keep) {
+            let admin = portcullis::db::Pool::connect(PG_URL)
+                .await
+                .expect("PostgreSQL");
+            admin
+                .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+                .await
+                .expect("drop test schema");
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Cleanup::File(path) = &self.cleanup {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
+        }
+    }
+}
+
+fn unique(tag: &str) -> String {
+    format!(
+        "pc_example_{tag}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+fn config(tag: &str) -> (Config, std::path::PathBuf) {
+    let path = std::env::temp_dir().join(format!("{}.sqlite", unique(tag)));
+    let config = Config {
+        database_url: path.to_str().expect("temp path is UTF-8").to_owned(),
+        seed: true,
+        keys: KeySource::Generate,
+        schema: None,
+        redis_url: None,
+        redis_prefix: String::new(),
+    };
+    (config, path)
+}
+
+async fn launch(backend: &'static str, config: Config, cleanup: Cleanup) -> TestApp {
+    let Example { router, state, .. } = portcullis_example::example(config)
+        .await
+        .expect("example starts");
+    TestApp {
+        backend,
+        app: router.build().expect("router builds"),
+        example_pool: state.pool,
+        cleanup,
+    }
+}
+
+/// The example on SQLite.
+async fn start(tag: &str) -> TestApp {
+    let (config, path) = config(tag);
+    launch("sqlite", config, Cleanup::File(path)).await
+}
+
+/// The example on SQLite, and on PostgreSQL (own schema) with `PORTCULLIS_TEST_SERVICES=1`.
+async fn backends(tag: &str) -> Vec<TestApp> {
+    let mut out = vec![start(tag).await];
+    if services_enabled() {
+        let schema = unique(tag);
+        let admin = portcullis::db::Pool::connect(PG_URL)
+            .await
+            .unwrap_or_else(|e| {
+                panic!("PORTCULLIS_TEST_SERVICES=1 but PostgreSQL at {PG_URL} is unreachable: {e}")
+            });
+        admin
+            .batch_execute(&format!("CREATE SCHEMA \"{schema}\""))
+            .await
+            .expect("create test schema");
+        let pg = Config {
+            database_url: PG_URL.to_owned(),
+            seed: true,
+            keys: KeySource::Generate,
+            schema: Some(schema.clone()),
+            redis_url: None,
+            redis_prefix: String::new(),
+        };
+        out.push(launch("postgres", pg, Cleanup::Schema(schema)).await);
+        // SQLite with throttling, revocation and sessions on Redis (own key prefix).
+        let (mut with_redis, path) = config(tag);
+        with_redis.redis_url = Some(REDIS_URL.to_owned());
+        with_redis.redis_prefix = format!("{}:", unique(tag));
+        out.push(launch("sqlite+redis", with_redis, Cleanup::File(path)).await);
+    }
+    out
+}
+
+struct Res {
+    status: StatusCode,
+    headers: http::HeaderMap,
+    body: String,
+}
+
+impl Res {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or(Value::Null)
+    }
+}
+
+impl TestApp {
+    async fn call(&self, method: &str, uri: &str, token: Option<&str>, body: Option<&str>) -> Res {
+        self.call_from(method, uri, token, body, [203, 0, 113, 7])
+            .await
+    }
+
+    async fn call_from(
+        &self,
+        method: &str,
+        uri: &str,
+        token: Option<&str>,
+        body: Option<&str>,
+        ip: [u8; 4],
+    ) -> Res {
+        self.call_with(method, uri, token, body, ip, &[]).await
+    }
+
+    async fn call_with(
+        &self,
+        method: &str,
+        uri: &str,
+        token: Option<&str>,
+        body: Option<&str>,
+        ip: [u8; 4],
+        extra: &[(&str, &str)],
+    ) -> Res {
+        let mut req = Request::builder().method(method).uri(uri);
+        for (name, value) in extra {
+            req = req.header(*name, *value);
+        }
+        if let Some(t) = token {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        if body.is_some() {
+            req = req.header(header::CONTENT_TYPE, "application/json");
+        }
+        let mut req = req
+            .body(body.map_or(Body::empty(), |b| Body::from(b.to_owned())))
+            .unwrap();
+        req.extensions_mut()
+            .insert(ConnectInfo(SocketAddr::from((ip, 40000))));
+        let res = self.app.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        Res {
+            status,
+            headers,
+            body: String::from_utf8(bytes.to_vec()).unwrap(),
+        }
+    }
+
+    async fn login(&self, email: &str) -> (String, String) {
+        let res = self
+            .call(
+                "POST",
+                "/auth/login",
+                None,
+                Some(&format!(
+                    r#"{{"email":"{email}","password":"{DEMO_PASSWORD}"}}"#
+                )),
+            )
+            .await;
+        assert_eq!(res.status, 200, "{}: {}", self.backend, res.body);
+        let json = res.json();
+        (
+            json["accessToken"].as_str().unwrap().to_owned(),
+            json["refreshToken"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// The row as stored, every column (read with a tenant-admin ability of its tenant).
+    async fn stored(&self, id: i64, tenant_id: i64) -> Document {
+        let admin = User {
+            id: 0,
+            tenant_id,
+            admin: true,
+        };
+        Bind::<Document, Read>::load(&documents(&admin), &self.example_pool, id)
+            .await
+            .expect("row readable")
+            .into_inner()
+    }
+}
+
+#[tokio::test]
+async fn health_is_public_and_login_failures_are_indistinguishable() {
+    for t in backends("login").await {
+        let res = t.call("GET", "/health", None, None).await;
+        assert_eq!((res.status, res.body.as_str()), (StatusCode::OK, "ok"));
+
+        let (access, refresh) = t.login("alice@acme.test").await;
+        assert!(access.split('.').count() == 3 && refresh.len() == 43);
+        let me = t.call("GET", "/me", Some(&access), None).await;
+        assert_eq!(me.status, 200);
+        assert_eq!(me.json()["email"], "alice@acme.test");
+        assert!(
+            !me.body.contains("argon2") && !me.body.contains("password"),
+            "{}",
+            me.body
+        );
+
+        let wrong_password = t
+            .call(
+                "POST",
+                "/auth/login",
+                None,
+                Some(r#"{"email":"alice@acme.test","password":"not the password"}"#),
+            )
+            .await;
+        let unknown_user = t
+            .call(
+                "POST",
+                "/auth/login",
+                None,
+                Some(r#"{"email":"nobody@acme.test","password":"not the password"}"#),
+            )
+            .await;
+        assert_eq!(wrong_password.status, 401);
+        assert_eq!(
+            (wrong_password.status, &wrong_password.body),
+            (unknown_user.status, &unknown_user.body),
+            "unknown account and wrong password answer alike"
+        );
+
+        let jwks = t.call("GET", "/.well-known/jwks.json", None, None).await;
+        assert_eq!(jwks.status, 200);
+        assert_eq!(jwks.json()["keys"][0]["alg"], "EdDSA");
+        assert!(!jwks.body.contains("\"d\""), "no private key material");
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn login_is_throttled_per_ip() {
+    let t = start("throttle").await;
+    let body = r#"{"email":"nobody@acme.test","password":"guess"}"#;
+    for _ in 0..5 {
+        let res = t
+            .call_from("POST", "/auth/login", None, Some(body), [198, 51, 100, 1])
+            .await;
+        assert_ne!(res.status, 200);
+    }
+    let res = t
+        .call_from("POST", "/auth/login", None, Some(body), [198, 51, 100, 1])
+        .await;
+    assert_eq!(res.status, 429, "{}", res.body);
+    // Another IP, another account: the per-IP limit does not apply (the per-account login
+    // guard would, for the same account name).
+    let other = r#"{"email":"someone@acme.test","password":"guess"}"#;
+    let other_ip = t
+        .call_from("POST", "/auth/login", None, Some(other), [198, 51, 100, 2])
+        .await;
+    assert_eq!(other_ip.status, 401);
+}
+
+#[tokio::test]
+async fn documents_are_scoped_to_the_tenant() {
+    for t in backends("scoped").await {
+        let (alice, _) = t.login("alice@acme.test").await;
+        let (bob, _) = t.login("bob@globex.test").await;
+
+        let list = t.call("GET", "/docs", Some(&alice), None).await;
+        assert_eq!(list.status, 200, "{}", list.body);
+        let json = list.json();
+        assert_eq!(json["total"], 3);
+        let items = json["items"].as_array().unwrap();
+        assert!(items.iter().all(|d| d["tenantId"] == 1), "{}", list.body);
+        for secret in [
+            "internalNotes",
+            "internal_notes",
+            "confidential",
+            "old notes",
+            "do not share",
+        ] {
+            assert!(
+                !list.body.contains(secret),
+                "{secret} leaked: {}",
+                list.body
+            );
+        }
+        let page = t
+            .call("GET", "/docs?page=2&per_page=2", Some(&alice), None)
+            .await;
+        assert_eq!(page.json()["items"].as_array().unwrap().len(), 1);
+        assert_eq!(
+            t.call("GET", "/docs?page=x", Some(&alice), None)
+                .await
+                .status,
+            400
+        );
+
+        let bobs = t.call("GET", "/docs", Some(&bob), None).await.json();
+        assert_eq!(bobs["total"], 1);
+        assert_eq!(bobs["items"][0]["id"], 4);
+
+        // Another tenant's document, by every route that names it: never 2xx.
+        for (method, uri, body) in [
+            ("GET", "/docs/4", None),
+            ("PATCH", "/docs/4", Some(r#"{"title":"pwned"}"#)),
+            ("DELETE", "/docs/4", None),
+            ("POST", "/docs/4/archive", None),
+            ("GET", "/docs/4/comments", None),
+            ("POST", "/docs/4/comments", Some(r#"{"body":"hi"}"#)),
+        ] {
+            let res = t.call(method, uri, Some(&alice), body).await;
+            assert!(
+                res.status == 403 || res.status == 404,
+                "{method} {uri}: {} {}",
+                res.status,
+                res.body
+            );
+        }
+        let globex = t.call("GET", "/me", Some(&bob), None).await.json()["tenantId"]
+            .as_i64()
+            .unwrap();
+        let row = t.stored(4, globex).await;
+        assert_eq!((row.title.as_str(), row.archived), ("Globex plan", false));
+        assert_eq!(
+            t.call("GET", "/docs/999", Some(&alice), None).await.status,
+            404
+        );
+
+        // Creating pins tenant and owner from the caller.
+        let created = t
+            .call(
+                "POST",
+                "/docs",
+                Some(&bob),
+                Some(r#"{"title":"new","body":"text"}"#),
+            )
+            .await;
+        assert_eq!(created.status, 201, "{}", created.body);
+        assert_eq!(
+            (
+                created.json()["tenantId"].clone(),
+                created.json()["ownerId"].clone()
+            ),
+            (2.into(), 3.into())
+        );
+        let smuggled = t
+            .call(
+                "POST",
+                "/docs",
+                Some(&bob),
+                Some(r#"{"title":"x","body":"y","tenantId":1}"#),
+            )
+            .await;
+        assert_eq!(smuggled.status, 403, "{}", smuggled.body);
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn patch_refuses_mass_assignment_and_leaves_the_row_unchanged() {
+    for t in backends("patch").await {
+        let (alice, _) = t.login("alice@acme.test").await;
+        let before = t.stored(1, 1).await;
+        for (body, status, field) in [
+            (r#"{"tenantId":2}"#, 403, Some("tenantId")),
+            (r#"{"ownerId":3}"#, 403, Some("ownerId")),
+            (r#"{"archived":true}"#, 403, Some("archived")),
+            (r#"{"title":"ok","ownerId":3}"#, 403, Some("ownerId")),
+            (r#"{"title":"ok","isAdmin":true}"#, 422, None),
+            (r#"{"internalNotes":"x"}"#, 403, Some("internalNotes")),
+        ] {
+            let res = t.call("PATCH", "/docs/1", Some(&alice), Some(body)).await;
+            assert_eq!(res.status, status, "{body}: {}", res.body);
+            if let Some(field) = field {
+                assert!(
+                    res.body.contains(&format!(r#""field":"{field}""#)),
+                    "{}",
+                    res.body
+                );
+            }
+        }
+        let after = t.stored(1, 1).await;
+        assert_eq!(
+            (
+                after.tenant_id,
+                after.owner_id,
+                &after.title,
+                &after.body,
+                after.archived,
+                &after.internal_notes
+            ),
+            (
+                before.tenant_id,
+                before.owner_id,
+                &before.title,
+                &before.body,
+                before.archived,
+                &before.internal_notes
+            ),
+        );
+
+        let ok = t
+            .call(
+                "PATCH",
+                "/docs/1",
+                Some(&alice),
+                Some(r#"{"title":"Renamed"}"#),
+            )
+            .await;
+        assert_eq!(ok.status, 200, "{}", ok.body);
+        assert_eq!(t.stored(1, 1).await.title, "Renamed");
+        // alice is not the owner of document 2 and not an admin.
+        let not_owner = t
+            .call("PATCH", "/docs/2", Some(&alice), Some(r#"{"title":"x"}"#))
+            .await;
+        assert_eq!(not_owner.status, 403);
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn archive_is_a_custom_action_and_freezes_the_document() {
+    for t in backends("archive").await {
+        let (alice, _) = t.login("alice@acme.test").await;
+        let (amir, _) = t.login("amir@acme.test").await;
+        // alice may not archive amir's document; amir (admin) may archive alice's.
+        assert_eq!(
+            t.call("POST", "/docs/2/archive", Some(&alice), None)
+                .await
+                .status,
+            403
+        );
+        let res = t.call("POST", "/docs/1/archive", Some(&amir), None).await;
+        assert_eq!(res.status, 200, "{}", res.body);
+        assert_eq!(res.json()["archived"], true);
+        assert!(t.stored(1, 1).await.archived);
+        // Archived: not archivable again, not editable, body hidden.
+        assert_eq!(
+            t.call("POST", "/docs/1/archive", Some(&alice), None)
+                .await
+                .status,
+            403
+        );
+        assert_eq!(
+            t.call("PATCH", "/docs/1", Some(&alice), Some(r#"{"title":"x"}"#))
+                .await
+                .status,
+            403
+        );
+        let shown = t.call("GET", "/docs/1", Some(&alice), None).await;
+        assert!(shown.json().get("body").is_none(), "{}", shown.body);
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn delete_is_for_the_owner_or_a_tenant_admin() {
+    for t in backends("delete").await {
+        let (alice, _) = t.login("alice@acme.test").await;
+        let (bea, _) = t.login("bea@globex.test").await;
+        assert_eq!(
+            t.call("DELETE", "/docs/2", Some(&alice), None).await.status,
+            403
+        );
+        let other_admin = t.call("DELETE", "/docs/1", Some(&bea), None).await.status;
+        assert!(other_admin == 403 || other_admin == 404, "{other_admin}");
+        let commented = t
+            .call(
+                "POST",
+                "/docs/1/comments",
+                Some(&alice),
+                Some(r#"{"body":"bye"}"#),
+            )
+            .await;
+        assert_eq!(commented.status, 201, "{}", commented.body);
+        let res = t.call("DELETE", "/docs/1", Some(&alice), None).await;
+        assert_eq!(res.status, 204, "{}: {}", t.backend, res.body);
+        assert_eq!(
+            t.call("GET", "/docs/1", Some(&alice), None).await.status,
+            404
+        );
+        assert_eq!(
+            t.call("GET", "/docs/1/comments", Some(&alice), None)
+                .await
+                .status,
+            404
+        );
+        // The tenant admin may delete any document of the tenant.
+        let (amir, _) = t.login("amir@acme.test").await;
+        assert_eq!(
+            t.call("DELETE", "/docs/3", Some(&amir), None).await.status,
+            204
+        );
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn comments_and_admin_listing() {
+    for t in backends("comments").await {
+        let (alice, _) = t.login("alice@acme.test").await;
+        let (amir, _) = t.login("amir@acme.test").await;
+        let res = t
+            .call(
+                "POST",
+                "/docs/2/comments",
+                Some(&alice),
+                Some(r#"{"body":"nice"}"#),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.body);
+        let smuggled = t
+            .call(
+                "POST",
+                "/docs/2/comments",
+                Some(&alice),
+                Some(r#"{"body":"x","authorId":3}"#),
+            )
+            .await;
+        assert_eq!(smuggled.status, 422, "{}", smuggled.body);
+        let list = t.call("GET", "/docs/2/comments", Some(&amir), None).await;
+        assert_eq!(list.status, 200);
+        let json = list.json();
+        assert_eq!(json.as_array().unwrap().len(), 1);
+        assert_eq!(
+            (json[0]["authorId"].clone(), json[0]["body"].clone()),
+            (1.into(), "nice".into())
+        );
+
+        assert_eq!(
+            t.call("GET", "/admin/users", Some(&alice), None)
+                .await
+                .status,
+            403
+        );
+        let users = t.call("GET", "/admin/users", Some(&amir), None).await;
+        assert_eq!(users.status, 200);
+        let emails: Vec<String> = users
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["email"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        assert_eq!(emails, ["alice@acme.test", "amir@acme.test"]);
+        assert!(!users.body.contains("argon2") && !users.body.contains("password"));
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn every_non_public_route_rejects_anonymous_requests() {
+    let (config, path) = config("anonymous");
+    let example = portcullis_example::example(config)
+        .await
+        .expect("example starts");
+    portcullis::testing::assert_anonymous_rejected(&example.router).await;
+    drop(example);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
+
+#[tokio::test]
+async fn refresh_rotates_and_reuse_or_logout_revokes() {
+    for t in backends("refresh").await {
+        let (_, first) = t.login("alice@acme.test").await;
+        let body = |token: &str| format!(r#"{{"refreshToken":"{token}"}}"#);
+        let res = t
+            .call("POST", "/auth/refresh", None, Some(&body(&first)))
+            .await;
+        assert_eq!(res.status, 200, "{}", res.body);
+        let json = res.json();
+        let second = json["refreshToken"].as_str().unwrap().to_owned();
+        let access = json["accessToken"].as_str().unwrap().to_owned();
+        assert_ne!(second, first);
+        assert_eq!(t.call("GET", "/me", Some(&access), None).await.status, 200);
+
+        // Reusing the spent token revokes the family: the newer token dies too.
+        assert_eq!(
+            t.call("POST", "/auth/refresh", None, Some(&body(&first)))
+                .await
+                .status,
+            401
+        );
+        assert_eq!(
+            t.call("POST", "/auth/refresh", None, Some(&body(&second)))
+                .await
+                .status,
+            401
+        );
+
+        // Logout revokes the access token and the refresh family.
+        let (access, token) = t.login("alice@acme.test").await;
+        assert_eq!(
+            t.call("POST", "/auth/logout", None, Some(&body(&token)))
+                .await
+                .status,
+            401,
+            "logout needs the access token"
+        );
+        assert_eq!(
+            t.call("POST", "/auth/logout", Some(&access), Some(&body(&token)))
+                .await
+                .status,
+            204
+        );
+        assert_eq!(t.call("GET", "/me", Some(&access), None).await.status, 401);
+        assert_eq!(
+            t.call("POST", "/auth/refresh", None, Some(&body(&token)))
+                .await
+                .status,
+            401
+        );
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn registration_checks_the_password_policy() {
+    for t in backends("register").await {
+        let res = t
+            .call(
+                "POST",
+                "/auth/register",
+                None,
+                Some(r#"{"email":"zoe@initech.test","password":"short","organization":"initech"}"#),
+            )
+            .await;
+        assert_eq!(res.status, 422, "{}", res.body);
+        assert!(res.body.contains(r#""field":"password""#), "{}", res.body);
+        let res = t
+            .call(
+                "POST",
+                "/auth/register",
+                None,
+                Some(
+                    r#"{"email":"zoe@initech.test","password":"password123","organization":"initech"}"#,
+                ),
+            )
+            .await;
+        assert_eq!(res.status, 422, "blocklisted: {}", res.body);
+        let res = t
+            .call(
+                "POST",
+                "/auth/register",
+                None,
+                Some(&format!(
+                    r#"{{"email":"zoe@initech.test","password":"{DEMO_PASSWORD}","organization":"initech"}}"#
+                )),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.body);
+        let (access, _) = t.login("zoe@initech.test").await;
+        let docs = t.call("GET", "/docs", Some(&access), None).await.json();
+        assert_eq!(docs["total"], 0, "a new tenant sees nothing of the others");
+        let again = t
+            .call(
+                "POST",
+                "/auth/register",
+                None,
+                Some(&format!(
+                    r#"{{"email":"zoe2@initech.test","password":"{DEMO_PASSWORD}","organization":"initech"}}"#
+                )),
+            )
+            .await;
+        assert_eq!(again.status, 409, "{}", again.body);
+        assert!(again.body.contains("organization"), "{}", again.body);
+        let same_email = t
+            .call(
+                "POST",
+                "/auth/register",
+                None,
+                Some(&format!(
+                    r#"{{"email":"alice@acme.test","password":"{DEMO_PASSWORD}","organization":"other"}}"#
+                )),
+            )
+            .await;
+        assert_eq!(same_email.status, 409, "{}", same_email.body);
+        // The refused sign-up left no tenant behind: "other" is still free.
+        let other = t
+            .call(
+                "POST",
+                "/auth/register",
+                None,
+                Some(&format!(
+                    r#"{{"email":"olga@other.test","password":"{DEMO_PASSWORD}","organization":"other"}}"#
+                )),
+            )
+            .await;
+        assert_eq!(other.status, 201, "{}", other.body);
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn start_up_is_idempotent_on_an_existing_database() {
+    let (config, path) = config("restart");
+    for _ in 0..2 {
+        let app = portcullis_example::app(config.clone())
+            .await
+            .expect("example starts");
+        let t = TestApp {
+            backend: "sqlite",
+            app,
+            example_pool: portcullis::db::Pool::connect(&config.database_url)
+                .await
+                .expect("pool"),
+            cleanup: Cleanup::Keep,
+        };
+        let (alice, _) = t.login("alice@acme.test").await;
+        let docs = t.call("GET", "/docs", Some(&alice), None).await.json();
+        assert_eq!(docs["total"], 3, "seeding twice adds nothing");
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
+
+/// The `id` cookie value from a `Set-Cookie` header.
+fn session_id(res: &Res) -> String {
+    let set = res.headers[header::SET_COOKIE].to_str().unwrap();
+    set.split(';')
+        .next()
+        .and_then(|kv| kv.strip_prefix("id="))
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn cookie_sessions_need_csrf_rotate_on_login_and_end_on_logout() {
+    for t in backends("session").await {
+        let creds = format!(r#"{{"email":"alice@acme.test","password":"{DEMO_PASSWORD}"}}"#);
+        let ip = [203, 0, 113, 9];
+        let login = t
+            .call_with("POST", "/auth/session", None, Some(&creds), ip, &[])
+            .await;
+        assert_eq!(login.status, 200, "{}", login.body);
+        let set = login.headers[header::SET_COOKIE].to_str().unwrap();
+        for attr in ["Path=/", "HttpOnly", "SameSite=Lax", "Secure"] {
+            assert!(set.contains(attr), "{attr} missing: {set}");
+        }
+        let id = session_id(&login);
+        let csrf = login.json()["csrfToken"].as_str().unwrap().to_owned();
+        let cookie = format!("id={id}");
+
+        let me = t
+            .call_with("GET", "/me", None, None, ip, &[("cookie", &cookie)])
+            .await;
+        assert_eq!(me.status, 200, "{}", me.body);
+        assert_eq!(me.json()["email"], "alice@acme.test");
+
+        let doc = Some(r#"{"title":"t","body":"b"}"#);
+        let no_csrf = t
+            .call_with("POST", "/docs", None, doc, ip, &[("cookie", &cookie)])
+            .await;
+        assert_eq!(no_csrf.status, 403, "unsafe method without CSRF token");
+        let with_csrf = t
+            .call_with(
+                "POST",
+                "/docs",
+                None,
+                doc,
+                ip,
+                &[("cookie", &cookie), ("x-csrf-token", &csrf)],
+            )
+            .await;
+        assert_eq!(with_csrf.status, 201, "{}", with_csrf.body);
+
+        // Logging in again with the old cookie: a new id, and the old one is dead (fixation).
+        let again = t
+            .call_with(
+                "POST",
+                "/auth/session",
+                None,
+                Some(&creds),
+                ip,
+                &[("cookie", &cookie)],
+            )
+            .await;
+        assert_eq!(again.status, 200);
+        let new_id = session_id(&again);
+        assert_ne!(new_id, id);
+        let old = t
+            .call_with("GET", "/me", None, None, ip, &[("cookie", &cookie)])
+            .await;
+        assert_eq!(old.status, 401);
+
+        let new_cookie = format!("id={new_id}");
+        let new_csrf = again.json()["csrfToken"].as_str().unwrap().to_owned();
+        let out = t
+            .call_with(
+                "DELETE",
+                "/auth/session",
+                None,
+                None,
+                ip,
+                &[("cookie", &new_cookie), ("x-csrf-token", &new_csrf)],
+            )
+            .await;
+        assert_eq!(out.status, 204, "{}", out.body);
+        assert!(
+            out.headers[header::SET_COOKIE]
+                .to_str()
+                .unwrap()
+                .contains("Max-Age=0")
+        );
+        let after = t
+            .call_with("GET", "/me", None, None, ip, &[("cookie", &new_cookie)])
+            .await;
+        assert_eq!(after.status, 401);
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn no_response_leaks_internal_notes_hashes_or_other_tenants() {
+    for t in backends("sweep").await {
+        // (email, tenant of the account: acme owns documents 1-3, globex document 4)
+        for (email, own) in [
+            ("alice@acme.test", [1, 2, 3]),
+            ("amir@acme.test", [1, 2, 3]),
+            ("bob@globex.test", [4, 4, 4]),
+            ("bea@globex.test", [4, 4, 4]),
+        ] {
+            let (token, _) = t.login(email).await;
+            let mut uris = vec![
+                "/me".to_owned(),
+                "/docs".to_owned(),
+                "/admin/users".to_owned(),
+            ];
+            for id in 1..=5 {
+                uris.push(format!("/docs/{id}"));
+                uris.push(format!("/docs/{id}/comments"));
+            }
+            for uri in uris {
+                let res = t.call("GET", &uri, Some(&token), None).await;
+                for secret in [
+                    "internalNotes",
+                    "internal_notes",
+                    "confidential",
+                    "old notes",
+                    "do not share",
+                    "passwordHash",
+                    "argon2",
+                ] {
+                    assert!(
+                        !res.body.contains(secret),
+                        "{}: GET {uri} as {email} leaked {secret}: {}",
+                        t.backend,
+                        res.body
+                    );
+                }
+                let doc_id = uri
+                    .strip_prefix("/docs/")
+                    .and_then(|r| r.split('/').next())
+                    .and_then(|id| id.parse::<i64>().ok());
+                if doc_id.is_some_and(|id| !own.contains(&id)) {
+                    assert!(
+                        res.status == 403 || res.status == 404,
+                        "{}: GET {uri} as {email}: {}",
+                        t.backend,
+                        res.status
+                    );
+                }
+            }
+        }
+        t.finish().await;
+    }
+}
