@@ -41,7 +41,14 @@ pub enum KeySource {
     EnvOrGenerate,
     /// A fresh Ed25519 key for this process only (tests, development).
     Generate,
+    /// This PEM private key (e.g. from a secret store the application reads itself).
+    Pem(String),
 }
+
+/// The `iss` of the example's access tokens (`PORTCULLIS_AUTHN__ISSUER` overrides it).
+pub const TOKEN_ISSUER: &str = "portcullis-example";
+/// The `aud` of the example's access tokens (`PORTCULLIS_AUTHN__AUDIENCE` overrides it).
+pub const TOKEN_AUDIENCE: &str = "portcullis-example-api";
 
 /// What the example needs to start.
 #[derive(Debug, Clone)]
@@ -349,23 +356,24 @@ pub fn router(state: AppState) -> portcullis::Router<()> {
     .with_state(state)
 }
 
-/// The signing service and whether its key was generated for this process.
+/// The signing service and whether its key was generated for this process. Tokens carry and
+/// must carry the example's issuer and audience, so a token minted for another service that
+/// happens to share the key is refused.
 fn signing_service(keys: &KeySource) -> Result<(JwtService, bool), Error> {
+    let builder = JwtService::builder()
+        .issuer(TOKEN_ISSUER)
+        .audience([TOKEN_AUDIENCE])
+        .expires_in(ACCESS_TOKEN_TTL);
     let from_env = *keys == KeySource::EnvOrGenerate
         && std::env::var(PRIVATE_KEY_SETTING).is_ok_and(|v| !v.trim().is_empty());
     if from_env {
-        let jwt = JwtService::builder()
-            .from_env()
-            .expires_in(ACCESS_TOKEN_TTL)
-            .build()?;
-        return Ok((jwt, false));
+        return Ok((builder.from_env().build()?, false));
     }
-    let pem = development_key_pem()?;
-    let jwt = JwtService::builder()
-        .private_key_pem(pem.as_bytes())
-        .expires_in(ACCESS_TOKEN_TTL)
-        .build()?;
-    Ok((jwt, true))
+    let (pem, generated) = match keys {
+        KeySource::Pem(pem) => (pem.clone(), false),
+        KeySource::EnvOrGenerate | KeySource::Generate => (development_key_pem()?, true),
+    };
+    Ok((builder.private_key_pem(pem.as_bytes()).build()?, generated))
 }
 
 /// A fresh Ed25519 private key as PKCS#8 PEM (portcullis loads keys but does not generate
