@@ -24,7 +24,7 @@ use portcullis::authn::{BoxFuture, StoreError};
 use portcullis::db::{DbError, Pool, PoolConfig};
 use portcullis::routing::{get, post};
 use portcullis::throttle::RedisLimiterBuilder;
-use portcullis::throttle::{LoginGuard, LoginPolicy, MemoryBackend};
+use portcullis::throttle::{LoginGuard, LoginPolicy, MemoryBackend, TrustedProxies};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -65,6 +65,10 @@ pub struct Config {
     pub redis_url: Option<String>,
     /// Prefix of every Redis key (`PORTCULLIS_REDIS_PREFIX`, default `portcullis-example:`).
     pub redis_prefix: String,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (`PORTCULLIS_TRUSTED_PROXIES`,
+    /// comma-separated CIDRs or addresses). Empty (the default): the socket peer is the
+    /// client and forwarding headers are ignored, so nobody can spoof them.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Config {
@@ -88,9 +92,19 @@ impl Config {
                 .ok()
                 .filter(|s| !s.trim().is_empty())
                 .unwrap_or_else(|| "portcullis-example:".to_owned()),
+            trusted_proxies: std::env::var(TRUSTED_PROXIES_SETTING)
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
         }
     }
 }
+
+/// The setting that lists trusted reverse proxies.
+pub const TRUSTED_PROXIES_SETTING: &str = "PORTCULLIS_TRUSTED_PROXIES";
 
 /// A start-up failure; the message names what to fix.
 #[derive(Debug, thiserror::Error)]
@@ -109,6 +123,8 @@ pub enum Error {
     Redis(String),
     #[error("key generation: {0}")]
     Rng(String),
+    #[error("{TRUSTED_PROXIES_SETTING}: {0}")]
+    Proxies(String),
 }
 
 /// Shared state of the handlers.
@@ -126,6 +142,8 @@ pub struct AppState {
     pub sessions: Arc<SessionManager<SessionBackend>>,
     /// Route limits on Redis when configured; in process memory otherwise.
     pub redis_limits: Option<RedisLimiterBuilder>,
+    /// Whose forwarding headers name the client (route limits and the login defence alike).
+    pub proxies: TrustedProxies,
 }
 
 /// Where sessions live: the database, or Redis with `PORTCULLIS_REDIS_URL`.
@@ -251,6 +269,8 @@ pub async fn example(config: Config) -> Result<Example, Error> {
         }
         pool_config = pool_config.schema(schema.clone());
     }
+    let proxies =
+        TrustedProxies::new(&config.trusted_proxies).map_err(|e| Error::Proxies(e.to_string()))?;
     let pool = Pool::connect_with(pool_config).await?;
     store::migrate(&pool).await?;
     let hasher = Arc::new(PasswordHasher::owasp());
@@ -297,6 +317,7 @@ pub async fn example(config: Config) -> Result<Example, Error> {
         hasher,
         password_policy: Arc::new(PasswordPolicy::default()),
         login_guard: Arc::new(LoginGuard::new(LoginPolicy::default())),
+        proxies,
     };
     Ok(Example {
         router: router(state.clone()),
@@ -327,6 +348,7 @@ pub fn router(state: AppState) -> portcullis::Router<()> {
     });
     let authenticator = Chain::new().with(bearer).with(cookie);
     let redis_limits = state.redis_limits.clone();
+    let proxies = state.proxies.clone();
     let router = portcullis::Router::<AppState>::new()
         .route("/health", get(health))
         .route("/.well-known/jwks.json", get(jwks))
@@ -348,7 +370,8 @@ pub fn router(state: AppState) -> portcullis::Router<()> {
         )
         .route("/admin/users", get(admin_users))
         .fallback(not_found)
-        .authenticator(authenticator);
+        .authenticator(authenticator)
+        .trusted_proxies(proxies);
     match redis_limits {
         Some(limits) => router.throttle_backend(limits),
         None => router.throttle_backend(MemoryBackend::default()),

@@ -4,7 +4,9 @@
 //! PostgreSQL), `PORT` (default 3000), `PORTCULLIS_AUTHN__PRIVATE_KEY` (PEM text or path; a
 //! development key is generated without it), `DATABASE_SCHEMA` (PostgreSQL schema, created
 //! when missing), `PORTCULLIS_REDIS_URL` (route limits, revoked tokens and sessions on Redis,
-//! shared by every instance), `RUST_LOG` (default `info`).
+//! shared by every instance), `PORTCULLIS_TRUSTED_PROXIES` (comma-separated CIDRs of reverse
+//! proxies whose `X-Forwarded-For` names the client; none by default), `RUST_LOG` (default
+//! `info`).
 
 use portcullis_example::{Config, DEMO_ACCOUNTS, DEMO_PASSWORD, example};
 use std::net::SocketAddr;

@@ -19,7 +19,7 @@ use portcullis::{
 };
 use serde::Deserialize;
 use serde_json::json;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr};
 
 /// Liveness: anyone may ask.
 #[guarded(public)]
@@ -74,18 +74,22 @@ fn normalize_email(email: &str) -> Result<String, Problem> {
     }
 }
 
-/// The client IP from the socket (`into_make_service_with_connect_info`); loopback otherwise
-/// (in-process tests).
+/// The client IP for the login defence: the socket peer (`into_make_service_with_connect_info`),
+/// or what a trusted proxy forwarded (the same rule as the route limits); loopback when there is
+/// no socket (in-process tests).
 pub struct ClientIp(pub IpAddr);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<SocketAddr>>()
-            .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |c| c.0.ip());
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let ip = state
+            .proxies
+            .client_ip_of(parts)
+            .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
         Ok(ClientIp(ip))
     }
 }

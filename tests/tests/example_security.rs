@@ -617,3 +617,48 @@ async fn login_is_throttled_per_account() {
         t.finish().await;
     }
 }
+
+#[tokio::test]
+async fn client_ip_comes_from_trusted_proxies_only() {
+    let (mut config, path) = example_app::config("proxies");
+    config.trusted_proxies = vec!["10.9.0.0/16".to_owned()];
+    let t = example_app::launch("sqlite", config, example_app::Cleanup::File(path)).await;
+    let mut n = 0;
+    let mut attempt = |peer: [u8; 4], forwarded_for: &str| {
+        n += 1;
+        // Another account each time, so only the per-IP limits (5/min) can answer 429.
+        let body = format!(r#"{{"email":"nobody{n}@acme.test","password":"guess"}}"#);
+        let (app, xff) = (t.app.clone(), forwarded_for.to_owned());
+        async move {
+            let extra = [("x-forwarded-for", xff.as_str())];
+            request(app, "POST", "/auth/login", None, Some(&body), peer, &extra)
+                .await
+                .status
+        }
+    };
+    // Behind the trusted proxy, each forwarded client has a budget of its own ...
+    let proxy = [10, 9, 0, 1];
+    for _ in 0..5 {
+        assert_eq!(attempt(proxy, "198.51.100.20").await, 401);
+    }
+    assert_eq!(attempt(proxy, "198.51.100.20").await, 429);
+    assert_eq!(attempt(proxy, "198.51.100.21").await, 401);
+    // ... while a client that is not a proxy cannot buy fresh budgets by forging the header.
+    let direct = [192, 0, 2, 9];
+    for i in 0..5 {
+        assert_eq!(attempt(direct, &format!("203.0.113.{i}")).await, 401);
+    }
+    assert_eq!(attempt(direct, "203.0.113.99").await, 429);
+
+    // A malformed proxy list stops start-up, naming the setting.
+    let (mut bad, _) = example_app::config("proxies_bad");
+    bad.trusted_proxies = vec!["10.0.0.0/33".to_owned()];
+    let err = portcullis_example::example(bad)
+        .await
+        .err()
+        .expect("a bad proxy list is refused");
+    assert!(
+        err.to_string().contains("PORTCULLIS_TRUSTED_PROXIES"),
+        "{err}"
+    );
+}

@@ -83,6 +83,7 @@ pub fn config(tag: &str) -> (Config, std::path::PathBuf) {
         schema: None,
         redis_url: None,
         redis_prefix: String::new(),
+        trusted_proxies: Vec::new(),
     };
     (config, path)
 }
@@ -135,6 +136,7 @@ pub async fn backends_with(tag: &str, keys: KeySource) -> Vec<TestApp> {
             schema: Some(schema.clone()),
             redis_url: None,
             redis_prefix: String::new(),
+            trusted_proxies: Vec::new(),
         };
         out.push(launch("postgres", pg, Cleanup::Schema(schema)).await);
         // SQLite with throttling, revocation and sessions on Redis (own key prefix).
