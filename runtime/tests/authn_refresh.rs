@@ -68,6 +68,37 @@ async fn expiry<S: RefreshStore>(store: S) {
     assert!(svc.store().purge_expired().await.unwrap() >= 1);
 }
 
+/// A family (one login) ends at its maximum age however often it is rotated.
+async fn family_lifetime<S: RefreshStore>(store: S, other: S) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let svc = RefreshService::new(store)
+        .ttl(Duration::from_secs(30 * 24 * 3600))
+        .max_lifetime(Duration::from_secs(3600));
+    let first = svc.issue("frank").await.unwrap();
+    assert!(
+        first.expires_at <= now + 3600 + 1,
+        "the first token is capped too"
+    );
+    let mut token = first.token;
+    for _ in 0..3 {
+        let next = svc.rotate(&token).await.unwrap();
+        assert!(
+            next.expires_at <= now + 3600 + 1,
+            "rotation extended the family: {} > {}",
+            next.expires_at,
+            now + 3600
+        );
+        token = next.token;
+    }
+    // A family already at its maximum age: refused as expired, and nothing was issued.
+    let done = RefreshService::new(other).max_lifetime(Duration::ZERO);
+    let t = done.issue("gina").await.unwrap();
+    assert_eq!(reason(done.rotate(&t.token).await), FailureReason::Expired);
+}
+
 async fn concurrent<S: RefreshStore>(store: S) {
     let svc = Arc::new(RefreshService::new(store));
     let first = svc.issue("erin").await.unwrap();
@@ -99,6 +130,7 @@ async fn concurrent<S: RefreshStore>(store: S) {
 async fn memory_store() {
     lifecycle(RefreshService::new(MemoryRefreshStore::new())).await;
     expiry(MemoryRefreshStore::new()).await;
+    family_lifetime(MemoryRefreshStore::new(), MemoryRefreshStore::new()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -114,6 +146,11 @@ async fn sqlite_store() {
     )))
     .await;
     expiry(DieselRefreshStore::new(db.pool.clone())).await;
+    family_lifetime(
+        DieselRefreshStore::new(db.pool.clone()),
+        DieselRefreshStore::new(db.pool.clone()),
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -134,6 +171,11 @@ async fn postgres_store() {
     )))
     .await;
     expiry(DieselRefreshStore::new(pg.pool.clone())).await;
+    family_lifetime(
+        DieselRefreshStore::new(pg.pool.clone()),
+        DieselRefreshStore::new(pg.pool.clone()),
+    )
+    .await;
     concurrent(DieselRefreshStore::new(pg.pool.clone())).await;
     pg.drop_schema().await;
 }

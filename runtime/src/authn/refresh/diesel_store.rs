@@ -10,7 +10,8 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
 /// Refresh tokens in the `portcullis_refresh_*` tables. Rotation is one conditional
-/// `UPDATE … WHERE used_at IS NULL RETURNING …`, so concurrent rotations have one winner.
+/// `UPDATE … WHERE used_at IS NULL AND <family live> RETURNING …`, so concurrent rotations
+/// have one winner.
 ///
 /// ```no_run
 /// use portcullis::authn::refresh::{DieselRefreshStore, RefreshService};
@@ -63,6 +64,16 @@ struct Lost {
     family_id: String,
     #[diesel(sql_type = Nullable<BigInt>)]
     used_at: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    revoked_at: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    created_at: Option<i64>,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Born {
+    #[diesel(sql_type = BigInt)]
+    created_at: i64,
 }
 
 impl DieselRefreshStore {
@@ -122,24 +133,31 @@ impl RefreshStore for DieselRefreshStore {
         old_hash: &'a str,
         new_hash: &'a str,
         new_expires_at: i64,
+        max_family_age: i64,
     ) -> BoxFuture<'a, Result<RotateOutcome, StoreError>> {
         Box::pin(async move {
             let t = now();
+            let born_after = t.saturating_sub(max_family_age);
             // The conditional update: of concurrent callers, exactly one sees a row. The family's
-            // revocation is checked in the same statement: checked afterwards, a loser's
+            // revocation and age are checked in the same statement: checked afterwards, a loser's
             // reuse-revocation could land between the claim and the check and leave no winner.
             let claim = diesel::sql_query(
                 "UPDATE portcullis_refresh_tokens SET used_at = $1 \
                  WHERE token_hash = $2 AND used_at IS NULL AND family_id IN \
-                 (SELECT family_id FROM portcullis_refresh_families WHERE revoked_at IS NULL) \
+                 (SELECT family_id FROM portcullis_refresh_families \
+                  WHERE revoked_at IS NULL AND created_at > $3) \
                  RETURNING family_id, user_id, expires_at",
             )
             .bind::<BigInt, _>(t)
-            .bind::<Text, _>(old_hash);
+            .bind::<Text, _>(old_hash)
+            .bind::<BigInt, _>(born_after);
             let won: Vec<Used> = with_conn!(&self.pool, c => claim.load(c).await?);
             let Some(used) = won.into_iter().next() else {
                 let q = diesel::sql_query(
-                    "SELECT family_id, used_at FROM portcullis_refresh_tokens WHERE token_hash = $1",
+                    "SELECT t.family_id, t.used_at, f.revoked_at, f.created_at \
+                     FROM portcullis_refresh_tokens t \
+                     LEFT JOIN portcullis_refresh_families f ON f.family_id = t.family_id \
+                     WHERE t.token_hash = $1",
                 )
                 .bind::<Text, _>(old_hash);
                 let found: Vec<Lost> = with_conn!(&self.pool, c => q.load(c).await?);
@@ -151,13 +169,29 @@ impl RefreshStore for DieselRefreshStore {
                             family_id: lost.family_id,
                         })
                     }
-                    // Unused but not claimable: its family is revoked (or gone).
+                    // Unused, in a live family that is too old.
+                    Some(Lost {
+                        revoked_at: None,
+                        created_at: Some(_),
+                        ..
+                    }) => Ok(RotateOutcome::Expired),
+                    // Unused but its family is revoked (or gone).
                     Some(_) => Ok(RotateOutcome::Revoked),
                 };
             };
             if used.expires_at < t {
                 return Ok(RotateOutcome::Expired);
             }
+            let q = diesel::sql_query(
+                "SELECT created_at FROM portcullis_refresh_families WHERE family_id = $1",
+            )
+            .bind::<Text, _>(&used.family_id);
+            let born: Vec<Born> = with_conn!(&self.pool, c => q.load(c).await?);
+            let family_end = born
+                .into_iter()
+                .next()
+                .map_or(t, |b| b.created_at.saturating_add(max_family_age));
+            let expires_at = new_expires_at.min(family_end);
             let ins = diesel::sql_query(
                 "INSERT INTO portcullis_refresh_tokens \
                  (token_hash, family_id, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
@@ -166,11 +200,12 @@ impl RefreshStore for DieselRefreshStore {
             .bind::<Text, _>(&used.family_id)
             .bind::<Text, _>(&used.user_id)
             .bind::<BigInt, _>(t)
-            .bind::<BigInt, _>(new_expires_at);
+            .bind::<BigInt, _>(expires_at);
             with_conn!(&self.pool, c => ins.execute(c).await?);
             Ok(RotateOutcome::Rotated {
                 user_id: used.user_id,
                 family_id: used.family_id,
+                expires_at,
             })
         })
     }

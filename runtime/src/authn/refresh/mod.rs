@@ -29,11 +29,13 @@ mod diesel_store;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use diesel_store::DieselRefreshStore;
 
+mod memory;
+
+pub use memory::MemoryRefreshStore;
+
 use crate::Problem;
 use crate::authn::util::{self, now};
 use crate::authn::{BoxFuture, FailureReason, StoreError};
-use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::Duration;
 
 /// What a store found when asked to rotate a token.
@@ -43,9 +45,13 @@ use std::time::Duration;
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), portcullis::authn::StoreError> {
 /// let store = MemoryRefreshStore::new();
 /// store.create_family("fam-1", "u1", "hash-a", i64::MAX).await?;
-/// let first = store.rotate("hash-a", "hash-b", i64::MAX).await?;
-/// assert_eq!(first, RotateOutcome::Rotated { user_id: "u1".into(), family_id: "fam-1".into() });
-/// let again = store.rotate("hash-a", "hash-c", i64::MAX).await?;
+/// let first = store.rotate("hash-a", "hash-b", 4_000_000_000, i64::MAX).await?;
+/// assert_eq!(first, RotateOutcome::Rotated {
+///     user_id: "u1".into(),
+///     family_id: "fam-1".into(),
+///     expires_at: 4_000_000_000,
+/// });
+/// let again = store.rotate("hash-a", "hash-c", 4_000_000_000, i64::MAX).await?;
 /// assert_eq!(again, RotateOutcome::Reused { family_id: "fam-1".into() });
 /// # Ok(()) }
 /// ```
@@ -57,6 +63,8 @@ pub enum RotateOutcome {
         user_id: String,
         /// The token's family.
         family_id: String,
+        /// The new token's expiry: the one asked for, or the family's end if that is earlier.
+        expires_at: i64,
     },
     /// The token had been rotated before: its family has now been revoked.
     Reused {
@@ -65,7 +73,7 @@ pub enum RotateOutcome {
     },
     /// The token's family was revoked (logout or earlier reuse).
     Revoked,
-    /// The token is past its expiry.
+    /// The token is past its expiry, or its family past its maximum age.
     Expired,
     /// No such token.
     Unknown,
@@ -107,15 +115,20 @@ pub trait RefreshStore: Send + Sync + 'static {
         token_hash: &'a str,
         expires_at: i64,
     ) -> BoxFuture<'a, Result<(), StoreError>>;
-    /// Marks `old_hash` used if it is unused (conditionally) and stores `new_hash` in its family.
+    /// Marks `old_hash` used if it is unused and its family live (conditionally), and stores
+    /// `new_hash` in its family, expiring at `new_expires_at` or when the family turns
+    /// `max_family_age` seconds old, whichever comes first. A family that old is `Expired`.
     ///
     /// ```
     /// use portcullis::authn::refresh::{MemoryRefreshStore, RefreshStore, RotateOutcome};
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), portcullis::authn::StoreError> {
     /// let store = MemoryRefreshStore::new();
     /// store.create_family("fam-1", "u1", "a", i64::MAX).await?;
-    /// assert!(matches!(store.rotate("a", "b", i64::MAX).await?, RotateOutcome::Rotated { .. }));
-    /// assert_eq!(store.rotate("unknown", "c", i64::MAX).await?, RotateOutcome::Unknown);
+    /// assert!(matches!(store.rotate("a", "b", i64::MAX, 3600).await?, RotateOutcome::Rotated { .. }));
+    /// assert_eq!(store.rotate("unknown", "c", i64::MAX, 3600).await?, RotateOutcome::Unknown);
+    /// // A family may not outlive its maximum age, however often it is rotated.
+    /// store.create_family("fam-2", "u1", "x", i64::MAX).await?;
+    /// assert_eq!(store.rotate("x", "y", i64::MAX, 0).await?, RotateOutcome::Expired);
     /// # Ok(()) }
     /// ```
     fn rotate<'a>(
@@ -123,6 +136,7 @@ pub trait RefreshStore: Send + Sync + 'static {
         old_hash: &'a str,
         new_hash: &'a str,
         new_expires_at: i64,
+        max_family_age: i64,
     ) -> BoxFuture<'a, Result<RotateOutcome, StoreError>>;
     /// Revokes the family holding `token_hash`; false when there is no such token.
     ///
@@ -132,7 +146,7 @@ pub trait RefreshStore: Send + Sync + 'static {
     /// let store = MemoryRefreshStore::new();
     /// store.create_family("fam-1", "u1", "a", i64::MAX).await?;
     /// assert!(store.revoke_family_of("a").await?);
-    /// assert_eq!(store.rotate("a", "b", i64::MAX).await?, RotateOutcome::Revoked);
+    /// assert_eq!(store.rotate("a", "b", i64::MAX, 3600).await?, RotateOutcome::Revoked);
     /// assert!(!store.revoke_family_of("unknown").await?);
     /// # Ok(()) }
     /// ```
@@ -249,6 +263,11 @@ impl std::fmt::Debug for IssuedRefresh {
 pub struct RefreshService<S> {
     store: S,
     ttl: Duration,
+    max_lifetime: Duration,
+}
+
+fn secs(d: Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
 }
 
 fn rng_error(e: getrandom::Error) -> RefreshError {
@@ -261,7 +280,7 @@ fn rejected(reason: FailureReason) -> RefreshError {
 }
 
 impl<S: RefreshStore> RefreshService<S> {
-    /// A service with a 30-day token lifetime.
+    /// A service with a 30-day token lifetime and a 90-day family lifetime.
     ///
     /// ```
     /// use portcullis::authn::refresh::{MemoryRefreshStore, RefreshService};
@@ -276,6 +295,7 @@ impl<S: RefreshStore> RefreshService<S> {
         Self {
             store,
             ttl: Duration::from_secs(30 * 24 * 3600),
+            max_lifetime: Duration::from_secs(90 * 24 * 3600),
         }
     }
 
@@ -296,6 +316,26 @@ impl<S: RefreshStore> RefreshService<S> {
         self
     }
 
+    /// Sets the absolute lifetime of a family (a login): rotation never extends a token past
+    /// it, so a stolen refresh token cannot keep a session alive forever (ASVS 7.3.2).
+    ///
+    /// ```
+    /// use portcullis::authn::refresh::{MemoryRefreshStore, RefreshService};
+    /// use std::time::Duration;
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), portcullis::authn::refresh::RefreshError> {
+    /// let refresh = RefreshService::new(MemoryRefreshStore::new())
+    ///     .ttl(Duration::from_secs(30 * 24 * 3600))
+    ///     .max_lifetime(Duration::from_secs(24 * 3600));
+    /// let first = refresh.issue("u1").await?;
+    /// let next = refresh.rotate(&first.token).await?;
+    /// assert!(next.expires_at <= first.expires_at); // capped at the family's end
+    /// # Ok(()) }
+    /// ```
+    pub fn max_lifetime(mut self, max_lifetime: Duration) -> Self {
+        self.max_lifetime = max_lifetime;
+        self
+    }
+
     /// The store.
     ///
     /// ```
@@ -311,7 +351,7 @@ impl<S: RefreshStore> RefreshService<S> {
     }
 
     fn expiry(&self) -> i64 {
-        now().saturating_add(i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX))
+        now().saturating_add(secs(self.ttl.min(self.max_lifetime)))
     }
 
     /// Starts a new family for `user_id` (at login) and returns its first token.
@@ -364,10 +404,15 @@ impl<S: RefreshStore> RefreshService<S> {
                 &util::sha256_hex(token),
                 &util::sha256_hex(&next),
                 expires_at,
+                secs(self.max_lifetime),
             )
             .await?;
         match outcome {
-            RotateOutcome::Rotated { user_id, family_id } => Ok(IssuedRefresh {
+            RotateOutcome::Rotated {
+                user_id,
+                family_id,
+                expires_at,
+            } => Ok(IssuedRefresh {
                 token: next,
                 user_id,
                 family_id,
@@ -419,163 +464,5 @@ impl<S: RefreshStore> RefreshService<S> {
     /// ```
     pub async fn revoke_user(&self, user_id: &str) -> Result<u64, RefreshError> {
         Ok(self.store.revoke_user(user_id).await?)
-    }
-}
-
-#[derive(Debug, Clone)]
-struct MemToken {
-    family_id: String,
-    user_id: String,
-    expires_at: i64,
-    used: bool,
-}
-
-#[derive(Debug, Default)]
-struct MemState {
-    tokens: HashMap<String, MemToken>,
-    /// family id → (user id, revoked)
-    families: HashMap<String, (String, bool)>,
-}
-
-/// Refresh tokens in process memory (one instance; lost on restart). Rotation holds one lock,
-/// so it is atomic.
-///
-/// ```
-/// use portcullis::authn::refresh::{MemoryRefreshStore, RefreshService};
-/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), portcullis::authn::refresh::RefreshError> {
-/// let refresh = RefreshService::new(MemoryRefreshStore::default());
-/// assert_eq!(refresh.issue("u1").await?.user_id, "u1");
-/// # Ok(()) }
-/// ```
-#[derive(Debug, Default)]
-pub struct MemoryRefreshStore {
-    state: Mutex<MemState>,
-}
-
-impl MemoryRefreshStore {
-    /// An empty store.
-    ///
-    /// ```
-    /// use portcullis::authn::refresh::{MemoryRefreshStore, RefreshService};
-    /// let refresh = RefreshService::new(MemoryRefreshStore::new());
-    /// # let _ = refresh;
-    /// ```
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, MemState> {
-        // Every critical section leaves the state consistent before anything can panic.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-impl RefreshStore for MemoryRefreshStore {
-    fn create_family<'a>(
-        &'a self,
-        family_id: &'a str,
-        user_id: &'a str,
-        token_hash: &'a str,
-        expires_at: i64,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        let mut s = self.lock();
-        s.families
-            .insert(family_id.to_owned(), (user_id.to_owned(), false));
-        s.tokens.insert(
-            token_hash.to_owned(),
-            MemToken {
-                family_id: family_id.to_owned(),
-                user_id: user_id.to_owned(),
-                expires_at,
-                used: false,
-            },
-        );
-        Box::pin(async { Ok(()) })
-    }
-
-    fn rotate<'a>(
-        &'a self,
-        old_hash: &'a str,
-        new_hash: &'a str,
-        new_expires_at: i64,
-    ) -> BoxFuture<'a, Result<RotateOutcome, StoreError>> {
-        let mut s = self.lock();
-        let outcome = match s.tokens.get(old_hash).cloned() {
-            None => RotateOutcome::Unknown,
-            Some(t) if t.used => {
-                if let Some(f) = s.families.get_mut(&t.family_id) {
-                    f.1 = true;
-                }
-                RotateOutcome::Reused {
-                    family_id: t.family_id,
-                }
-            }
-            Some(t) => {
-                if let Some(tok) = s.tokens.get_mut(old_hash) {
-                    tok.used = true;
-                }
-                if s.families.get(&t.family_id).is_none_or(|f| f.1) {
-                    RotateOutcome::Revoked
-                } else if t.expires_at < now() {
-                    RotateOutcome::Expired
-                } else {
-                    s.tokens.insert(
-                        new_hash.to_owned(),
-                        MemToken {
-                            family_id: t.family_id.clone(),
-                            user_id: t.user_id.clone(),
-                            expires_at: new_expires_at,
-                            used: false,
-                        },
-                    );
-                    RotateOutcome::Rotated {
-                        user_id: t.user_id,
-                        family_id: t.family_id,
-                    }
-                }
-            }
-        };
-        Box::pin(async move { Ok(outcome) })
-    }
-
-    fn revoke_family_of<'a>(
-        &'a self,
-        token_hash: &'a str,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        let mut s = self.lock();
-        let found = match s.tokens.get(token_hash).map(|t| t.family_id.clone()) {
-            Some(fam) => {
-                if let Some(f) = s.families.get_mut(&fam) {
-                    f.1 = true;
-                }
-                true
-            }
-            None => false,
-        };
-        Box::pin(async move { Ok(found) })
-    }
-
-    fn revoke_user<'a>(&'a self, user_id: &'a str) -> BoxFuture<'a, Result<u64, StoreError>> {
-        let mut s = self.lock();
-        let mut n = 0;
-        for (user, revoked) in s.families.values_mut() {
-            if user == user_id && !*revoked {
-                *revoked = true;
-                n += 1;
-            }
-        }
-        Box::pin(async move { Ok(n) })
-    }
-
-    fn purge_expired(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
-        let t = now();
-        let mut s = self.lock();
-        let before = s.tokens.len();
-        s.tokens.retain(|_, tok| tok.expires_at >= t);
-        let n = (before - s.tokens.len()) as u64;
-        let live: std::collections::HashSet<String> =
-            s.tokens.values().map(|t| t.family_id.clone()).collect();
-        s.families.retain(|id, _| live.contains(id));
-        Box::pin(async move { Ok(n) })
     }
 }
