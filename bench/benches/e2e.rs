@@ -1,0 +1,162 @@
+//! End-to-end criterion benchmark: the whole example router (`portcullis-example`) against the
+//! same reads written by hand in plain axum + diesel (`portcullis-plain-twin`), one run.
+//!
+//! - `GET /docs?per_page=50`: bearer JWT (EdDSA) verified, its `jti` looked up in the deny-list
+//!   table, the per-user route limit counted, the caller's tenant's documents counted and one
+//!   page of 50 loaded (newest first), archived ones without their body, as JSON;
+//! - `GET /docs/1`: the same authentication and one document by id (404/403 checks).
+//!
+//! Both run on one SQLite file: the demo seed plus 60 documents per tenant (two tenants), with
+//! the route limits raised so no request is refused ([`fixture::BenchLimits`]). Every request
+//! goes through `tower::ServiceExt::oneshot` on the built `axum::Router`; the answers are
+//! checked identical first ([`fixture::compare`]).
+//!
+//! Run with `cargo bench -p portcullis-bench --bench e2e` (add `-- skip-criterion` for the
+//! ratio table only). The ratio table comes from separate runs in which the two variants are
+//! interleaved in batches, the order alternating every round, so machine load hits both alike:
+//! per variant the median over rounds of the time per request, per ratio the median over rounds
+//! of the paired ratio.
+
+use axum::http::HeaderValue;
+use criterion::Criterion;
+use portcullis_bench::fixture::{self, DOCS_URI, Pair};
+use portcullis_bench::stats::{human, median, quantile};
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+use tokio::runtime::Runtime;
+
+/// Times `batch` requests in one `block_on`; nanoseconds per request.
+fn time_batch(rt: &Runtime, app: &axum::Router, uri: &str, auth: &HeaderValue, batch: u32) -> f64 {
+    rt.block_on(async {
+        let start = Instant::now();
+        for _ in 0..batch {
+            let req = fixture::get(uri, Some(auth)).expect("request");
+            black_box(fixture::call(app, req).await.expect("response"));
+        }
+        start.elapsed().as_nanos() as f64 / f64::from(batch)
+    })
+}
+
+/// One line of the ratio table.
+struct Ratio {
+    uri: &'static str,
+    /// Median ns per request: portcullis, plain.
+    ns: [f64; 2],
+    /// Median and quartiles of the paired ratios portcullis / plain.
+    ratio: f64,
+    iqr: (f64, f64),
+    target: Option<f64>,
+}
+
+fn interleaved(
+    rt: &Runtime,
+    apps: [&axum::Router; 2],
+    uri: &'static str,
+    auth: &HeaderValue,
+    target: Option<f64>,
+    (rounds, batch): (usize, u32),
+) -> Ratio {
+    for app in apps {
+        time_batch(rt, app, uri, auth, batch);
+    }
+    let mut per: [Vec<f64>; 2] = Default::default();
+    let mut ratios = Vec::with_capacity(rounds);
+    for round in 0..rounds {
+        let mut t = [0.0; 2];
+        for k in 0..2 {
+            let i = (round + k) % 2;
+            t[i] = time_batch(rt, apps[i], uri, auth, batch);
+        }
+        per[0].push(t[0]);
+        per[1].push(t[1]);
+        ratios.push(t[0] / t[1]);
+    }
+    Ratio {
+        uri,
+        ns: [median(&per[0]), median(&per[1])],
+        ratio: median(&ratios),
+        iqr: (quantile(&ratios, 0.25), quantile(&ratios, 0.75)),
+        target,
+    }
+}
+
+/// `cargo test --benches` passes `--test`: one round, a smoke check with no verdict.
+fn smoke() -> bool {
+    std::env::args().any(|a| a == "--test")
+}
+
+fn print_ratios(rows: &[Ratio]) {
+    eprintln!();
+    eprintln!("portcullis example vs plain axum + diesel, interleaved runs (medians per request)");
+    eprintln!(
+        "{:<22} {:>11} {:>11} {:>8} {:>13} {:>6} {:>10}  verdict",
+        "request", "portcullis", "plain", "p/plain", "p/plain IQR", "target", "p - plain"
+    );
+    if smoke() {
+        eprintln!("(--test: one round per run, no verdicts)");
+    }
+    for r in rows {
+        let (target, verdict) = match r.target {
+            Some(t) if smoke() => (format!("{t:.2}x"), "-"),
+            Some(t) if r.ratio <= t => (format!("{t:.2}x"), "ok"),
+            Some(t) => (format!("{t:.2}x"), "MISSED"),
+            None => ("-".to_owned(), "-"),
+        };
+        let iqr = format!("{:.3}-{:.3}", r.iqr.0, r.iqr.1);
+        eprintln!(
+            "GET {:<18} {:>11} {:>11} {:>7.3}x {iqr:>13} {target:>6} {:>10}  {verdict}",
+            r.uri,
+            human(r.ns[0]),
+            human(r.ns[1]),
+            r.ratio,
+            human(r.ns[0] - r.ns[1]),
+        );
+    }
+}
+
+fn main() {
+    let mut c = Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .configure_from_args();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    // Fails loudly, listing every difference, when the twin does not answer like the example.
+    let pair = rt
+        .block_on(Pair::start("e2e"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    eprintln!(
+        "the twin answers {} requests exactly like the example",
+        pair.compared
+    );
+    let auth = fixture::bearer(&pair.token).expect("token header");
+    let apps = [&pair.example, &pair.twin];
+
+    for uri in [DOCS_URI, "/docs/1"] {
+        let mut g = c.benchmark_group(format!("GET {uri}"));
+        for (name, app) in ["portcullis", "plain"].into_iter().zip(apps) {
+            g.bench_function(name, |b| {
+                b.iter(|| {
+                    let req = fixture::get(uri, Some(&auth)).expect("request");
+                    rt.block_on(fixture::call(app, req)).expect("response")
+                })
+            });
+        }
+        g.finish();
+    }
+
+    let (docs, one) = if smoke() {
+        ((1, 1), (1, 1))
+    } else {
+        ((1501, 4), (1001, 10))
+    };
+    let ratios = [
+        interleaved(&rt, apps, DOCS_URI, &auth, Some(1.05), docs),
+        interleaved(&rt, apps, "/docs/1", &auth, None, one),
+    ];
+    c.final_summary();
+    print_ratios(&ratios);
+}
