@@ -145,8 +145,16 @@ pub fn bearer(token: &str) -> Result<HeaderValue, BoxError> {
 /// The token with the first character of its signature changed (all six of its bits count).
 pub fn forged(token: &str) -> String {
     let at = token.rfind('.').map_or(0, |i| i + 1);
-    let swap = if token[at..].starts_with('A') { "B" } else { "A" };
-    format!("{}{swap}{}", &token[..at], token.get(at + 1..).unwrap_or(""))
+    let swap = if token[at..].starts_with('A') {
+        "B"
+    } else {
+        "A"
+    };
+    format!(
+        "{}{swap}{}",
+        &token[..at],
+        token.get(at + 1..).unwrap_or("")
+    )
 }
 
 /// What the comparison looks at in a response.
@@ -236,7 +244,9 @@ fn check_page(reply: &Reply) -> Result<(), BoxError> {
     let page: serde_json::Value = serde_json::from_slice(&reply.body)?;
     let items = page["items"].as_array().cloned().unwrap_or_default();
     let tenant = items.first().map(|d| d["tenantId"].clone());
-    let one_tenant = items.iter().all(|d| Some(&d["tenantId"]) == tenant.as_ref());
+    let one_tenant = items
+        .iter()
+        .all(|d| Some(&d["tenantId"]) == tenant.as_ref());
     let archived: Vec<_> = items.iter().filter(|d| d["archived"] == true).collect();
     let ok = reply.status == StatusCode::OK
         && items.len() == 50

@@ -32,7 +32,9 @@ impl Keys {
             let kid = jwk.common.key_id.clone();
             let alg = jwk.common.key_algorithm.map(Algorithm::try_from);
             let (Some(kid), Some(Ok(alg))) = (kid, alg) else {
-                return Err(Error::Jwks("every key needs a `kid` and an `alg`".to_owned()));
+                return Err(Error::Jwks(
+                    "every key needs a `kid` and an `alg`".to_owned(),
+                ));
             };
             let key = DecodingKey::from_jwk(jwk).map_err(|e| Error::Jwks(e.to_string()))?;
             // The example's rules: 30 s leeway, `nbf` honoured, `exp` and `sub` required, no
@@ -88,8 +90,10 @@ fn unauthorized(invalid: bool) -> Response {
     } else {
         "Bearer"
     };
-    res.headers_mut()
-        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+    res.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static(challenge),
+    );
     res
 }
 
