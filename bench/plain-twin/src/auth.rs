@@ -140,11 +140,10 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-/// Counts a request of `caller` against the per-user limit; 429 with `Retry-After` when spent.
-pub(crate) fn throttle(state: &AppState, caller: &Caller) -> Result<(), Response> {
-    let Err(not_until) = state.limiter.check_key(&caller.id) else {
-        return Ok(());
-    };
+/// Counts a request of `caller` against the per-user limit: the 429 (with `Retry-After`) to
+/// answer when it is spent.
+pub(crate) fn throttled(state: &AppState, caller: &Caller) -> Option<Response> {
+    let not_until = state.limiter.check_key(&caller.id).err()?;
     let clock = governor::clock::DefaultClock::default();
     let wait = not_until.wait_time_from(governor::clock::Clock::now(&clock));
     let mut res = problem(
@@ -153,5 +152,5 @@ pub(crate) fn throttle(state: &AppState, caller: &Caller) -> Result<(), Response
     );
     res.headers_mut()
         .insert(header::RETRY_AFTER, (wait.as_secs() + 1).into());
-    Err(res)
+    Some(res)
 }

@@ -92,8 +92,8 @@ pub(crate) async fn list(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    if let Err(res) = crate::auth::throttle(&state, &caller) {
-        return res;
+    if let Some(refused) = crate::auth::throttled(&state, &caller) {
+        return refused;
     }
     let Some((page, per_page)) = page_params(query.as_deref()) else {
         return problem(
