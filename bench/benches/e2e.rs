@@ -11,6 +11,11 @@
 //! goes through `tower::ServiceExt::oneshot` on the built `axum::Router`; the answers are
 //! checked identical first ([`fixture::compare`]).
 //!
+//! A third variant, `plain_policy_sql`, is the twin filtering `GET /docs` with the very `WHERE`
+//! the example's two read rules compile to (`(tenant AND NOT archived) OR (tenant AND
+//! archived)`) instead of the `tenant_id = ?` a person writes: portcullis / plain is what the
+//! framework costs as a whole, portcullis / plain_policy_sql what it costs besides that SQL.
+//!
 //! Run with `cargo bench -p portcullis-bench --bench e2e` (add `-- skip-criterion` for the
 //! ratio table only). The ratio table comes from separate runs in which the two variants are
 //! interleaved in batches, the order alternating every round, so machine load hits both alike:
@@ -37,20 +42,25 @@ fn time_batch(rt: &Runtime, app: &axum::Router, uri: &str, auth: &HeaderValue, b
     })
 }
 
+/// The variants, in the order of every table.
+const NAMES: [&str; 3] = ["portcullis", "plain", "plain_policy_sql"];
+
 /// One line of the ratio table.
 struct Ratio {
     uri: &'static str,
-    /// Median ns per request: portcullis, plain.
-    ns: [f64; 2],
-    /// Median and quartiles of the paired ratios portcullis / plain.
+    /// Median ns per request of each variant.
+    ns: [f64; 3],
+    /// Median of the paired ratios portcullis / plain, with quartiles.
     ratio: f64,
     iqr: (f64, f64),
+    /// Median of the paired ratios portcullis / plain_policy_sql.
+    vs_policy_sql: f64,
     target: Option<f64>,
 }
 
 fn interleaved(
     rt: &Runtime,
-    apps: [&axum::Router; 2],
+    apps: [&axum::Router; 3],
     uri: &'static str,
     auth: &HeaderValue,
     target: Option<f64>,
@@ -59,23 +69,26 @@ fn interleaved(
     for app in apps {
         time_batch(rt, app, uri, auth, batch);
     }
-    let mut per: [Vec<f64>; 2] = Default::default();
-    let mut ratios = Vec::with_capacity(rounds);
+    let mut per: [Vec<f64>; 3] = Default::default();
+    let (mut ratios, mut vs_policy_sql) = (Vec::new(), Vec::new());
     for round in 0..rounds {
-        let mut t = [0.0; 2];
-        for k in 0..2 {
-            let i = (round + k) % 2;
+        let mut t = [0.0; 3];
+        for k in 0..3 {
+            let i = (round + k) % 3;
             t[i] = time_batch(rt, apps[i], uri, auth, batch);
         }
-        per[0].push(t[0]);
-        per[1].push(t[1]);
+        for (v, t) in per.iter_mut().zip(t) {
+            v.push(t);
+        }
         ratios.push(t[0] / t[1]);
+        vs_policy_sql.push(t[0] / t[2]);
     }
     Ratio {
         uri,
-        ns: [median(&per[0]), median(&per[1])],
+        ns: [median(&per[0]), median(&per[1]), median(&per[2])],
         ratio: median(&ratios),
         iqr: (quantile(&ratios, 0.25), quantile(&ratios, 0.75)),
+        vs_policy_sql: median(&vs_policy_sql),
         target,
     }
 }
@@ -89,8 +102,16 @@ fn print_ratios(rows: &[Ratio]) {
     eprintln!();
     eprintln!("portcullis example vs plain axum + diesel, interleaved runs (medians per request)");
     eprintln!(
-        "{:<22} {:>11} {:>11} {:>8} {:>13} {:>6} {:>10}  verdict",
-        "request", "portcullis", "plain", "p/plain", "p/plain IQR", "target", "p - plain"
+        "{:<22} {:>11} {:>11} {:>11} {:>8} {:>13} {:>8} {:>6} {:>10}  verdict",
+        "request",
+        "portcullis",
+        "plain",
+        "plain+pSQL",
+        "p/plain",
+        "p/plain IQR",
+        "p/p+pSQL",
+        "target",
+        "p - plain"
     );
     if smoke() {
         eprintln!("(--test: one round per run, no verdicts)");
@@ -104,14 +125,17 @@ fn print_ratios(rows: &[Ratio]) {
         };
         let iqr = format!("{:.3}-{:.3}", r.iqr.0, r.iqr.1);
         eprintln!(
-            "GET {:<18} {:>11} {:>11} {:>7.3}x {iqr:>13} {target:>6} {:>10}  {verdict}",
+            "GET {:<18} {:>11} {:>11} {:>11} {:>7.3}x {iqr:>13} {:>7.3}x {target:>6} {:>10}  {verdict}",
             r.uri,
             human(r.ns[0]),
             human(r.ns[1]),
+            human(r.ns[2]),
             r.ratio,
+            r.vs_policy_sql,
             human(r.ns[0] - r.ns[1]),
         );
     }
+    eprintln!("(plain+pSQL: the twin with the WHERE the example's policy compiles to)");
 }
 
 fn main() {
@@ -133,11 +157,11 @@ fn main() {
         pair.compared
     );
     let auth = fixture::bearer(&pair.token).expect("token header");
-    let apps = [&pair.example, &pair.twin];
+    let apps = [&pair.example, &pair.twin, &pair.twin_policy_where];
 
     for uri in [DOCS_URI, "/docs/1"] {
         let mut g = c.benchmark_group(format!("GET {uri}"));
-        for (name, app) in ["portcullis", "plain"].into_iter().zip(apps) {
+        for (name, app) in NAMES.into_iter().zip(apps) {
             g.bench_function(name, |b| {
                 b.iter(|| {
                     let req = fixture::get(uri, Some(&auth)).expect("request");
@@ -151,7 +175,7 @@ fn main() {
     let (docs, one) = if smoke() {
         ((1, 1), (1, 1))
     } else {
-        ((1501, 4), (1001, 10))
+        ((1001, 4), (601, 10))
     };
     let ratios = [
         interleaved(&rt, apps, DOCS_URI, &auth, Some(1.05), docs),

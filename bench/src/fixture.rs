@@ -261,27 +261,33 @@ fn check_page(reply: &Reply) -> Result<(), BoxError> {
     }
 }
 
-/// The example and its twin on one temporary database, and alice's token.
+/// The example and its twin (twice: with the `WHERE` a person writes, and with the one the
+/// example's policy compiles to) on one temporary database, and alice's token.
 pub struct Pair {
     pub example: axum::Router,
     pub twin: axum::Router,
+    pub twin_policy_where: axum::Router,
     pub token: String,
-    /// How many requests [`compare`] found answered alike.
+    /// How many requests [`compare`] found answered alike, both twins together.
     pub compared: usize,
     _db: TempDb,
 }
 
 impl Pair {
-    /// Starts both, logs alice in, and [`compare`]s them.
+    /// Starts all three, logs alice in, and [`compare`]s each twin with the example.
     pub async fn start(tag: &str) -> Result<Self, BoxError> {
         let db = TempDb::new(tag);
         let (example, state) = self::example(&db.url()).await?;
-        let twin = crate::plain::twin(&db.url(), &state.jwt.jwks_json()).await?;
+        let jwks = state.jwt.jwks_json();
+        let twin = crate::plain::twin(&db.url(), &jwks, false).await?;
+        let twin_policy_where = crate::plain::twin(&db.url(), &jwks, true).await?;
         let token = login(&example).await?;
-        let compared = compare(&example, &twin, &token).await?;
+        let compared = compare(&example, &twin, &token).await?
+            + compare(&example, &twin_policy_where, &token).await?;
         Ok(Self {
             example,
             twin,
+            twin_policy_where,
             token,
             compared,
             _db: db,

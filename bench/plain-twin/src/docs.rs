@@ -1,4 +1,5 @@
-//! The two document reads. The tenant rule is a plain `WHERE tenant_id = ?`; the visibility rule
+//! The two document reads. The tenant rule is a plain `WHERE tenant_id = ?` (or, with
+//! `Config::policy_where`, the form the example's policy compiles to); the visibility rule
 //! (archived documents are listed without their body) is applied while building the response.
 
 use crate::auth::Caller;
@@ -7,7 +8,9 @@ use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper};
+use diesel::{
+    BoolExpressionMethods, ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper,
+};
 use diesel_async::RunQueryDsl;
 use serde::Serialize;
 
@@ -86,6 +89,29 @@ fn page_params(query: Option<&str>) -> Option<(i64, i64)> {
     Some((page, per_page.min(100)))
 }
 
+/// The total and one page (newest first) of the documents matching `$filter`.
+macro_rules! count_and_page {
+    ($conn:expr, $filter:expr, $per_page:expr, $offset:expr) => {
+        async {
+            let total: i64 = documents::table
+                .filter($filter)
+                .count()
+                .get_result($conn)
+                .await?;
+            let rows: Vec<Row> = documents::table
+                .filter($filter)
+                .order(documents::id.desc())
+                .limit($per_page)
+                .offset($offset)
+                .select(Row::as_select())
+                .load($conn)
+                .await?;
+            Ok::<_, diesel::result::Error>((total, rows))
+        }
+        .await
+    };
+}
+
 /// `GET /docs`: the caller's tenant's documents, newest first, one page with the total.
 pub(crate) async fn list(
     caller: Caller,
@@ -104,24 +130,18 @@ pub(crate) async fn list(
     let Ok(mut conn) = state.pool.get().await else {
         return internal();
     };
-    let in_tenant = documents::tenant_id.eq(caller.tenant_id);
-    let Ok(total) = documents::table
-        .filter(in_tenant)
-        .count()
-        .get_result::<i64>(&mut conn)
-        .await
-    else {
-        return internal();
+    let offset = (page - 1) * per_page;
+    let t = caller.tenant_id;
+    let found = if state.policy_where {
+        let policy = documents::tenant_id
+            .eq(t)
+            .and(diesel::dsl::not(documents::archived.eq(true)))
+            .or(documents::tenant_id.eq(t).and(documents::archived.eq(true)));
+        count_and_page!(&mut conn, policy, per_page, offset)
+    } else {
+        count_and_page!(&mut conn, documents::tenant_id.eq(t), per_page, offset)
     };
-    let Ok(rows) = documents::table
-        .filter(in_tenant)
-        .order(documents::id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-        .select(Row::as_select())
-        .load(&mut conn)
-        .await
-    else {
+    let Ok((total, rows)) = found else {
         return internal();
     };
     drop(conn);

@@ -101,7 +101,9 @@ fn serve(args: &[String]) -> Result<(), BoxError> {
                 println!("jwks {}", state.jwt.jwks_json());
                 app
             }
-            [kind, db, jwks] if kind == "plain" => portcullis_bench::plain::twin(db, jwks).await?,
+            [kind, db, jwks] if kind == "plain" => {
+                portcullis_bench::plain::twin(db, jwks, false).await?
+            }
             _ => {
                 return Err("usage: load serve example <db> | load serve plain <db> <jwks>".into());
             }
