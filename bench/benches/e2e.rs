@@ -143,15 +143,8 @@ fn main() {
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2))
         .configure_from_args();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    // Fails loudly, listing every difference, when the twin does not answer like the example.
-    let pair = rt
-        .block_on(Pair::start("e2e"))
-        .unwrap_or_else(|e| panic!("{e}"));
+    // Fails loudly, listing every difference, when a twin does not answer like the example.
+    let (rt, pair) = Pair::start_blocking("e2e").unwrap_or_else(|e| panic!("{e}"));
     eprintln!(
         "the twin answers {} requests exactly like the example",
         pair.compared

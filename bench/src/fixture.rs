@@ -293,4 +293,15 @@ impl Pair {
             _db: db,
         })
     }
+
+    /// [`Pair::start`] on a new runtime with one worker, which the caller then drives the apps
+    /// on (as the benchmarks measure them).
+    pub fn start_blocking(tag: &str) -> Result<(tokio::runtime::Runtime, Self), BoxError> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()?;
+        let pair = rt.block_on(Self::start(tag))?;
+        Ok((rt, pair))
+    }
 }
