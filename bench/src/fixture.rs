@@ -267,6 +267,8 @@ pub struct Pair {
     pub example: axum::Router,
     pub twin: axum::Router,
     pub twin_policy_where: axum::Router,
+    /// The example's state (its pool and JWT service).
+    pub state: AppState,
     pub token: String,
     /// How many requests [`compare`] found answered alike, both twins together.
     pub compared: usize,
@@ -288,6 +290,7 @@ impl Pair {
             example,
             twin,
             twin_policy_where,
+            state,
             token,
             compared,
             _db: db,

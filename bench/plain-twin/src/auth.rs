@@ -1,7 +1,7 @@
 //! Bearer authentication by hand: the JWT checked with `jsonwebtoken`, its `jti` looked up in
 //! the example's deny-list table; and the per-user rate limit of `GET /docs`.
 
-use crate::{AppState, Error, internal, problem};
+use crate::{AppState, Error, Pool, internal, problem};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -20,12 +20,13 @@ diesel::table! {
 }
 
 /// The verification keys by `kid`, each bound to its algorithm.
-pub(crate) struct Keys {
+pub struct Keys {
     by_kid: HashMap<String, (DecodingKey, Validation)>,
 }
 
 impl Keys {
-    pub(crate) fn from_jwks(json: &str) -> Result<Self, Error> {
+    /// The keys of a JWKS document.
+    pub fn from_jwks(json: &str) -> Result<Self, Error> {
         let set: JwkSet = serde_json::from_str(json).map_err(|e| Error::Jwks(e.to_string()))?;
         let mut by_kid = HashMap::new();
         for jwk in &set.keys {
@@ -53,7 +54,7 @@ impl Keys {
     }
 
     /// The claims of a valid access token (`typ: at+jwt`), or `None`.
-    fn verify(&self, token: &str) -> Option<Claims> {
+    pub fn verify(&self, token: &str) -> Option<Claims> {
         let header = jsonwebtoken::decode_header(token).ok()?;
         let typ = header.typ.as_deref()?.to_ascii_lowercase();
         if typ.strip_prefix("application/").unwrap_or(&typ) != "at+jwt" {
@@ -68,11 +69,11 @@ impl Keys {
 }
 
 /// The claims the example puts into access tokens.
-#[derive(serde::Deserialize)]
-struct Claims {
-    sub: String,
-    jti: String,
-    tid: i64,
+#[derive(Debug, serde::Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    pub jti: String,
+    pub tid: i64,
 }
 
 /// The authenticated caller.
@@ -103,17 +104,19 @@ fn now() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
-async fn is_revoked(state: &AppState, jti: &str) -> Result<bool, Response> {
+/// Whether `jti` is in the example's deny-list (and not expired); `None` when the database
+/// fails.
+pub async fn is_revoked(pool: &Pool, jti: &str) -> Option<bool> {
     use portcullis_revoked_jti::dsl;
-    let mut conn = state.pool.get().await.map_err(|_| internal())?;
+    let mut conn = pool.get().await.ok()?;
     let n: i64 = dsl::portcullis_revoked_jti
         .filter(dsl::jti.eq(jti))
         .filter(dsl::expires_at.ge(now()))
         .count()
         .get_result(&mut conn)
         .await
-        .map_err(|_| internal())?;
-    Ok(n > 0)
+        .ok()?;
+    Some(n > 0)
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -129,8 +132,10 @@ impl FromRequestParts<AppState> for Caller {
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or_else(|| unauthorized(true))?;
         let claims = state.keys.verify(token).ok_or_else(|| unauthorized(true))?;
-        if is_revoked(state, &claims.jti).await? {
-            return Err(unauthorized(true));
+        match is_revoked(&state.pool, &claims.jti).await {
+            Some(false) => {}
+            Some(true) => return Err(unauthorized(true)),
+            None => return Err(internal()),
         }
         let id = claims.sub.parse().map_err(|_| unauthorized(true))?;
         Ok(Caller {

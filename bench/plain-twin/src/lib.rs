@@ -19,6 +19,9 @@
 mod auth;
 mod docs;
 
+/// The twin's authentication steps, for benchmarks that time them one by one.
+pub use auth::{Claims, Keys, is_revoked};
+
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, bb8};
