@@ -17,7 +17,8 @@
 //! framework costs as a whole, portcullis / plain_policy_sql what it costs besides that SQL.
 //!
 //! Run with `cargo bench -p portcullis-bench --bench e2e` (add `-- skip-criterion` for the
-//! ratio table only). The ratio table comes from separate runs in which the two variants are
+//! ratio table only; `-- --profile-time 5 'GET /docs/1/portcullis$'` runs one variant alone,
+//! for a profiler). The ratio table comes from separate runs in which the two variants are
 //! interleaved in batches, the order alternating every round, so machine load hits both alike:
 //! per variant the median over rounds of the time per request, per ratio the median over rounds
 //! of the paired ratio.
@@ -165,6 +166,11 @@ fn main() {
         g.finish();
     }
 
+    // `--profile-time N` (criterion's profiling mode): only the filtered variant runs, so a
+    // profiler sees nothing else.
+    if std::env::args().any(|a| a == "--profile-time") {
+        return;
+    }
     let (docs, one) = if smoke() {
         ((1, 1), (1, 1))
     } else {
