@@ -4,8 +4,10 @@
 //! resident memory (from `/proc/<pid>/status`), and the ratios.
 //!
 //! ```text
-//! cargo run --release -p portcullis-bench --bin load -- [--secs 10] [--conns 32]
+//! cargo run --release -p portcullis-bench --bin load -- [--secs 10] [--conns 32] [--policy-where]
 //! ```
+//!
+//! `--policy-where` serves the twin with the `WHERE` the example's policy compiles to.
 //!
 //! `--secs` is the measured time per server, split in two halves run in the order example,
 //! plain, plain, example so that drift in machine load hits both alike. Children exit when
@@ -48,6 +50,8 @@ fn main() -> ExitCode {
 struct Options {
     secs: u64,
     conns: usize,
+    /// Serve the twin with the `WHERE` the example's policy compiles to.
+    policy_where: bool,
 }
 
 impl Options {
@@ -55,16 +59,21 @@ impl Options {
         let mut o = Options {
             secs: 10,
             conns: 32,
+            policy_where: false,
         };
         let mut it = args.iter();
         while let Some(flag) = it.next() {
+            if flag == "--policy-where" {
+                o.policy_where = true;
+                continue;
+            }
             let value = it.next().map(|v| v.parse::<u64>());
             match (flag.as_str(), value) {
                 ("--secs", Some(Ok(n))) if (1..=600).contains(&n) => o.secs = n,
                 ("--conns", Some(Ok(n))) if (1..=512).contains(&n) => o.conns = n as usize,
                 _ => {
                     return Err(format!(
-                        "usage: load [--secs 1..600] [--conns 1..512] (got {flag:?})"
+                        "usage: load [--secs 1..600] [--conns 1..512] [--policy-where] (got {flag:?})"
                     )
                     .into());
                 }
@@ -101,11 +110,15 @@ fn serve(args: &[String]) -> Result<(), BoxError> {
                 println!("jwks {}", state.jwt.jwks_json());
                 app
             }
-            [kind, db, jwks] if kind == "plain" => {
-                portcullis_bench::plain::twin(db, jwks, false).await?
+            [kind, db, jwks, sql @ ..] if kind == "plain" => {
+                let policy_where = sql.iter().any(|a| a == "policy-where");
+                portcullis_bench::plain::twin(db, jwks, policy_where).await?
             }
             _ => {
-                return Err("usage: load serve example <db> | load serve plain <db> <jwks>".into());
+                return Err(
+                    "usage: load serve example <db> | load serve plain <db> <jwks> [policy-where]"
+                        .into(),
+                );
             }
         };
         let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
@@ -367,7 +380,12 @@ fn run(o: Options) -> Result<(), BoxError> {
     drop(seeded);
     let example = Server::start("portcullis", &["example", &db.url()])?;
     let token = example.said("token")?.to_owned();
-    let plain = Server::start("plain", &["plain", &db.url(), example.said("jwks")?])?;
+    let url = db.url();
+    let mut plain_args = vec!["plain", &url, example.said("jwks")?];
+    if o.policy_where {
+        plain_args.push("policy-where");
+    }
+    let plain = Server::start("plain", &plain_args)?;
     let servers = [&example, &plain];
     let requests = servers.map(|s| request(s.addr, &token));
 
@@ -420,8 +438,14 @@ fn report(
 ) -> Result<(), BoxError> {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     println!(
-        "GET {DOCS_URI} (50 rows), {} s per server, {} keep-alive connections, {cores} cores",
-        o.secs, o.conns
+        "GET {DOCS_URI} (50 rows), {} s per server, {} keep-alive connections, {cores} cores{}",
+        o.secs,
+        o.conns,
+        if o.policy_where {
+            "; twin with the policy's WHERE"
+        } else {
+            ""
+        }
     );
     let peak = if peak_reset {
         "peak under load"
