@@ -50,7 +50,12 @@ fn main() {
     let (rt, pair) = Pair::start_blocking("parts").unwrap_or_else(|e| panic!("{e}"));
     let token = pair.token.as_str();
     let jwt = &pair.state.jwt;
-    let keys = portcullis_plain_twin::Keys::from_jwks(&jwt.jwks_json()).expect("JWKS");
+    let keys = portcullis_plain_twin::Keys::from_jwks(
+        &jwt.jwks_json(),
+        portcullis_example::TOKEN_ISSUER,
+        portcullis_example::TOKEN_AUDIENCE,
+    )
+    .expect("JWKS");
     let ours = jwt
         .verify::<TokenClaims>(token)
         .expect("the example accepts its token");

@@ -70,6 +70,7 @@ pub async fn example(db: &str) -> Result<(axum::Router, AppState), BoxError> {
         schema: None,
         redis_url: None,
         redis_prefix: String::new(),
+        trusted_proxies: Vec::new(),
     })
     .await?;
     add_documents(&ex.state.pool).await?;

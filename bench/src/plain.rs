@@ -8,7 +8,12 @@ pub use portcullis_plain_twin::{Config, Error};
 /// [`fixture::example`](crate::fixture::example)). With `policy_where`, `GET /docs` filters
 /// with the SQL the example's policy compiles to instead of `tenant_id = ?`.
 pub async fn twin(db: &str, jwks_json: &str, policy_where: bool) -> Result<axum::Router, Error> {
-    let mut config = Config::new(db, jwks_json);
+    let mut config = Config::new(
+        db,
+        jwks_json,
+        portcullis_example::TOKEN_ISSUER,
+        portcullis_example::TOKEN_AUDIENCE,
+    );
     config.per_user_per_minute = crate::fixture::BENCH_PER_MINUTE;
     config.policy_where = policy_where;
     portcullis_plain_twin::app(config).await

@@ -25,8 +25,8 @@ pub struct Keys {
 }
 
 impl Keys {
-    /// The keys of a JWKS document.
-    pub fn from_jwks(json: &str) -> Result<Self, Error> {
+    /// The keys of a JWKS document; tokens must carry `issuer` and `audience`.
+    pub fn from_jwks(json: &str, issuer: &str, audience: &str) -> Result<Self, Error> {
         let set: JwkSet = serde_json::from_str(json).map_err(|e| Error::Jwks(e.to_string()))?;
         let mut by_kid = HashMap::new();
         for jwk in &set.keys {
@@ -38,13 +38,14 @@ impl Keys {
                 ));
             };
             let key = DecodingKey::from_jwk(jwk).map_err(|e| Error::Jwks(e.to_string()))?;
-            // The example's rules: 30 s leeway, `nbf` honoured, `exp` and `sub` required, no
-            // issuer or audience configured.
+            // The example's rules: 30 s leeway, `nbf` honoured, `exp`, `sub`, `iss` and `aud`
+            // required, the latter two equal to the example's.
             let mut v = Validation::new(alg);
             v.leeway = 30;
             v.validate_nbf = true;
-            v.validate_aud = false;
-            v.set_required_spec_claims(&["exp", "sub"]);
+            v.set_issuer(&[issuer]);
+            v.set_audience(&[audience]);
+            v.set_required_spec_claims(&["exp", "sub", "iss", "aud"]);
             by_kid.insert(kid, (key, v));
         }
         if by_kid.is_empty() {

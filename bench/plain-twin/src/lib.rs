@@ -10,7 +10,12 @@
 //! ```no_run
 //! # async fn run(jwks: String) -> Result<(), portcullis_plain_twin::Error> {
 //! let app: axum::Router = portcullis_plain_twin::app(
-//!     portcullis_plain_twin::Config::new("portcullis-example.db", jwks),
+//!     portcullis_plain_twin::Config::new(
+//!         "portcullis-example.db",
+//!         jwks,
+//!         "portcullis-example",
+//!         "portcullis-example-api",
+//!     ),
 //! )
 //! .await?;
 //! # let _ = app; Ok(()) }
@@ -46,6 +51,10 @@ pub struct Config {
     pub database_url: String,
     /// The example's public keys as a JWKS document (`GET /.well-known/jwks.json`).
     pub jwks_json: String,
+    /// The `iss` tokens must carry.
+    pub issuer: String,
+    /// The `aud` tokens must carry.
+    pub audience: String,
     /// Requests a minute per user; the example's `list_docs` allows 120.
     pub per_user_per_minute: NonZeroU32,
     /// `GET /docs` filters with the `WHERE` the example's two read rules compile to,
@@ -57,10 +66,17 @@ pub struct Config {
 
 impl Config {
     /// The twin on `database_url`, verifying with `jwks_json`, at the example's 120/min per user.
-    pub fn new(database_url: impl Into<String>, jwks_json: impl Into<String>) -> Self {
+    pub fn new(
+        database_url: impl Into<String>,
+        jwks_json: impl Into<String>,
+        issuer: impl Into<String>,
+        audience: impl Into<String>,
+    ) -> Self {
         Self {
             database_url: database_url.into(),
             jwks_json: jwks_json.into(),
+            issuer: issuer.into(),
+            audience: audience.into(),
             per_user_per_minute: LIST_DOCS_PER_MINUTE,
             policy_where: false,
         }
@@ -86,7 +102,7 @@ struct AppState {
 
 /// Opens the pool and returns the router with both routes.
 pub async fn app(config: Config) -> Result<axum::Router, Error> {
-    let keys = auth::Keys::from_jwks(&config.jwks_json)?;
+    let keys = auth::Keys::from_jwks(&config.jwks_json, &config.issuer, &config.audience)?;
     let pool = connect(&config.database_url).await?;
     let state = AppState {
         pool,
