@@ -23,10 +23,3 @@ macro_rules! with_conn {
     };
 }
 pub(crate) use with_conn;
-
-/// One `BIGINT` column named `n` (counts, timestamps).
-#[derive(diesel::QueryableByName)]
-pub(crate) struct Int {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    pub(crate) n: i64,
-}

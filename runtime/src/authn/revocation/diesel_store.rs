@@ -1,12 +1,23 @@
 //! The SQL deny-list (SQLite or PostgreSQL through [`Pool`]).
 
 use super::RevocationStore;
-use crate::authn::sql::{Int, with_conn};
+use crate::authn::sql::with_conn;
 use crate::authn::util::now;
 use crate::authn::{BoxFuture, StoreError};
 use crate::db::Pool;
 use diesel::sql_types::{BigInt, Text};
+use diesel::{ExpressionMethods, QueryDsl};
 use diesel_async::RunQueryDsl;
+
+// The deny-list as diesel sees it, for the per-request lookup: a query built with the DSL has
+// static SQL, so diesel keeps it as a prepared statement per connection (a `sql_query` would
+// be parsed again on every request).
+diesel::table! {
+    portcullis_revoked_jti (jti) {
+        jti -> Text,
+        expires_at -> BigInt,
+    }
+}
 
 /// A deny-list in the `portcullis_revoked_jti` table (run [`migrate`](crate::authn::migrate)).
 ///
@@ -64,13 +75,13 @@ impl RevocationStore for DieselRevocationStore {
 
     fn is_revoked<'a>(&'a self, jti: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(async move {
-            let q = diesel::sql_query(
-                "SELECT COUNT(*) AS n FROM portcullis_revoked_jti WHERE jti = $1 AND expires_at >= $2",
-            )
-            .bind::<Text, _>(jti)
-            .bind::<BigInt, _>(now());
-            let row: Int = with_conn!(&self.pool, c => q.get_result(c).await?);
-            Ok(row.n > 0)
+            use portcullis_revoked_jti as t;
+            let q = t::table
+                .filter(t::jti.eq(jti))
+                .filter(t::expires_at.ge(now()))
+                .count();
+            let n: i64 = with_conn!(&self.pool, c => q.get_result(c).await?);
+            Ok(n > 0)
         })
     }
 
