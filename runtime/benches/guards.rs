@@ -49,6 +49,11 @@ use tower::ServiceExt;
 mod common;
 use common::{Document, SQLITE_SCHEMA, User, alice, documents};
 
+// Order statistics and duration formatting shared with the end-to-end bench (bench/).
+#[path = "../../bench/src/stats.rs"]
+mod stats;
+use stats::{human, median, quantile};
+
 /// The hand-written twin: the same exposed fields, same JSON names, same order.
 #[derive(serde::Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -468,22 +473,12 @@ fn interleaved(
     }
     Ratio {
         label: format!("GET {uri}, {}", apps.alg),
-        ns: per.map(median),
+        ns: per.map(|v| median(&v)),
         vs_hand_iqr: (quantile(&vs_hand, 0.25), quantile(&vs_hand, 0.75)),
-        vs_hand: median(vs_hand),
-        vs_unguarded: median(vs_unguarded),
+        vs_hand: median(&vs_hand),
+        vs_unguarded: median(&vs_unguarded),
         target,
     }
-}
-
-fn median(v: Vec<f64>) -> f64 {
-    quantile(&v, 0.5)
-}
-
-fn quantile(v: &[f64], q: f64) -> f64 {
-    let mut v = v.to_vec();
-    v.sort_by(f64::total_cmp);
-    v[((v.len() - 1) as f64 * q).round() as usize]
 }
 
 /// Rounds of the paired runs: one under `--test` (as `cargo test --benches` passes), else `n`.
@@ -541,16 +536,6 @@ fn print_ratios(rows: &[Ratio]) {
             r.vs_unguarded,
             human(r.ns[0] - r.ns[1]),
         );
-    }
-}
-
-fn human(ns: f64) -> String {
-    if ns.abs() < 1_000.0 {
-        format!("{ns:.0} ns")
-    } else if ns.abs() < 1_000_000.0 {
-        format!("{:.2} µs", ns / 1_000.0)
-    } else {
-        format!("{:.3} ms", ns / 1_000_000.0)
     }
 }
 
