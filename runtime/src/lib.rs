@@ -11,6 +11,7 @@ pub mod ability;
 pub mod action;
 pub mod authn;
 pub mod bind;
+pub mod cond;
 pub mod db;
 pub mod guard;
 pub mod ops;
@@ -53,14 +54,14 @@ pub mod routing {
 pub mod __private {
     pub use crate::ability::{Ability, Effect, Rule, RuleSite};
     pub use crate::action::{Action, Governs};
+    pub use crate::cond::{Cond, LeafOp};
     pub use crate::guard::{CanCheck, Guard, Guarded, coarse_can};
     pub use crate::ops::{BackendOps, BoxFuture, QuerySpec};
     pub use crate::resource::{
         Captured, Col, Field, FieldAt, FieldSet, FieldType, ListFor, Resource,
         SerializeThroughShaped, SetField, ValueFor,
     };
-    pub use crate::sql::{BoxedFilter, false_, true_, two_valued};
-    pub use crate::sql::{and, not, or};
+    pub use crate::sql::{BoxedFilter, SqlCond, leaf, literal, two_valued};
     pub use crate::{__if_postgres as if_postgres, __if_sqlite as if_sqlite};
     #[cfg(feature = "postgres")]
     pub use crate::{db::PgConnection, sql::Pg};

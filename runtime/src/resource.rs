@@ -349,6 +349,24 @@ impl<C: Default, T: FieldType + 'static, E: FieldAt<I, Ty = T>, const I: usize> 
         list.to_values()
     }
 
+    /// The simplifier's identity of a test of this field against `value`.
+    #[inline]
+    pub fn key(&self, op: crate::cond::LeafOp, value: &T::Value) -> crate::cond::LeafKey {
+        crate::cond::LeafKey::new(I, op, Some(value.clone()))
+    }
+
+    /// The simplifier's identity of a test without a value (`archived`, `x.is_none()`).
+    #[inline]
+    pub fn bare_key(&self, op: crate::cond::LeafOp) -> crate::cond::LeafKey {
+        crate::cond::LeafKey::new(I, op, None::<()>)
+    }
+
+    /// The simplifier's identity of `field in list`.
+    #[inline]
+    pub fn list_key(&self, list: &[T::Value]) -> crate::cond::LeafKey {
+        crate::cond::LeafKey::new(I, crate::cond::LeafOp::In, Some(list.to_vec()))
+    }
+
     /// A boolean field used as a whole condition (`archived`, `!archived`): `true` matches,
     /// `false` and NULL do not.
     #[inline(always)]

@@ -107,10 +107,10 @@ impl<E: Governs<A>, A: Action> ScopeSql<E::Table, crate::sql::Pg> for Scope<E, A
 #[cfg(feature = "sqlite")]
 impl<E: Governs<A>, A: Action> ScopeSql<E::Table, crate::sql::Sqlite> for Query<E, A> {
     fn sql_filter(&self) -> BoxedFilter<E::Table, crate::sql::Sqlite> {
-        let scope = self.scope.sqlite_filter();
-        self.filters
-            .iter()
-            .fold(scope, |acc, f| crate::sql::and(acc, (f.sqlite)()))
+        let mut parts = Vec::with_capacity(1 + self.filters.len());
+        parts.push(self.scope.sqlite_filter());
+        parts.extend(self.filters.iter().map(|f| (f.sqlite)()));
+        crate::sql::and_all(parts)
     }
 }
 
@@ -118,10 +118,10 @@ impl<E: Governs<A>, A: Action> ScopeSql<E::Table, crate::sql::Sqlite> for Query<
 #[cfg(feature = "postgres")]
 impl<E: Governs<A>, A: Action> ScopeSql<E::Table, crate::sql::Pg> for Query<E, A> {
     fn sql_filter(&self) -> BoxedFilter<E::Table, crate::sql::Pg> {
-        let scope = self.scope.postgres_filter();
-        self.filters
-            .iter()
-            .fold(scope, |acc, f| crate::sql::and(acc, (f.postgres)()))
+        let mut parts = Vec::with_capacity(1 + self.filters.len());
+        parts.push(self.scope.postgres_filter());
+        parts.extend(self.filters.iter().map(|f| (f.postgres)()));
+        crate::sql::and_all(parts)
     }
 }
 

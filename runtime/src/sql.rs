@@ -2,6 +2,8 @@
 //! of conditions, and the `if_<backend>!` callbacks that keep generated code independent of the
 //! user's cargo features.
 
+use crate::cond::{Cond, Keyed, LeafKey};
+use diesel::backend::Backend;
 use diesel::expression::BoxableExpression;
 use diesel::sql_types::{Bool, Nullable};
 
@@ -22,19 +24,72 @@ diesel::define_sql_function! {
 /// `TRUE` as a filter.
 pub fn true_<T, DB>() -> BoxedFilter<T, DB>
 where
-    DB: diesel::backend::Backend,
-    diesel::expression::SqlLiteral<Bool>: BoxableExpression<T, DB, SqlType = Bool>,
+    DB: Backend,
+    Literal<Bool>: BoxableExpression<T, DB, SqlType = Bool>,
 {
-    Box::new(diesel::dsl::sql::<Bool>("TRUE"))
+    Box::new(Literal::<Bool>::new("TRUE"))
 }
 
 /// `FALSE` as a filter: what an empty rule set compiles to.
 pub fn false_<T, DB>() -> BoxedFilter<T, DB>
 where
-    DB: diesel::backend::Backend,
-    diesel::expression::SqlLiteral<Bool>: BoxableExpression<T, DB, SqlType = Bool>,
+    DB: Backend,
+    Literal<Bool>: BoxableExpression<T, DB, SqlType = Bool>,
 {
-    Box::new(diesel::dsl::sql::<Bool>("FALSE"))
+    Box::new(Literal::<Bool>::new("FALSE"))
+}
+
+/// SQL text known when the program compiles, of SQL type `ST`. Unlike diesel's `sql()`, it
+/// keeps the statement cacheable as a prepared statement: the text cannot change between runs.
+pub struct Literal<ST> {
+    sql: &'static str,
+    _st: std::marker::PhantomData<fn() -> ST>,
+}
+
+impl<ST> Literal<ST> {
+    /// The literal `sql` (a constant: `TRUE`, `42`, `'open'`).
+    pub const fn new(sql: &'static str) -> Self {
+        Self {
+            sql,
+            _st: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<ST> Clone for Literal<ST> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<ST> Copy for Literal<ST> {}
+
+impl<ST: diesel::sql_types::SqlType + diesel::expression::TypedExpressionType> diesel::Expression
+    for Literal<ST>
+{
+    type SqlType = ST;
+}
+
+impl<ST, QS> diesel::AppearsOnTable<QS> for Literal<ST> where Self: diesel::Expression {}
+
+impl<ST, QS> diesel::SelectableExpression<QS> for Literal<ST> where Self: diesel::Expression {}
+
+impl<ST, GB> diesel::expression::ValidGrouping<GB> for Literal<ST> {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+
+impl<ST: 'static> diesel::query_builder::QueryId for Literal<ST> {
+    type QueryId = Self;
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<ST, DB: Backend> diesel::query_builder::QueryFragment<DB> for Literal<ST> {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> diesel::QueryResult<()> {
+        out.push_sql(self.sql);
+        Ok(())
+    }
 }
 
 /// Boxes a comparison, keeping SQL two-valued: a comparison on a nullable column (SQL type
@@ -70,49 +125,145 @@ impl<X, T, DB> TwoValued<X, T, DB> for Nullable<Bool>
 where
     DB: diesel::backend::Backend,
     X: diesel::Expression<SqlType = Nullable<Bool>>,
-    coalesce<X, bool>: BoxableExpression<T, DB, SqlType = Bool> + Send + 'static,
+    coalesce<X, Literal<Bool>>: BoxableExpression<T, DB, SqlType = Bool> + Send + 'static,
 {
     #[inline]
     fn two_valued(x: X) -> BoxedFilter<T, DB> {
-        Box::new(coalesce(x, false))
+        Box::new(coalesce(x, Literal::<Bool>::new("FALSE")))
     }
 }
 
-/// `a AND b`.
-pub fn and<T: 'static, DB: diesel::backend::Backend + 'static>(
-    a: BoxedFilter<T, DB>,
-    b: BoxedFilter<T, DB>,
-) -> BoxedFilter<T, DB>
-where
-    BoxedFilter<T, DB>: diesel::expression::ValidGrouping<()>,
-    diesel::dsl::And<BoxedFilter<T, DB>, BoxedFilter<T, DB>>:
-        BoxableExpression<T, DB, SqlType = Bool> + Send,
-{
-    use diesel::BoolExpressionMethods;
-    Box::new(a.and(b))
+/// A leaf of a rule's condition: its identity for the simplifier and its SQL.
+pub struct SqlLeaf<T, DB> {
+    /// What the leaf tests; equal keys select equal rows.
+    pub key: LeafKey,
+    /// The leaf's two-valued SQL.
+    pub sql: BoxedFilter<T, DB>,
 }
 
-/// `a OR b`.
-pub fn or<T: 'static, DB: diesel::backend::Backend + 'static>(
-    a: BoxedFilter<T, DB>,
-    b: BoxedFilter<T, DB>,
-) -> BoxedFilter<T, DB>
-where
-    diesel::dsl::Or<BoxedFilter<T, DB>, BoxedFilter<T, DB>>:
-        BoxableExpression<T, DB, SqlType = Bool> + Send,
-{
-    use diesel::BoolExpressionMethods;
-    Box::new(a.or(b))
+impl<T, DB> Keyed for SqlLeaf<T, DB> {
+    fn key(&self) -> Option<&LeafKey> {
+        Some(&self.key)
+    }
 }
 
-/// `NOT a`.
-pub fn not<T: 'static, DB: diesel::backend::Backend + 'static>(
-    a: BoxedFilter<T, DB>,
+/// A rule condition on table `T` for backend `DB`, before simplification.
+pub type SqlCond<T, DB> = Cond<SqlLeaf<T, DB>>;
+
+/// A leaf condition.
+#[inline]
+pub fn leaf<T, DB>(key: LeafKey, sql: BoxedFilter<T, DB>) -> SqlCond<T, DB> {
+    Cond::Leaf(SqlLeaf { key, sql })
+}
+
+/// Renders a condition tree as one filter, every operand parenthesized.
+pub fn render<T: 'static, DB: Backend + 'static>(cond: SqlCond<T, DB>) -> BoxedFilter<T, DB>
+where
+    Literal<Bool>: BoxableExpression<T, DB, SqlType = Bool>,
+{
+    match cond {
+        Cond::True => true_(),
+        Cond::False => false_(),
+        Cond::Leaf(l) => l.sql,
+        Cond::Not(c) => Box::new(Junction::new(JunctionOp::Not, vec![render(*c)])),
+        Cond::And(cs) if cs.is_empty() => true_(),
+        Cond::Or(cs) if cs.is_empty() => false_(),
+        Cond::And(cs) => Box::new(Junction::new(
+            JunctionOp::And,
+            cs.into_iter().map(render).collect(),
+        )),
+        Cond::Or(cs) => Box::new(Junction::new(
+            JunctionOp::Or,
+            cs.into_iter().map(render).collect(),
+        )),
+    }
+}
+
+/// `(a) AND (b) AND ..`: every operand in its own parentheses, so an operand that is raw SQL
+/// with an `OR` inside (`sql("1 = 1 OR 1 = 1")`) cannot escape the conjunction.
+pub fn and_all<T: 'static, DB: Backend + 'static>(
+    parts: Vec<BoxedFilter<T, DB>>,
 ) -> BoxedFilter<T, DB>
 where
-    diesel::helper_types::not<BoxedFilter<T, DB>>: BoxableExpression<T, DB, SqlType = Bool> + Send,
+    Literal<Bool>: BoxableExpression<T, DB, SqlType = Bool>,
 {
-    Box::new(diesel::dsl::not(a))
+    if parts.is_empty() {
+        return true_();
+    }
+    Box::new(Junction::new(JunctionOp::And, parts))
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum JunctionOp {
+    And,
+    Or,
+    Not,
+}
+
+/// `AND`/`OR` over any number of boxed filters, or `NOT` over one; renders
+/// `((a) AND (b))`. diesel's own `and` does not group its operands, which let a raw-SQL
+/// narrowing filter widen a scope.
+struct Junction<T, DB> {
+    op: JunctionOp,
+    parts: Vec<BoxedFilter<T, DB>>,
+}
+
+impl<T, DB> Junction<T, DB> {
+    fn new(op: JunctionOp, parts: Vec<BoxedFilter<T, DB>>) -> Self {
+        Self { op, parts }
+    }
+}
+
+impl<T, DB> diesel::Expression for Junction<T, DB> {
+    type SqlType = Bool;
+}
+
+impl<T, DB> diesel::AppearsOnTable<T> for Junction<T, DB> {}
+
+impl<T, DB> diesel::SelectableExpression<T> for Junction<T, DB> {}
+
+impl<T, DB> diesel::expression::ValidGrouping<()> for Junction<T, DB> {
+    type IsAggregate = diesel::expression::is_aggregate::No;
+}
+
+impl<T, DB> diesel::query_builder::QueryId for Junction<T, DB> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<T, DB: Backend> diesel::query_builder::QueryFragment<DB> for Junction<T, DB> {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> diesel::QueryResult<()> {
+        let sep = match self.op {
+            JunctionOp::And => " AND ",
+            JunctionOp::Or => " OR ",
+            JunctionOp::Not => {
+                out.push_sql("NOT ");
+                ""
+            }
+        };
+        out.push_sql("(");
+        for (i, part) in self.parts.iter().enumerate() {
+            if i > 0 {
+                out.push_sql(sep);
+            }
+            out.push_sql("(");
+            part.walk_ast(out.reborrow())?;
+            out.push_sql(")");
+        }
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+/// A literal known when the policy compiles, written into the SQL text rather than bound
+/// (`archived = TRUE`, `status = 'open'`), typed like `column`: the planner sees it, so
+/// partial indexes and selectivity estimates work. Subject values stay bound parameters.
+#[inline]
+pub fn literal<C: diesel::Expression>(_column: &C, sql: &'static str) -> Literal<C::SqlType> {
+    Literal::new(sql)
 }
 
 // ---- callbacks for generated code -------------------------------------------------------------

@@ -463,3 +463,64 @@ async fn concealed_resources_answer_404_for_rows_out_of_scope() {
         db.cleanup().await;
     }
 }
+
+/// Every narrowing filter is parenthesized in the SQL: an `OR` inside a raw-SQL fragment, a
+/// `sql` literal or a nested diesel expression cannot escape the scope's conjunction. Before
+/// the fix `scope AND 1 = 1 OR 1 = 1` returned every tenant's rows on SQLite.
+#[tokio::test]
+async fn narrowing_filters_with_or_inside_cannot_widen() {
+    use diesel::BoolExpressionMethods;
+    use diesel::dsl::sql;
+    use diesel::sql_types::Bool;
+    for db in databases("scope_or_filters", SQLITE_SCHEMA, PG_SCHEMA).await {
+        db.pool.batch_execute(SEED).await.unwrap();
+        let scope = documents(&alice()).scope::<Read>();
+        let visible = |rows: Vec<Document>| rows.iter().map(|d| d.id).collect::<Vec<_>>();
+        let all = visible(
+            scope
+                .query()
+                .order_by(|f| f.id.asc())
+                .load(&db.pool)
+                .await
+                .unwrap(),
+        );
+        assert_eq!(all, vec![1, 2, 3], "{}", db.name);
+        let raw = scope
+            .query()
+            .filter(sql::<Bool>("1 = 1 OR 1 = 1"))
+            .order_by(|f| f.id.asc())
+            .load(&db.pool)
+            .await
+            .unwrap();
+        assert_eq!(visible(raw), all, "{}: raw OR widened the scope", db.name);
+        let two_raw = scope
+            .query()
+            .filter(sql::<Bool>("documents.tenant_id = 20 OR 1 = 0"))
+            .filter(sql::<Bool>("1 = 0 OR documents.tenant_id = 20"))
+            .load(&db.pool)
+            .await
+            .unwrap();
+        assert!(two_raw.is_empty(), "{}: {:?}", db.name, visible(two_raw));
+        let nested = scope
+            .query()
+            .filter(
+                documents::tenant_id
+                    .eq(20)
+                    .or(documents::owner_id.eq(1).and(documents::tenant_id.eq(20)))
+                    .or(sql::<Bool>("TRUE OR FALSE")),
+            )
+            .order_by(|f| f.id.asc())
+            .load(&db.pool)
+            .await
+            .unwrap();
+        assert_eq!(visible(nested), all, "{}", db.name);
+        let count = scope
+            .query()
+            .filter(sql::<Bool>("1 = 1 OR 1 = 1"))
+            .count(&db.pool)
+            .await
+            .unwrap();
+        assert_eq!(count, 3, "{}", db.name);
+        db.cleanup().await;
+    }
+}

@@ -47,6 +47,24 @@ impl CmpOp {
 pub struct Value {
     pub expr: TokenStream,
     pub span: Span,
+    /// The value as SQL text when it is a literal the SQL can carry verbatim (integers,
+    /// `true`/`false`, plain strings); `None` binds it as a parameter.
+    pub sql_literal: Option<String>,
+}
+
+/// SQL text for a literal, or `None` when it must be bound (floats: their decimal text is
+/// parsed differently by each backend; strings with NUL or backslash: not portable).
+fn sql_literal(lit: &syn::Lit, negative: bool) -> Option<String> {
+    let sign = if negative { "-" } else { "" };
+    match lit {
+        syn::Lit::Int(i) => Some(format!("{sign}{}", i.base10_digits())),
+        syn::Lit::Bool(b) if !negative => Some(if b.value { "TRUE" } else { "FALSE" }.to_owned()),
+        syn::Lit::Str(s) if !negative => {
+            let v = s.value();
+            (!v.contains(['\0', '\\'])).then(|| format!("'{}'", v.replace('\'', "''")))
+        }
+        _ => None,
+    }
 }
 
 pub enum Cond {
@@ -307,6 +325,7 @@ fn parse_list(input: ParseStream) -> syn::Result<Value> {
         return Ok(Value {
             expr: quote!([#(#items),*]),
             span,
+            sql_literal: None,
         });
     }
     parse_value(input)
@@ -320,6 +339,7 @@ fn parse_value(input: ParseStream) -> syn::Result<Value> {
         return Ok(Value {
             expr: expr.to_token_stream(),
             span: brace.span.join(),
+            sql_literal: None,
         });
     }
     if input.peek(Token![-]) {
@@ -327,6 +347,7 @@ fn parse_value(input: ParseStream) -> syn::Result<Value> {
         let lit: syn::Lit = input.parse()?;
         return Ok(Value {
             span: lit.span(),
+            sql_literal: sql_literal(&lit, true),
             expr: quote!(#minus #lit),
         });
     }
@@ -334,6 +355,7 @@ fn parse_value(input: ParseStream) -> syn::Result<Value> {
         let lit: syn::Lit = input.parse()?;
         return Ok(Value {
             span: lit.span(),
+            sql_literal: sql_literal(&lit, false),
             expr: lit.to_token_stream(),
         });
     }
@@ -360,7 +382,11 @@ fn parse_value(input: ParseStream) -> syn::Result<Value> {
                 args.to_tokens(&mut expr);
             }
         }
-        return Ok(Value { expr, span });
+        return Ok(Value {
+            expr,
+            span,
+            sql_literal: None,
+        });
     }
     Err(input.error("expected a value: a literal, a subject path such as `user.tenant_id`, or a braced Rust expression `{..}`"))
 }

@@ -55,34 +55,32 @@ impl Bindings {
     }
 }
 
-/// Assigns captures (in tree order) and returns (predicate, sql) code.
+/// Assigns captures (in tree order) and returns (predicate, sql) code. The SQL side builds a
+/// `Cond` tree whose leaves carry keys, so the runtime can simplify a rule set before
+/// rendering it.
 fn lower(cond: &Cond, b: &mut Bindings) -> (TokenStream, TokenStream) {
     let p = p();
     match cond {
-        Cond::Const(v) => (
-            quote!(#v),
-            if *v {
-                quote!(#p::true_())
-            } else {
-                quote!(#p::false_())
-            },
-        ),
+        Cond::Const(v) => (quote!(#v), quote!(#p::Cond::constant(#v))),
         Cond::Flag(f) => {
             let k = b.field(f);
             (
                 quote_spanned!(f.span()=> #k.is_true(__row)),
-                quote!(#p::two_valued(#p::diesel::ExpressionMethods::eq(#k.column(), true))),
+                quote!(#p::leaf(#k.bare_key(#p::LeafOp::Flag), #p::two_valued(#k.column()))),
             )
         }
         Cond::IsNone { field, negated } => {
             let k = b.field(field);
             let pred = quote_spanned!(field.span()=> #k.is_none(__row));
-            let method = if *negated {
-                quote!(is_not_null)
+            let (method, op) = if *negated {
+                (quote!(is_not_null), quote!(IsSome))
             } else {
-                quote!(is_null)
+                (quote!(is_null), quote!(IsNone))
             };
-            let sql = quote!(#p::two_valued(#p::diesel::ExpressionMethods::#method(#k.column())));
+            let sql = quote!(#p::leaf(
+                #k.bare_key(#p::LeafOp::#op),
+                #p::two_valued(#p::diesel::ExpressionMethods::#method(#k.column())),
+            ));
             if *negated {
                 (quote!(!#pred), sql)
             } else {
@@ -100,14 +98,20 @@ fn lower(cond: &Cond, b: &mut Bindings) -> (TokenStream, TokenStream) {
                 CmpOp::Gt => (quote!(Gt), quote!(gt)),
                 CmpOp::Ge => (quote!(Ge), quote!(ge)),
             };
+            // A literal goes into the SQL text; anything else is bound.
+            let rhs = match &value.sql_literal {
+                Some(text) => quote!(#p::literal(&#k.column(), #text)),
+                None => quote!(::core::clone::Clone::clone(__v)),
+            };
             (
                 quote!(#p::cmp(#k.of(__row), &#c, #p::CmpOp::#op_tok)),
                 quote! {
                     match #k.captured(&#c) {
-                        ::core::option::Option::Some(__v) => #p::two_valued(
-                            #p::diesel::ExpressionMethods::#method(#k.column(), ::core::clone::Clone::clone(__v)),
+                        ::core::option::Option::Some(__v) => #p::leaf(
+                            #k.key(#p::LeafOp::#op_tok, __v),
+                            #p::two_valued(#p::diesel::ExpressionMethods::#method(#k.column(), #rhs)),
                         ),
-                        ::core::option::Option::None => #p::false_(),
+                        ::core::option::Option::None => #p::Cond::False,
                     }
                 },
             )
@@ -117,31 +121,35 @@ fn lower(cond: &Cond, b: &mut Bindings) -> (TokenStream, TokenStream) {
             let k = handle(field);
             (
                 quote!(#p::in_list(#k.of(__row), &#c)),
-                quote!(#p::two_valued(#p::diesel::ExpressionMethods::eq_any(#k.column(), ::core::clone::Clone::clone(&#c)))),
+                quote!(#p::leaf(
+                    #k.list_key(&#c),
+                    #p::two_valued(#p::diesel::ExpressionMethods::eq_any(#k.column(), ::core::clone::Clone::clone(&#c))),
+                )),
             )
         }
         Cond::Not(inner) => {
             let (pr, sq) = lower(inner, b);
-            (quote!(!(#pr)), quote!(#p::not(#sq)))
+            (
+                quote!(!(#pr)),
+                quote!(#p::Cond::Not(::std::boxed::Box::new(#sq))),
+            )
         }
         Cond::And(parts) | Cond::Or(parts) => {
             let is_and = matches!(cond, Cond::And(_));
             let lowered: Vec<_> = parts.iter().map(|c| lower(c, b)).collect();
             let preds = lowered.iter().map(|(pr, _)| pr);
-            let pred = if is_and {
-                quote!((#(#preds)&&*))
+            let sqls = lowered.iter().map(|(_, s)| s);
+            if is_and {
+                (
+                    quote!((#(#preds)&&*)),
+                    quote!(#p::Cond::And(::std::vec![#(#sqls),*])),
+                )
             } else {
-                quote!((#(#preds)||*))
-            };
-            let mut sqls = lowered.iter().map(|(_, s)| s.clone());
-            let first = sqls.next().unwrap_or_else(|| quote!(#p::true_()));
-            let combine = if is_and {
-                quote!(#p::and)
-            } else {
-                quote!(#p::or)
-            };
-            let sql = sqls.fold(first, |acc, s| quote!(#combine(#acc, #s)));
-            (pred, sql)
+                (
+                    quote!((#(#preds)||*)),
+                    quote!(#p::Cond::Or(::std::vec![#(#sqls),*])),
+                )
+            }
         }
     }
 }
@@ -177,7 +185,7 @@ pub fn rule(entity: &syn::Type, rule: &Rule, index: usize) -> TokenStream {
     let mut b = Bindings::default();
     let (pred, sql) = match &rule.syntax.cond {
         Some(c) => lower(c, &mut b),
-        None => (quote!(true), quote!(#p::true_())),
+        None => (quote!(true), quote!(#p::Cond::True)),
     };
     let mut pinned = Vec::new();
     if !rule.deny
@@ -224,7 +232,7 @@ pub fn rule(entity: &syn::Type, rule: &Rule, index: usize) -> TokenStream {
     let sql_side = |db: TokenStream| {
         quote! {{
             #( let #caps = ::core::clone::Clone::clone(&#caps); )*
-            move || -> #p::BoxedFilter<#table, #db> { #sql }
+            move || -> #p::SqlCond<#table, #db> { #sql }
         }}
     };
     let wrap = if rule.always {

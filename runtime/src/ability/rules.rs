@@ -1,8 +1,9 @@
 //! The rule machinery behind an [`Ability`](super::Ability): one collected rule, rule sets
 //! (slots, tuples, the boxed form) and the SQL accumulated over them.
 
+use crate::cond::Cond;
 use crate::resource::{FieldSet, Resource};
-use crate::sql::BoxedFilter;
+use crate::sql::{BoxedFilter, SqlCond};
 use std::sync::Arc;
 
 /// Whether a rule allows or denies.
@@ -74,17 +75,17 @@ pub struct Eval {
     pub(crate) removed: u64,
 }
 
-/// SQL accumulated over rules for one action and backend.
+/// SQL conditions accumulated over rules for one action and backend.
 pub struct SqlAcc<T, DB> {
-    allow: Option<BoxedFilter<T, DB>>,
-    deny: Option<BoxedFilter<T, DB>>,
+    allow: Vec<SqlCond<T, DB>>,
+    deny: Vec<SqlCond<T, DB>>,
 }
 
 impl<T, DB> Default for SqlAcc<T, DB> {
     fn default() -> Self {
         Self {
-            allow: None,
-            deny: None,
+            allow: Vec::new(),
+            deny: Vec::new(),
         }
     }
 }
@@ -93,21 +94,21 @@ impl<T, DB> Default for SqlAcc<T, DB> {
 pub trait SqlSides<T>: Send + Sync + 'static {
     /// The condition on SQLite.
     #[cfg(feature = "sqlite")]
-    fn sqlite(&self) -> BoxedFilter<T, crate::sql::Sqlite>;
+    fn sqlite(&self) -> SqlCond<T, crate::sql::Sqlite>;
     /// The condition on PostgreSQL.
     #[cfg(feature = "postgres")]
-    fn postgres(&self) -> BoxedFilter<T, crate::sql::Pg>;
+    fn postgres(&self) -> SqlCond<T, crate::sql::Pg>;
 }
 
 /// The SQLite side of [`SqlSides`]: a builder closure when the backend is enabled, `()` otherwise.
 pub trait SqliteSide<T>: Send + Sync + 'static {
     #[cfg(feature = "sqlite")]
     #[doc(hidden)]
-    fn build(&self) -> BoxedFilter<T, crate::sql::Sqlite>;
+    fn build(&self) -> SqlCond<T, crate::sql::Sqlite>;
 }
 #[cfg(feature = "sqlite")]
-impl<T, F: Fn() -> BoxedFilter<T, crate::sql::Sqlite> + Send + Sync + 'static> SqliteSide<T> for F {
-    fn build(&self) -> BoxedFilter<T, crate::sql::Sqlite> {
+impl<T, F: Fn() -> SqlCond<T, crate::sql::Sqlite> + Send + Sync + 'static> SqliteSide<T> for F {
+    fn build(&self) -> SqlCond<T, crate::sql::Sqlite> {
         self()
     }
 }
@@ -118,11 +119,11 @@ impl<T> SqliteSide<T> for () {}
 pub trait PgSide<T>: Send + Sync + 'static {
     #[cfg(feature = "postgres")]
     #[doc(hidden)]
-    fn build(&self) -> BoxedFilter<T, crate::sql::Pg>;
+    fn build(&self) -> SqlCond<T, crate::sql::Pg>;
 }
 #[cfg(feature = "postgres")]
-impl<T, F: Fn() -> BoxedFilter<T, crate::sql::Pg> + Send + Sync + 'static> PgSide<T> for F {
-    fn build(&self) -> BoxedFilter<T, crate::sql::Pg> {
+impl<T, F: Fn() -> SqlCond<T, crate::sql::Pg> + Send + Sync + 'static> PgSide<T> for F {
+    fn build(&self) -> SqlCond<T, crate::sql::Pg> {
         self()
     }
 }
@@ -131,11 +132,11 @@ impl<T> PgSide<T> for () {}
 
 impl<T, A: SqliteSide<T>, B: PgSide<T>> SqlSides<T> for (A, B) {
     #[cfg(feature = "sqlite")]
-    fn sqlite(&self) -> BoxedFilter<T, crate::sql::Sqlite> {
+    fn sqlite(&self) -> SqlCond<T, crate::sql::Sqlite> {
         self.0.build()
     }
     #[cfg(feature = "postgres")]
-    fn postgres(&self) -> BoxedFilter<T, crate::sql::Pg> {
+    fn postgres(&self) -> SqlCond<T, crate::sql::Pg> {
         self.1.build()
     }
 }
@@ -376,39 +377,30 @@ impl<E: Resource> RuleSet<E> for DynRules<E> {
 }
 
 impl<T: 'static, DB: diesel::backend::Backend + 'static> SqlAcc<T, DB> {
-    fn add(&mut self, deny: bool, has_fields: bool, build: impl FnOnce() -> BoxedFilter<T, DB>)
-    where
-        diesel::dsl::Or<BoxedFilter<T, DB>, BoxedFilter<T, DB>>:
-            diesel::expression::BoxableExpression<T, DB, SqlType = diesel::sql_types::Bool> + Send,
-    {
+    fn add(&mut self, deny: bool, has_fields: bool, build: impl FnOnce() -> SqlCond<T, DB>) {
         // A deny with a field list removes fields, not rows: it has no SQL.
-        let slot = match (deny, has_fields) {
-            (false, _) => &mut self.allow,
-            (true, false) => &mut self.deny,
-            (true, true) => return,
-        };
-        let cond = build();
-        *slot = Some(match slot.take() {
-            Some(prev) => crate::sql::or(prev, cond),
-            None => cond,
-        });
+        match (deny, has_fields) {
+            (false, _) => self.allow.push(build()),
+            (true, false) => self.deny.push(build()),
+            (true, true) => {}
+        }
     }
 
-    /// `(any allow) AND NOT (any field-less deny)`; `FALSE` without allows.
+    /// `(any allow) AND NOT (any field-less deny)`, simplified (see [`crate::cond`]);
+    /// `FALSE` without allows.
     pub fn finish(self) -> BoxedFilter<T, DB>
     where
-        diesel::expression::SqlLiteral<diesel::sql_types::Bool>:
+        crate::sql::Literal<diesel::sql_types::Bool>:
             diesel::expression::BoxableExpression<T, DB, SqlType = diesel::sql_types::Bool>,
-        BoxedFilter<T, DB>: diesel::expression::ValidGrouping<()>,
-        diesel::dsl::And<BoxedFilter<T, DB>, BoxedFilter<T, DB>>:
-            diesel::expression::BoxableExpression<T, DB, SqlType = diesel::sql_types::Bool> + Send,
-        diesel::helper_types::not<BoxedFilter<T, DB>>:
-            diesel::expression::BoxableExpression<T, DB, SqlType = diesel::sql_types::Bool> + Send,
     {
-        match (self.allow, self.deny) {
-            (None, _) => crate::sql::false_(),
-            (Some(a), None) => a,
-            (Some(a), Some(d)) => crate::sql::and(a, crate::sql::not(d)),
-        }
+        crate::sql::render(self.into_cond().simplify())
+    }
+
+    /// The unsimplified condition `finish` starts from.
+    pub fn into_cond(self) -> SqlCond<T, DB> {
+        Cond::And(vec![
+            Cond::Or(self.allow),
+            Cond::Not(Box::new(Cond::Or(self.deny))),
+        ])
     }
 }
