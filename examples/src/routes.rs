@@ -13,6 +13,7 @@ use bytes::Bytes;
 use diesel::{ExpressionMethods, QueryDsl};
 use portcullis::authn::jwt::JwtService;
 use portcullis::authn::password::violations_problem;
+use portcullis::page::{Cursor, CursorPage};
 use portcullis::{
     Bind, Create, Db, Delete, FieldError, Page, Patch, Principal, Problem, Read, Scoped, Shaped,
     Update, guarded,
@@ -336,43 +337,156 @@ pub async fn me(
     Ok(accounts.shape(row))
 }
 
-/// `?page=N&per_page=M` (defaults 1 and 20; at most 100 per page).
-fn page_params(query: Option<&str>) -> Result<(u32, u32), Problem> {
-    let (mut page, mut per_page) = (1u32, 20u32);
-    for pair in query
-        .unwrap_or_default()
-        .split('&')
-        .filter(|p| !p.is_empty())
-    {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let parsed = value.parse::<u32>().ok().filter(|n| *n >= 1);
-        match (key, parsed) {
-            ("page", Some(n)) => page = n,
-            ("per_page", Some(n)) => per_page = n.min(100),
-            ("page" | "per_page", None) => {
-                return Err(Problem::bad_request()
-                    .with_detail("page and per_page must be positive integers."));
+/// The query of `GET /docs`. Cursor mode (the default and the fast path):
+/// `?limit=N&after=<cursor>&order=-id|id|title|-title&total=true`. Offset mode, kept for
+/// clients of the first version: `?page=N&per_page=M` (counts every time).
+#[derive(Debug, Default, PartialEq)]
+pub struct ListParams {
+    pub limit: u32,
+    pub after: Option<Cursor>,
+    pub order: DocOrder,
+    pub total: bool,
+    pub offset_page: Option<(u32, u32)>,
+}
+
+/// The orderings `GET /docs` offers.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum DocOrder {
+    /// Newest first (`-id`, the default).
+    #[default]
+    NewestFirst,
+    /// Oldest first (`id`).
+    OldestFirst,
+    /// By title, then id (`title`).
+    TitleAsc,
+    /// By title descending, then id (`-title`).
+    TitleDesc,
+}
+
+/// The largest `limit` / `per_page`.
+pub const MAX_LIMIT: u32 = 100;
+
+fn bad_param(name: &str, expected: &str) -> Problem {
+    Problem::bad_request()
+        .with_detail(format!("Query parameter `{name}`: expected {expected}."))
+        .with_error(FieldError::new(
+            name.to_owned(),
+            "invalid",
+            expected.to_owned(),
+        ))
+}
+
+/// Parses the list query; every malformed parameter is a 400 naming it.
+pub fn list_params(query: Option<&str>) -> Result<ListParams, Problem> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or_default())
+        .map_err(|_| Problem::bad_request().with_detail("The query string is not valid."))?;
+    let mut out = ListParams {
+        limit: 20,
+        ..ListParams::default()
+    };
+    let (mut page, mut per_page) = (None, None);
+    let count = |lo: u32| {
+        move |v: &str| {
+            v.parse::<u32>()
+                .ok()
+                .filter(|n| (lo..=MAX_LIMIT).contains(n))
+        }
+    };
+    for (key, value) in &pairs {
+        if pairs.iter().filter(|(k, _)| k == key).count() > 1 {
+            return Err(bad_param(key, "the parameter once"));
+        }
+        match key.as_str() {
+            "limit" => {
+                out.limit =
+                    count(1)(value).ok_or_else(|| bad_param("limit", "an integer from 1 to 100"))?
+            }
+            "after" => out.after = Some(Cursor::parse("after", value)?),
+            "order" => {
+                out.order = match value.as_str() {
+                    "-id" => DocOrder::NewestFirst,
+                    "id" => DocOrder::OldestFirst,
+                    "title" => DocOrder::TitleAsc,
+                    "-title" => DocOrder::TitleDesc,
+                    _ => return Err(bad_param("order", "one of `-id`, `id`, `title`, `-title`")),
+                }
+            }
+            "total" => {
+                out.total = match value.as_str() {
+                    "true" => true,
+                    "false" => false,
+                    _ => return Err(bad_param("total", "`true` or `false`")),
+                }
+            }
+            "page" => {
+                page = Some(
+                    value
+                        .parse::<u32>()
+                        .ok()
+                        .filter(|n| *n >= 1)
+                        .ok_or_else(|| bad_param("page", "a positive integer"))?,
+                )
+            }
+            "per_page" => {
+                per_page = Some(
+                    count(1)(value)
+                        .ok_or_else(|| bad_param("per_page", "an integer from 1 to 100"))?,
+                )
             }
             _ => {}
         }
     }
-    Ok((page, per_page))
+    if page.is_some() || per_page.is_some() {
+        if out.after.is_some() {
+            return Err(bad_param("after", "no `page`/`per_page` beside a cursor"));
+        }
+        out.offset_page = Some((page.unwrap_or(1), per_page.unwrap_or(20)));
+    }
+    Ok(out)
 }
 
-/// The caller's tenant's documents, newest first, paginated.
+/// Either kind of page `GET /docs` answers with.
+pub enum DocsPage {
+    Cursor(Shaped<CursorPage<Document>>),
+    Offset(Shaped<Page<Document>>),
+}
+
+impl IntoResponse for DocsPage {
+    fn into_response(self) -> Response {
+        match self {
+            DocsPage::Cursor(p) => p.into_response(),
+            DocsPage::Offset(p) => p.into_response(),
+        }
+    }
+}
+
+/// The caller's tenant's documents, newest first: a keyset page by default
+/// (`{"items": [..], "next": ..}`), an offset page with `page`/`per_page`.
 #[guarded(auth, throttle = "120/min per user")]
 pub async fn list_docs(
     docs: Scoped<Document, Read>,
     db: Db,
     RawQuery(query): RawQuery,
-) -> Result<Shaped<Page<Document>>, Problem> {
-    let (page, per_page) = page_params(query.as_deref())?;
-    let rows = docs
-        .query()
-        .order_by(|f| f.id.desc())
-        .paginate(page, per_page, &db)
+) -> Result<DocsPage, Problem> {
+    let params = list_params(query.as_deref())?;
+    let mut q = docs.query();
+    q = match params.order {
+        DocOrder::NewestFirst => q.order_by(|f| f.id.desc()),
+        DocOrder::OldestFirst => q.order_by(|f| f.id.asc()),
+        DocOrder::TitleAsc => q.order_by(|f| f.title.asc()),
+        DocOrder::TitleDesc => q.order_by(|f| f.title.desc()),
+    };
+    if let Some((page, per_page)) = params.offset_page {
+        let rows = q.paginate(page, per_page, &db).await?;
+        return Ok(DocsPage::Offset(docs.shape(rows)));
+    }
+    if params.total {
+        q = q.with_total();
+    }
+    let page = q
+        .page_after(params.after.as_ref(), params.limit, &db)
         .await?;
-    Ok(docs.shape(rows))
+    Ok(DocsPage::Cursor(docs.shape(page)))
 }
 
 /// A new document: `title` and `body` from the client; tenant and owner pinned from the caller.

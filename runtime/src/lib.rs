@@ -4,7 +4,7 @@
 //! quick start and `DESIGN.md` for the model: resources are shaped by `#[derive(Resource)]`,
 //! policies are stated with `#[policy]`, and routes are guarded with `#[guarded]`.
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)] // one audited exception: `db::sqlite_process_setup` (sqlite3_config)
 #![warn(missing_docs)]
 
 pub mod ability;
@@ -15,6 +15,7 @@ pub mod cond;
 pub mod db;
 pub mod guard;
 pub mod ops;
+pub mod page;
 pub mod problem;
 pub mod resource;
 pub mod scope;
@@ -57,11 +58,12 @@ pub mod __private {
     pub use crate::cond::{Cond, LeafOp};
     pub use crate::guard::{CanCheck, Guard, Guarded, coarse_can};
     pub use crate::ops::{BackendOps, BoxFuture, QuerySpec};
+    pub use crate::page::{CursorProbe, CursorSupported, CursorUnsupported, KeyOp};
     pub use crate::resource::{
         Captured, Col, Field, FieldAt, FieldSet, FieldType, ListFor, Resource,
         SerializeThroughShaped, SetField, ValueFor,
     };
-    pub use crate::sql::{BoxedFilter, SqlCond, leaf, literal, two_valued};
+    pub use crate::sql::{BoxedFilter, CountOf, SqlCond, leaf, literal, two_valued};
     pub use crate::{__if_postgres as if_postgres, __if_sqlite as if_sqlite};
     #[cfg(feature = "postgres")]
     pub use crate::{db::PgConnection, sql::Pg};

@@ -38,6 +38,20 @@ pub trait BackendOps<DB>: Resource {
         conn: &'c mut Self::Conn,
         filter: BoxedFilter<Self::Table, DB>,
     ) -> BoxFuture<'c, QueryResult<i64>>;
+    /// `SELECT COUNT(*) .. WHERE pk IN (SELECT pk .. WHERE filter LIMIT cap)`: a count that
+    /// reads at most `cap` rows.
+    fn count_up_to<'c>(
+        conn: &'c mut Self::Conn,
+        filter: BoxedFilter<Self::Table, DB>,
+        cap: i64,
+    ) -> BoxFuture<'c, QueryResult<i64>>;
+    /// `field op value` for a keyset page; `None` when the value does not fit the field's
+    /// type or the type cannot key a cursor.
+    fn key_filter(
+        field: usize,
+        op: crate::page::KeyOp,
+        value: &serde_json::Value,
+    ) -> Option<BoxedFilter<Self::Table, DB>>;
     /// `SELECT row, (scope) FROM t WHERE pk = id`: one query telling missing / out of scope / in.
     fn find_in_scope<'c>(
         conn: &'c mut Self::Conn,

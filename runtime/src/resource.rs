@@ -70,6 +70,11 @@ pub trait Resource: Sized + Send + Sync + 'static {
     /// Builds the row a create input would insert (key = `Default`), or names missing fields.
     #[doc(hidden)]
     fn __candidate(input: &Self::Create) -> Result<Self, Vec<&'static str>>;
+
+    /// Field `field` of this row as a cursor key; `None` when its type cannot key a cursor
+    /// (see [`CursorField`](crate::page::CursorField)).
+    #[doc(hidden)]
+    fn __cursor_value(&self, field: usize) -> Option<serde_json::Value>;
 }
 
 /// The outcome of setting one field of a patch or create input from JSON.

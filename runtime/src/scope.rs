@@ -5,6 +5,7 @@ use crate::ability::{Ability, DynRules, RuleSet, SqlAcc};
 use crate::action::{Action, Governs, Read};
 use crate::db::{Database, DbError};
 use crate::ops::{BackendOps, Filter, NarrowFilter, QuerySpec, ScopeSql, Stored, on_backend};
+use crate::page::{Cursor, CursorError, CursorPage, KeyOp, PageError, Total};
 use crate::resource::Order;
 use crate::shaped::{Page, Shape, Shaped};
 use crate::sql::BoxedFilter;
@@ -77,6 +78,7 @@ impl<E: Governs<A>, A: Action> Scope<E, A> {
             order: Vec::new(),
             limit: None,
             offset: None,
+            total_cap: None,
         }
     }
 
@@ -132,6 +134,7 @@ pub struct Query<E: Governs<A>, A: Action> {
     order: Vec<Order<E>>,
     limit: Option<i64>,
     offset: Option<i64>,
+    total_cap: Option<u32>,
 }
 
 impl<E: Governs<A> + Stored, A: Action> Query<E, A> {
@@ -229,6 +232,153 @@ impl<E: Governs<A> + Stored, A: Action> Query<E, A> {
             order: self.order.clone(),
             limit: self.limit,
             offset: self.offset,
+            total_cap: self.total_cap,
         }
+    }
+
+    /// Asks [`page_after`](Self::page_after) for the number of rows in the list, counted up
+    /// to [`DEFAULT_TOTAL_CAP`](crate::page::DEFAULT_TOTAL_CAP).
+    pub fn with_total(self) -> Self {
+        self.with_total_up_to(crate::page::DEFAULT_TOTAL_CAP)
+    }
+
+    /// Like [`with_total`](Self::with_total), counting at most `cap` rows (at least 1): beyond
+    /// it the total is a lower bound (`exact: false`), so one request never counts an
+    /// unbounded table.
+    pub fn with_total_up_to(mut self, cap: u32) -> Self {
+        self.total_cap = Some(cap.max(1));
+        self
+    }
+
+    /// The ordering a keyset page uses: the `order_by` fields, then the primary key (ascending)
+    /// unless already ordered by, so every row has a distinct position.
+    fn keyset_order(&self) -> Vec<Order<E>> {
+        let mut order = self.order.clone();
+        if !order.iter().any(|o| o.field == E::PRIMARY_KEY) {
+            order.push(E::PRIMARY_KEY.asc());
+        }
+        order
+    }
+
+    /// `id-` / `title+,id+`: what a cursor must have been made for.
+    fn order_signature(order: &[Order<E>]) -> String {
+        let mut sig = String::new();
+        for (i, o) in order.iter().enumerate() {
+            if i > 0 {
+                sig.push(',');
+            }
+            sig.push_str(E::JSON_NAMES[o.field.index()]);
+            sig.push(if o.descending { '-' } else { '+' });
+        }
+        sig
+    }
+
+    /// `(k0 after v0) OR (k0 = v0 AND k1 after v1) OR ..` for the cursor's row.
+    fn keyset_filter<DB>(
+        order: &[Order<E>],
+        cursor: &Cursor,
+    ) -> Result<BoxedFilter<E::Table, DB>, PageError>
+    where
+        E: BackendOps<DB>,
+        DB: diesel::backend::Backend + 'static,
+        crate::sql::Literal<diesel::sql_types::Bool>:
+            diesel::expression::BoxableExpression<E::Table, DB, SqlType = diesel::sql_types::Bool>,
+    {
+        let keys = cursor.keys();
+        if keys.len() != order.len() {
+            return Err(CursorError::mismatch("after").into());
+        }
+        let key = |i: usize, op: KeyOp| {
+            let field = order[i].field;
+            <E as BackendOps<DB>>::key_filter(field.index(), op, &keys[i])
+                .ok_or(PageError::Cursor(CursorError::mismatch("after")))
+        };
+        let mut terms = Vec::with_capacity(order.len());
+        for i in 0..order.len() {
+            let mut parts = Vec::with_capacity(i + 1);
+            for j in 0..i {
+                parts.push(key(j, KeyOp::Eq)?);
+            }
+            parts.push(key(
+                i,
+                if order[i].descending {
+                    KeyOp::Lt
+                } else {
+                    KeyOp::Gt
+                },
+            )?);
+            terms.push(crate::sql::and_all(parts));
+        }
+        Ok(crate::sql::or_all(terms))
+    }
+
+    /// One keyset page of at most `limit` rows (1..=[`MAX_PAGE_SIZE`](crate::page::MAX_PAGE_SIZE),
+    /// clamped) after `after` (a cursor from a previous page's `next`; `None` for the first
+    /// page), in `order_by` order with the primary key breaking ties. Costs the same on every
+    /// page: the cursor becomes a `WHERE` an index on the ordering serves. No count unless
+    /// [`with_total`](Self::with_total) asked for one. See [`crate::page`].
+    pub async fn page_after(
+        &self,
+        after: Option<&Cursor>,
+        limit: u32,
+        pool: &(impl Database + ?Sized),
+    ) -> Result<CursorPage<E>, PageError> {
+        let limit = i64::from(limit.clamp(1, crate::page::MAX_PAGE_SIZE));
+        let order = self.keyset_order();
+        let signature = Self::order_signature(&order);
+        if let Some(c) = after
+            && c.order() != signature
+        {
+            return Err(CursorError::mismatch("after").into());
+        }
+        tracing::debug!(target: "portcullis::scope", entity = E::NAME, action = A::NAME, "scoped keyset page");
+        let (mut items, total) = on_backend!(pool.__pool(), |conn: DB| {
+            let total = match self.total_cap {
+                None => None,
+                Some(cap) => {
+                    let counted = <E as BackendOps<DB>>::count_up_to(
+                        &mut conn,
+                        ScopeSql::<E::Table, DB>::sql_filter(self),
+                        i64::from(cap) + 1,
+                    )
+                    .await
+                    .map_err(DbError::from)?;
+                    Some(Total {
+                        count: counted.min(i64::from(cap)),
+                        exact: counted <= i64::from(cap),
+                    })
+                }
+            };
+            let mut filter = ScopeSql::<E::Table, DB>::sql_filter(self);
+            if let Some(c) = after {
+                filter = crate::sql::and_all(vec![filter, Self::keyset_filter::<DB>(&order, c)?]);
+            }
+            let spec = QuerySpec {
+                filter,
+                order: order.clone(),
+                limit: Some(limit + 1),
+                offset: None,
+            };
+            let items = <E as BackendOps<DB>>::load(&mut conn, spec)
+                .await
+                .map_err(DbError::from)?;
+            (items, total)
+        });
+        // One row more than asked tells whether a next page exists without counting.
+        let next = if items.len() as i64 > limit {
+            items.truncate(limit as usize);
+            let last = &items[items.len() - 1];
+            let keys = order
+                .iter()
+                .map(|o| {
+                    last.__cursor_value(o.field.index())
+                        .ok_or(PageError::UnsupportedField(o.field.name()))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Some(Cursor::new(signature, keys))
+        } else {
+            None
+        };
+        Ok(CursorPage { items, next, total })
     }
 }

@@ -149,6 +149,39 @@ impl<E: Resource> Shape for Page<E> {
     }
 }
 
+/// `{"items": [..], "next": "<cursor>" | null}`, plus `"total": {"count": n, "exact": bool}`
+/// when the query asked for one.
+impl<E: Resource> Shape for crate::page::CursorPage<E> {
+    type Entity = E;
+    fn rows(&self) -> &[E] {
+        &self.items
+    }
+    fn serialize_masked<S: Serializer>(
+        &self,
+        masks: &[u64],
+        narrow: u64,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        let len = 2 + usize::from(self.total.is_some());
+        let mut st = s.serialize_struct("CursorPage", len)?;
+        st.serialize_field(
+            "items",
+            &Rows {
+                rows: &self.items,
+                masks,
+                narrow,
+            },
+        )?;
+        st.serialize_field("next", &self.next)?;
+        if let Some(total) = &self.total {
+            st.serialize_field("total", total)?;
+        } else {
+            st.skip_field("total")?;
+        }
+        st.end()
+    }
+}
+
 /// A value ready for a response: serializes only exposed ∩ permitted fields of each row.
 /// Made by `ability.shape(..)` / `scope.shape(..)`; narrowed further with [`Shaped::fields`].
 pub struct Shaped<T: Shape> {

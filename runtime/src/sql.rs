@@ -193,6 +193,47 @@ where
     Box::new(Junction::new(JunctionOp::And, parts))
 }
 
+/// `(a) OR (b) OR ..`, every operand parenthesized; `FALSE` for none.
+pub fn or_all<T: 'static, DB: Backend + 'static>(
+    parts: Vec<BoxedFilter<T, DB>>,
+) -> BoxedFilter<T, DB>
+where
+    Literal<Bool>: BoxableExpression<T, DB, SqlType = Bool>,
+{
+    if parts.is_empty() {
+        return false_();
+    }
+    Box::new(Junction::new(JunctionOp::Or, parts))
+}
+
+/// `SELECT COUNT(*) FROM (<query>) AS __portcullis_capped`: counts the rows of a query (with
+/// its `LIMIT`), which diesel's DSL cannot say without an alias of the same table.
+#[doc(hidden)]
+pub struct CountOf<Q>(pub Q);
+
+impl<Q> diesel::query_builder::Query for CountOf<Q> {
+    type SqlType = diesel::sql_types::BigInt;
+}
+
+impl<Q> diesel::query_builder::QueryId for CountOf<Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q: diesel::query_builder::QueryFragment<DB>, DB: Backend>
+    diesel::query_builder::QueryFragment<DB> for CountOf<Q>
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> diesel::QueryResult<()> {
+        out.push_sql("SELECT COUNT(*) FROM (");
+        self.0.walk_ast(out.reborrow())?;
+        out.push_sql(") AS __portcullis_capped");
+        Ok(())
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum JunctionOp {
     And,

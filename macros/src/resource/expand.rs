@@ -174,6 +174,30 @@ pub fn expand(r: &Resource) -> TokenStream {
         }
     });
     let pk_col = &pk.column;
+    let key_arms: Vec<TokenStream> = r
+        .fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let col = &f.column;
+            let ty = &f.ty;
+            quote! {
+                #i => {
+                    let v: #ty = (&#p::CursorProbe::<#ty>::NEW).decode(value)?;
+                    ::core::option::Option::Some(match op {
+                        #p::KeyOp::Eq => #p::two_valued(#table::#col.eq(v)),
+                        #p::KeyOp::Gt => #p::two_valued(#table::#col.gt(v)),
+                        #p::KeyOp::Lt => #p::two_valued(#table::#col.lt(v)),
+                    })
+                }
+            }
+        })
+        .collect();
+    let cursor_arms = r.fields.iter().enumerate().map(|(i, f)| {
+        let fi = &f.ident;
+        let ty = &f.ty;
+        quote!(#i => (&#p::CursorProbe::<#ty>::NEW).encode(&self.#fi),)
+    });
 
     let backend_ops = |db: TokenStream, conn: TokenStream| {
         let order_arms = order_arms.clone();
@@ -217,6 +241,28 @@ pub fn expand(r: &Resource) -> TokenStream {
                     ::std::boxed::Box::pin(async move {
                         #p::diesel_async::RunQueryDsl::get_result::<i64>(#table::table.filter(filter).count(), conn).await
                     })
+                }
+
+                fn count_up_to<'c>(conn: &'c mut Self::Conn, filter: #p::BoxedFilter<#table::table, #db>, cap: i64)
+                    -> #p::BoxFuture<'c, #p::diesel::QueryResult<i64>>
+                {
+                    use #p::diesel::QueryDsl as _;
+                    ::std::boxed::Box::pin(async move {
+                        let capped = #table::table.select(#table::#pk_col).filter(filter).limit(cap);
+                        #p::diesel_async::RunQueryDsl::get_result::<i64>(#p::CountOf(capped), conn).await
+                    })
+                }
+
+                fn key_filter(field: usize, op: #p::KeyOp, value: &#p::serde_json::Value)
+                    -> ::core::option::Option<#p::BoxedFilter<#table::table, #db>>
+                {
+                    use #p::diesel::ExpressionMethods as _;
+                    #[allow(unused_imports)]
+                    use #p::{CursorSupported as _, CursorUnsupported as _};
+                    match field {
+                        #(#key_arms)*
+                        _ => ::core::option::Option::None,
+                    }
                 }
 
                 fn find_in_scope<'c>(conn: &'c mut Self::Conn, id: #pk_ty, scope: #p::BoxedFilter<#table::table, #db>)
@@ -358,6 +404,15 @@ pub fn expand(r: &Resource) -> TokenStream {
 
                 fn __candidate(input: &#create_ty) -> ::core::result::Result<Self, ::std::vec::Vec<&'static str>> {
                     #candidate
+                }
+
+                fn __cursor_value(&self, field: usize) -> ::core::option::Option<#p::serde_json::Value> {
+                    #[allow(unused_imports)]
+                    use #p::{CursorSupported as _, CursorUnsupported as _};
+                    match field {
+                        #(#cursor_arms)*
+                        _ => ::core::option::Option::None,
+                    }
                 }
             }
 
