@@ -7,6 +7,7 @@ use crate::db::Database;
 use crate::ops::{BackendOps, ScopeSql, Stored, on_backend};
 use crate::problem::{FieldError, Problem};
 use crate::resource::Resource;
+use crate::scope::WriteScope;
 use crate::shaped::Shaped;
 use crate::write::Patch;
 use std::marker::PhantomData;
@@ -154,11 +155,16 @@ impl<E: Governs<A> + Stored, A: Action> Bind<E, A> {
             return Ok(self);
         }
         let scope = self.ability.scope::<Update>();
+        // The WHERE re-checks the scope and, per written field, the rules that permit it.
+        let write_scope = WriteScope {
+            scope: &scope,
+            fields: patch.fields().bits(),
+        };
         let updated = on_backend!(pool.__pool(), |conn: DB| {
             <E as BackendOps<DB>>::update_in_scope(
                 &mut conn,
                 id.clone(),
-                ScopeSql::<E::Table, DB>::sql_filter(&scope),
+                ScopeSql::<E::Table, DB>::sql_filter(&write_scope),
                 patch.into_changes(),
             )
             .await

@@ -105,6 +105,36 @@ impl<E: Governs<A>, A: Action> ScopeSql<E::Table, crate::sql::Pg> for Scope<E, A
     }
 }
 
+/// A scope for writing the fields in `fields` (bit `i` = field `i`): the scope, and for each
+/// written field an allow that permits it and no field-list deny that removes it. What an
+/// `UPDATE` carries in its `WHERE`, so field-level rules are re-checked on the row as written.
+pub(crate) struct WriteScope<'a, E: Governs<A>, A: Action> {
+    pub(crate) scope: &'a Scope<E, A>,
+    pub(crate) fields: u64,
+}
+
+#[cfg(feature = "sqlite")]
+impl<E: Governs<A>, A: Action> ScopeSql<E::Table, crate::sql::Sqlite> for WriteScope<'_, E, A> {
+    fn sql_filter(&self) -> BoxedFilter<E::Table, crate::sql::Sqlite> {
+        let mut acc = SqlAcc::for_write(self.fields);
+        self.scope
+            .rules
+            .sql_sqlite(<E as Governs<A>>::BIT, &mut acc);
+        acc.finish()
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl<E: Governs<A>, A: Action> ScopeSql<E::Table, crate::sql::Pg> for WriteScope<'_, E, A> {
+    fn sql_filter(&self) -> BoxedFilter<E::Table, crate::sql::Pg> {
+        let mut acc = SqlAcc::for_write(self.fields);
+        self.scope
+            .rules
+            .sql_postgres(<E as Governs<A>>::BIT, &mut acc);
+        acc.finish()
+    }
+}
+
 /// The scope ANDed with every narrowing filter.
 #[cfg(feature = "sqlite")]
 impl<E: Governs<A>, A: Action> ScopeSql<E::Table, crate::sql::Sqlite> for Query<E, A> {

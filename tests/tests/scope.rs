@@ -524,3 +524,70 @@ async fn narrowing_filters_with_or_inside_cannot_widen() {
         db.cleanup().await;
     }
 }
+
+/// The scoped SELECT is a prepared statement that SQLite keeps in diesel's statement cache:
+/// prepared once per connection, not on every request. diesel refuses to cache a statement
+/// with any `sql()` literal in it, which the `TRUE`/`FALSE` of rule sets used to be.
+#[tokio::test]
+async fn scoped_queries_are_prepared_once_per_connection() {
+    use diesel::connection::{Instrumentation, InstrumentationEvent};
+    use diesel_async::AsyncConnection;
+    use portcullis::db::{Pool, PoolConfig};
+    use std::sync::{Arc, Mutex};
+
+    struct Prepared(Arc<Mutex<Vec<String>>>);
+    impl Instrumentation for Prepared {
+        fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+            if let InstrumentationEvent::CacheQuery { sql, .. } = event {
+                self.0.lock().unwrap().push(sql.to_owned());
+            }
+        }
+    }
+
+    let path = std::env::temp_dir().join(format!(
+        "portcullis-stmt-cache-{}.sqlite",
+        std::process::id()
+    ));
+    let pool = Pool::connect_with(PoolConfig::new(path.to_str().unwrap()).max_size(1))
+        .await
+        .unwrap();
+    pool.batch_execute(SQLITE_SCHEMA).await.unwrap();
+    pool.batch_execute(SEED).await.unwrap();
+    let cached = Arc::new(Mutex::new(Vec::new()));
+    match &pool {
+        Pool::Sqlite(p) => p
+            .get()
+            .await
+            .unwrap()
+            .set_instrumentation(Prepared(cached.clone())),
+        _ => unreachable!(),
+    }
+    // Two rule sets that differ only in subject values, and an admin one with other rules.
+    for user in [alice(), alice(), bob_admin(), alice()] {
+        let scope = documents(&user).scope::<portcullis::Delete>();
+        scope.query().load(&pool).await.unwrap();
+        let scope = documents(&user).scope::<Read>();
+        for _ in 0..3 {
+            let rows = scope
+                .query()
+                .filter(documents::owner_id.eq(1))
+                .order_by(|f| f.id.desc())
+                .load(&pool)
+                .await
+                .unwrap();
+            assert!(!rows.is_empty());
+        }
+    }
+    let cached = cached.lock().unwrap().clone();
+    let selects: Vec<&String> = cached
+        .iter()
+        .filter(|sql| sql.contains("FROM `documents`"))
+        .collect();
+    // One read statement (the same SQL for every subject) and the delete scopes: FALSE for
+    // members, the tenant test for admins.
+    assert_eq!(selects.len(), 3, "{selects:#?}");
+    drop(pool);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}

@@ -96,56 +96,73 @@ pub fn expand(r: &Resource) -> TokenStream {
             let json = &f.json;
             let i = *i as u8;
             quote! {
-                #json => match #p::serde_json::from_value::<#ty>(value) {
-                    ::core::result::Result::Ok(v) => {
-                        #target.#fi = ::core::option::Option::Some(v);
+                #json => match #p::serde_json::from_value::<#ty>(__portcullis_value) {
+                    ::core::result::Result::Ok(__portcullis_v) => {
+                        #target.#fi = ::core::option::Option::Some(__portcullis_v);
                         #p::SetField::Set(#p::Field::__new(#i))
                     }
-                    ::core::result::Result::Err(e) => #p::SetField::Invalid(#p::Field::__new(#i), e.to_string()),
+                    ::core::result::Result::Err(__portcullis_e) => #p::SetField::Invalid(#p::Field::__new(#i), __portcullis_e.to_string()),
                 },
             }
         });
         let pk_json = &pk.json;
         quote! {
-            match name {
+            match __portcullis_name {
                 #(#arms)*
                 #pk_json => #p::SetField::ReadOnly(#p::Field::__new(#pk_index)),
                 _ => #p::SetField::Unknown,
             }
         }
     };
-    let patch_set = setter(&format_ident!("patch"));
-    let create_set = setter(&format_ident!("input"));
+    let patch_set = setter(&format_ident!("__portcullis_patch"));
+    let create_set = setter(&format_ident!("__portcullis_input"));
 
     // `__candidate`: required fields are those neither `Option` nor `#[resource(default)]`.
+    // Generated locals carry a `__portcullis_` prefix so no user field name can clash with them.
+    let input = format_ident!("__portcullis_input");
     let mut required = Vec::new();
     let candidate_fields = data
         .iter()
         .map(|(_, f)| {
             let fi = &f.ident;
             if f.nullable || f.default {
-                quote!(#fi: ::core::clone::Clone::clone(&input.#fi).unwrap_or_default(),)
+                quote!(#fi: ::core::clone::Clone::clone(&#input.#fi).unwrap_or_default(),)
             } else {
                 required.push(f);
-                quote!(#fi,)
+                let local = format_ident!("__portcullis_f_{}", fi);
+                quote!(#fi: #local,)
             }
         })
         .collect::<Vec<_>>();
     let req_idents: Vec<&Ident> = required.iter().map(|f| &f.ident).collect();
+    let req_locals: Vec<Ident> = required
+        .iter()
+        .map(|f| format_ident!("__portcullis_f_{}", f.ident))
+        .collect();
     let req_json: Vec<&str> = required.iter().map(|f| f.json.as_str()).collect();
-    let candidate = quote! {
+    let candidate = if required.is_empty() {
+        quote! {
+            let _ = &#input;
+            ::core::result::Result::Ok(#ident {
+                #pk_ident: ::core::default::Default::default(),
+                #(#candidate_fields)*
+            })
+        }
+    } else {
+        quote! {
         #(
-            let #req_idents = ::core::clone::Clone::clone(&input.#req_idents);
+            let #req_locals = ::core::clone::Clone::clone(&#input.#req_idents);
         )*
-        let mut missing = ::std::vec::Vec::new();
-        #( if #req_idents.is_none() { missing.push(#req_json); } )*
-        let ( #( ::core::option::Option::Some(#req_idents), )* ) = ( #( #req_idents, )* ) else {
-            return ::core::result::Result::Err(missing);
+        let mut __portcullis_missing = ::std::vec::Vec::new();
+        #( if #req_locals.is_none() { __portcullis_missing.push(#req_json); } )*
+        let ( #( ::core::option::Option::Some(#req_locals), )* ) = ( #( #req_locals, )* ) else {
+            return ::core::result::Result::Err(__portcullis_missing);
         };
         ::core::result::Result::Ok(#ident {
             #pk_ident: ::core::default::Default::default(),
             #(#candidate_fields)*
         })
+        }
     };
 
     let changes = nested_tuple(
@@ -153,7 +170,7 @@ pub fn expand(r: &Resource) -> TokenStream {
             .map(|(_, f)| {
                 let fi = &f.ident;
                 let col = &f.column;
-                quote!(patch.#fi.map(|v| #table::#col.eq(v)))
+                quote!(patch.#fi.map(|__portcullis_v| #table::#col.eq(__portcullis_v)))
             })
             .collect(),
     );
@@ -201,6 +218,41 @@ pub fn expand(r: &Resource) -> TokenStream {
 
     let backend_ops = |db: TokenStream, conn: TokenStream| {
         let order_arms = order_arms.clone();
+        // A resource whose only field is its key has nothing to set or insert: an update is
+        // the scoped read of the row, an insert is `DEFAULT VALUES`.
+        let update_body = if data.is_empty() {
+            quote! {
+                let _ = patch;
+                let query = #table::table
+                    .filter(#table::#pk_col.eq(id))
+                    .filter(scope)
+                    .select(<#ident as #p::diesel::SelectableHelper<#db>>::as_select());
+                #p::diesel_async::RunQueryDsl::first::<#ident>(query, conn).await.optional()
+            }
+        } else {
+            quote! {
+                let query = #p::diesel::update(#table::table.filter(#table::#pk_col.eq(id)).filter(scope))
+                    .set(#changes)
+                    .returning(<#ident as #p::diesel::SelectableHelper<#db>>::as_returning());
+                #p::diesel_async::RunQueryDsl::get_result::<#ident>(query, conn).await.optional()
+            }
+        };
+        let insert_body = if data.is_empty() {
+            quote! {
+                let _ = row;
+                let query = #p::diesel::insert_into(#table::table)
+                    .default_values()
+                    .returning(<#ident as #p::diesel::SelectableHelper<#db>>::as_returning());
+                #p::diesel_async::RunQueryDsl::get_result::<#ident>(query, conn).await
+            }
+        } else {
+            quote! {
+                let query = #p::diesel::insert_into(#table::table)
+                    .values(#values)
+                    .returning(<#ident as #p::diesel::SelectableHelper<#db>>::as_returning());
+                #p::diesel_async::RunQueryDsl::get_result::<#ident>(query, conn).await
+            }
+        };
         quote! {
             impl #p::BackendOps<#db> for #ident {
                 type Conn = #conn;
@@ -286,10 +338,7 @@ pub fn expand(r: &Resource) -> TokenStream {
                     // `RunQueryDsl` (diesel's prelude does), so the async calls are qualified.
                     use #p::diesel::{BoolExpressionMethods as _, ExpressionMethods as _, OptionalExtension as _, QueryDsl as _, SelectableHelper as _};
                     ::std::boxed::Box::pin(async move {
-                        let query = #p::diesel::update(#table::table.filter(#table::#pk_col.eq(id)).filter(scope))
-                            .set(#changes)
-                            .returning(<#ident as #p::diesel::SelectableHelper<#db>>::as_returning());
-                        #p::diesel_async::RunQueryDsl::get_result::<#ident>(query, conn).await.optional()
+                        #update_body
                     })
                 }
 
@@ -312,10 +361,7 @@ pub fn expand(r: &Resource) -> TokenStream {
                     // `RunQueryDsl` (diesel's prelude does), so the async calls are qualified.
                     use #p::diesel::{BoolExpressionMethods as _, ExpressionMethods as _, OptionalExtension as _, QueryDsl as _, SelectableHelper as _};
                     ::std::boxed::Box::pin(async move {
-                        let query = #p::diesel::insert_into(#table::table)
-                            .values(#values)
-                            .returning(<#ident as #p::diesel::SelectableHelper<#db>>::as_returning());
-                        #p::diesel_async::RunQueryDsl::get_result::<#ident>(query, conn).await
+                        #insert_body
                     })
                 }
             }
@@ -394,15 +440,15 @@ pub fn expand(r: &Resource) -> TokenStream {
                     n
                 }
 
-                fn __patch_set(patch: &mut #patch_ty, name: &str, value: #p::serde_json::Value) -> #p::SetField<Self> {
+                fn __patch_set(__portcullis_patch: &mut #patch_ty, __portcullis_name: &str, __portcullis_value: #p::serde_json::Value) -> #p::SetField<Self> {
                     #patch_set
                 }
 
-                fn __create_set(input: &mut #create_ty, name: &str, value: #p::serde_json::Value) -> #p::SetField<Self> {
+                fn __create_set(__portcullis_input: &mut #create_ty, __portcullis_name: &str, __portcullis_value: #p::serde_json::Value) -> #p::SetField<Self> {
                     #create_set
                 }
 
-                fn __candidate(input: &#create_ty) -> ::core::result::Result<Self, ::std::vec::Vec<&'static str>> {
+                fn __candidate(#input: &#create_ty) -> ::core::result::Result<Self, ::std::vec::Vec<&'static str>> {
                     #candidate
                 }
 

@@ -79,6 +79,11 @@ pub struct Eval {
 pub struct SqlAcc<T, DB> {
     allow: Vec<SqlCond<T, DB>>,
     deny: Vec<SqlCond<T, DB>>,
+    /// For a write: the fields written, and per written field (in index order) the allows
+    /// that permit it and the field-list denies that remove it.
+    written: u64,
+    field_allow: Vec<Vec<SqlCond<T, DB>>>,
+    field_deny: Vec<Vec<SqlCond<T, DB>>>,
 }
 
 impl<T, DB> Default for SqlAcc<T, DB> {
@@ -86,6 +91,25 @@ impl<T, DB> Default for SqlAcc<T, DB> {
         Self {
             allow: Vec::new(),
             deny: Vec::new(),
+            written: 0,
+            field_allow: Vec::new(),
+            field_deny: Vec::new(),
+        }
+    }
+}
+
+impl<T, DB> SqlAcc<T, DB> {
+    /// An accumulator for a write of the fields in `written` (bit `i` = field `i`): besides the
+    /// scope, the condition requires, for each written field, an allow that permits it and no
+    /// field-list deny that removes it, so the `UPDATE` re-checks field-level rules on the row
+    /// as it is when written.
+    pub fn for_write(written: u64) -> Self {
+        let n = written.count_ones() as usize;
+        Self {
+            written,
+            field_allow: (0..n).map(|_| Vec::new()).collect(),
+            field_deny: (0..n).map(|_| Vec::new()).collect(),
+            ..Self::default()
         }
     }
 }
@@ -207,14 +231,14 @@ where
     #[cfg(feature = "sqlite")]
     fn sql_sqlite(&self, bit: u32, acc: &mut SqlAcc<E::Table, crate::sql::Sqlite>) {
         if A & (1u64 << bit) != 0 {
-            acc.add(D, self.fields.is_some(), || self.sql.sqlite());
+            acc.add(D, self.fields.map(|f| f.bits()), &|| self.sql.sqlite());
         }
     }
 
     #[cfg(feature = "postgres")]
     fn sql_postgres(&self, bit: u32, acc: &mut SqlAcc<E::Table, crate::sql::Pg>) {
         if A & (1u64 << bit) != 0 {
-            acc.add(D, self.fields.is_some(), || self.sql.postgres());
+            acc.add(D, self.fields.map(|f| f.bits()), &|| self.sql.postgres());
         }
     }
 
@@ -377,12 +401,25 @@ impl<E: Resource> RuleSet<E> for DynRules<E> {
 }
 
 impl<T: 'static, DB: diesel::backend::Backend + 'static> SqlAcc<T, DB> {
-    fn add(&mut self, deny: bool, has_fields: bool, build: impl FnOnce() -> SqlCond<T, DB>) {
-        // A deny with a field list removes fields, not rows: it has no SQL.
-        match (deny, has_fields) {
+    fn add(&mut self, deny: bool, fields: Option<u64>, build: &dyn Fn() -> SqlCond<T, DB>) {
+        match (deny, fields) {
             (false, _) => self.allow.push(build()),
-            (true, false) => self.deny.push(build()),
-            (true, true) => {}
+            (true, None) => self.deny.push(build()),
+            // A deny with a field list removes fields, not rows: no SQL for a read.
+            (true, Some(_)) => {}
+        }
+        if self.written == 0 {
+            return;
+        }
+        let written = (0..64).filter(|i| self.written & (1u64 << i) != 0);
+        for (slot, field) in written.enumerate() {
+            let bit = 1u64 << field;
+            match (deny, fields) {
+                (false, None) => self.field_allow[slot].push(build()),
+                (false, Some(f)) if f & bit != 0 => self.field_allow[slot].push(build()),
+                (true, Some(f)) if f & bit != 0 => self.field_deny[slot].push(build()),
+                _ => {}
+            }
         }
     }
 
@@ -398,9 +435,14 @@ impl<T: 'static, DB: diesel::backend::Backend + 'static> SqlAcc<T, DB> {
 
     /// The unsimplified condition `finish` starts from.
     pub fn into_cond(self) -> SqlCond<T, DB> {
-        Cond::And(vec![
+        let mut parts = vec![
             Cond::Or(self.allow),
             Cond::Not(Box::new(Cond::Or(self.deny))),
-        ])
+        ];
+        for (allow, deny) in self.field_allow.into_iter().zip(self.field_deny) {
+            parts.push(Cond::Or(allow));
+            parts.push(Cond::Not(Box::new(Cond::Or(deny))));
+        }
+        Cond::And(parts)
     }
 }
