@@ -116,7 +116,9 @@ impl<E: Governs<A> + Stored, A: Action> Bind<E, A> {
 
     /// Applies `patch` and returns the updated row. Every patched field must be permitted for
     /// `update` on this row (403 naming the fields otherwise); the `UPDATE` carries the update
-    /// scope in its `WHERE`, so a row that left the scope since it was read is not written (409).
+    /// scope and, for each written field, the rules that permit it (and no field-list deny
+    /// removing it) in its `WHERE`, so a row that left the scope or the field's permission
+    /// since it was read is not written (409).
     pub async fn update(
         self,
         patch: Patch<E>,

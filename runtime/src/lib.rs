@@ -56,7 +56,9 @@ pub mod __private {
     pub use crate::ability::{Ability, Effect, Rule, RuleSite};
     pub use crate::action::{Action, Governs};
     pub use crate::cond::{Cond, LeafOp};
-    pub use crate::guard::{CanCheck, Guard, Guarded, coarse_can};
+    pub use crate::guard::{
+        BindProbe, BindProbeNo, BindProbeYes, CanCheck, Guard, Guarded, coarse_can,
+    };
     pub use crate::ops::{BackendOps, BoxFuture, QuerySpec};
     pub use crate::page::{CursorProbe, CursorSupported, CursorUnsupported, KeyOp};
     pub use crate::resource::{

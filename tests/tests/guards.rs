@@ -560,3 +560,92 @@ async fn malformed_input_is_a_4xx_never_a_panic() {
     assert_eq!(app.clone().oneshot(req).await.unwrap().status(), 415);
     db.cleanup().await;
 }
+
+/// The row of `/docs/{group}/items/{item}` is `item`, because the handler says so.
+#[guarded(auth, bind = "item")]
+async fn show_item(doc: Bind<Document, Read>) -> Shaped<Document> {
+    doc.shape()
+}
+
+/// The same handler without saying which parameter: ambiguous.
+#[guarded(auth)]
+async fn show_ambiguous(doc: ReadDoc) -> Shaped<Document> {
+    doc.shape()
+}
+
+/// An alias hides the name `Bind` from the macro; the check goes through the type.
+type ReadDoc = Bind<Document, Read>;
+
+#[guarded(auth, bind = "item")]
+async fn binds_nothing(Principal(user): Principal<User>) -> String {
+    user.id.to_string()
+}
+
+/// `Bind` loads the parameter `bind = ".."` names. Before, it loaded the first parameter of
+/// `/docs/{group}/items/{item}` (the group) and a route with several parameters was not an
+/// error; now the ambiguity and a misnamed parameter stop `build()`.
+#[tokio::test]
+async fn bind_loads_the_named_path_parameter_and_ambiguity_stops_build() {
+    for db in databases("guards_bind", SQLITE_SCHEMA, PG_SCHEMA).await {
+        db.pool.batch_execute(SEED).await.unwrap();
+        let jwt = jwt();
+        let named = Router::<AppState>::new()
+            .route("/docs/{group}/items/{item}", get(show_item))
+            .authenticator(bearer(jwt.clone()))
+            .with_state::<()>(AppState {
+                pool: db.pool.clone(),
+            })
+            .build()
+            .unwrap();
+        let alice = token(&jwt, &alice());
+        let (status, _, body) = call(&named, "GET", "/docs/1/items/2", Some(&alice), None).await;
+        assert_eq!(status, 200, "{}: {body}", db.name);
+        assert!(body.starts_with(r#"{"id":2,"#), "{}: {body}", db.name);
+
+        let ambiguous = Router::<AppState>::new()
+            .route("/docs/{group}/items/{item}", get(show_ambiguous))
+            .authenticator(bearer(jwt.clone()))
+            .with_state::<()>(AppState {
+                pool: db.pool.clone(),
+            })
+            .build()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            ambiguous.contains("GET /docs/{group}/items/{item}")
+                && ambiguous.contains("bind = ")
+                && ambiguous.contains("show_ambiguous"),
+            "{ambiguous}"
+        );
+        // Nesting adds parameters too.
+        let nested = Router::<AppState>::new()
+            .nest(
+                "/tenants/{tenant}",
+                Router::new().route("/docs/{id}", get(show_ambiguous)),
+            )
+            .authenticator(bearer(jwt.clone()))
+            .with_state::<()>(AppState {
+                pool: db.pool.clone(),
+            })
+            .build()
+            .unwrap_err()
+            .to_string();
+        assert!(nested.contains("/tenants/{tenant}/docs/{id}"), "{nested}");
+        for (path, handler) in [
+            ("/docs/{id}", get(show_item)),
+            ("/x/{item}", get(binds_nothing)),
+        ] {
+            let err = Router::<AppState>::new()
+                .route(path, handler)
+                .authenticator(bearer(jwt.clone()))
+                .with_state::<()>(AppState {
+                    pool: db.pool.clone(),
+                })
+                .build()
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("bind = \"item\""), "{err}");
+        }
+        db.cleanup().await;
+    }
+}

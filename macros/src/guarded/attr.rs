@@ -11,9 +11,10 @@ pub struct GuardOptions {
     pub can: Option<(syn::Path, syn::Path)>,
     pub throttle: Option<LitStr>,
     pub conceal: bool,
+    pub bind: Option<LitStr>,
 }
 
-const VALID: &str = "`public`, `auth`, `roles(a, b)`, `can(Action, Entity)`, `throttle = \"N/unit [burst M] [per ip|user|route]\"`, `conceal`";
+const VALID: &str = "`public`, `auth`, `roles(a, b)`, `can(Action, Entity)`, `throttle = \"N/unit [burst M] [per ip|user|route]\"`, `conceal`, `bind = \"path_param\"`";
 
 /// Extractors that need an authenticated principal.
 const NEEDS_PRINCIPAL: [&str; 5] = ["Principal", "Scoped", "Bind", "Patch", "Create"];
@@ -65,6 +66,7 @@ impl GuardOptions {
         let mut roles = Vec::new();
         let mut can = None;
         let mut throttle = None;
+        let mut bind = None;
         for meta in metas {
             let name = meta
                 .path()
@@ -105,6 +107,25 @@ impl GuardOptions {
                         ),
                     }
                 }
+                ("bind", Meta::NameValue(nv)) => match &nv.value {
+                    syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(s),
+                        ..
+                    }) if !s.value().is_empty()
+                        && s.value()
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+                    {
+                        bind = Some(s.clone())
+                    }
+                    other => push(
+                        &mut errors,
+                        syn::Error::new_spanned(
+                            other,
+                            "`bind` names the path parameter `Bind` loads, e.g. `bind = \"doc_id\"` for `/docs/{doc_id}`",
+                        ),
+                    ),
+                },
                 ("throttle", Meta::NameValue(nv)) => match &nv.value {
                     syn::Expr::Lit(syn::ExprLit {
                         lit: syn::Lit::Str(s),
@@ -217,6 +238,7 @@ impl GuardOptions {
                 can,
                 throttle,
                 conceal,
+                bind,
             }),
         }
     }

@@ -113,6 +113,10 @@ pub fn expand(o: &GuardOptions, func: syn::ItemFn) -> TokenStream {
         Some(s) => quote!(::core::option::Option::Some(#s)),
         None => quote!(::core::option::Option::None),
     };
+    let bind = match &o.bind {
+        Some(s) => quote!(::core::option::Option::Some(#s)),
+        None => quote!(::core::option::Option::None),
+    };
     let can = match &o.can {
         Some((action, entity)) => {
             let action_ty = action_path(action);
@@ -153,6 +157,16 @@ pub fn expand(o: &GuardOptions, func: syn::ItemFn) -> TokenStream {
                 can: #can,
                 throttle: #throttle,
                 conceal: #conceal,
+                bind: #bind,
+                binds_path: {
+                    // Whether an argument is `Bind<..>` (through its type, aliases included).
+                    fn __portcullis_binds_path() -> bool {
+                        #[allow(unused_imports)]
+                        use #p::{BindProbeNo as _, BindProbeYes as _};
+                        false #( || (&#p::BindProbe::<#tys>::NEW).binds_path() )*
+                    }
+                    __portcullis_binds_path
+                },
             };
 
             #[allow(unused_mut)]

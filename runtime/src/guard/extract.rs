@@ -106,8 +106,9 @@ where
     }
 }
 
-/// `Bind<E, A>` as an extractor: the row named by the path parameter `id` (or the only/last
-/// parameter), loaded in one query with the scope of `A` for the request's principal.
+/// `Bind<E, A>` as an extractor: the row named by the route's path parameter (the one named by
+/// `#[guarded(bind = "..")]`, else the only one), loaded in one query with the scope of `A` for
+/// the request's principal.
 impl<E, A, S> FromRequestParts<S> for Bind<E, A>
 where
     E: Policy + Governs<A> + Stored,
@@ -123,12 +124,26 @@ where
             .map_err(|_| {
                 Problem::bad_request().with_detail("The resource id is missing from the path.")
             })?;
-        let mut id = None;
-        for (name, value) in &params {
-            if name == "id" || id.is_none() {
-                id = Some(value.to_owned());
+        // By name with `#[guarded(bind = "..")]`, else the route's only parameter; a route
+        // with several and no name is refused when the router is built.
+        let id = match parts.extensions.get::<super::BindParam>() {
+            Some(super::BindParam(wanted)) => params
+                .iter()
+                .find(|(name, _)| name == wanted)
+                .map(|(_, value)| value.to_owned()),
+            None => {
+                let mut it = params.iter();
+                match (it.next(), it.next()) {
+                    (Some((_, value)), None) => Some(value.to_owned()),
+                    (None, _) => None,
+                    (Some(_), Some(_)) => {
+                        tracing::error!(target: "portcullis::authz", entity = E::NAME,
+                            "Bind on a route with several path parameters and no `bind = \"..\"`");
+                        return Err(Problem::internal());
+                    }
+                }
             }
-        }
+        };
         let Some(id) = id else {
             return Err(
                 Problem::bad_request().with_detail("The resource id is missing from the path.")

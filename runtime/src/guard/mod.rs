@@ -77,7 +77,43 @@ pub struct Guard {
     pub throttle: Option<&'static str>,
     /// `conceal`: denials answer 404 instead of 403.
     pub conceal: bool,
+    /// `bind = ".."`: the path parameter a `Bind` argument loads. Without it a `Bind` loads
+    /// the route's only parameter; a route with several is refused by [`Router::build`].
+    pub bind: Option<&'static str>,
+    /// Whether the handler takes a `Bind` argument.
+    pub binds_path: fn() -> bool,
 }
+
+/// The path parameter `Bind` loads on this route (`#[guarded(bind = "..")]`), in request
+/// extensions.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BindParam(pub(crate) &'static str);
+
+#[doc(hidden)]
+pub struct BindProbe<T>(std::marker::PhantomData<fn() -> T>);
+
+impl<T> BindProbe<T> {
+    #[doc(hidden)]
+    pub const NEW: Self = BindProbe(std::marker::PhantomData);
+}
+
+#[doc(hidden)]
+pub trait BindProbeYes {
+    fn binds_path(&self) -> bool {
+        true
+    }
+}
+
+impl<E: crate::Governs<A>, A: crate::Action> BindProbeYes for BindProbe<crate::Bind<E, A>> {}
+
+#[doc(hidden)]
+pub trait BindProbeNo {
+    fn binds_path(&self) -> bool {
+        false
+    }
+}
+
+impl<T> BindProbeNo for &BindProbe<T> {}
 
 /// A handler made by `#[guarded(..)]`. Sealed: only the macro implements it.
 #[diagnostic::on_unimplemented(
@@ -249,6 +285,9 @@ where
                 Ok(d) => d,
                 Err(response) => return response,
             };
+            if let Some(param) = self.ctx.guard.bind {
+                parts.extensions.insert(BindParam(param));
+            }
             // Every event inside the handler (scope denials, database errors) carries the route
             // and the principal through this span.
             let principal = parts.extensions.get::<PrincipalId>().map(|p| p.0.clone());

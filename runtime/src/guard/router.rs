@@ -88,6 +88,32 @@ pub enum BuildError {
         "routes are throttled but the router has no limiter (call `.throttle_backend(..)`): {0}"
     )]
     NoLimiter(String),
+    /// A handler takes `Bind` on a route with several path parameters and does not say which
+    /// one names the row.
+    #[error(
+        "route {route}: `Bind` could load any of the path parameters {params:?}; say which with `#[guarded(bind = \"..\")]` on `{handler}`"
+    )]
+    AmbiguousBind {
+        /// The route.
+        route: String,
+        /// The handler.
+        handler: &'static str,
+        /// The route's path parameters.
+        params: Vec<String>,
+    },
+    /// `#[guarded(bind = "..")]` names no parameter of the route, or the handler takes no
+    /// `Bind`.
+    #[error("route {route}: `bind = {param:?}` on `{handler}`: {why}")]
+    BindParam {
+        /// The route.
+        route: String,
+        /// The handler.
+        handler: &'static str,
+        /// The parameter named.
+        param: &'static str,
+        /// What is wrong.
+        why: String,
+    },
     /// A `throttle = ".."` spec does not parse.
     #[error("route {route}: invalid throttle {spec:?}: {error}")]
     Throttle {
@@ -98,6 +124,44 @@ pub enum BuildError {
         /// What is wrong with it.
         error: String,
     },
+}
+
+/// The names of a route pattern's path parameters (`/p/{a}/t/{*rest}` → `a`, `rest`).
+fn path_params(path: &str) -> Vec<String> {
+    path.split('/')
+        .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
+        .map(|p| p.trim_start_matches('*').to_owned())
+        .collect()
+}
+
+/// `Bind` must know which path parameter names its row: `bind = ".."` or the only parameter.
+fn check_bind(r: &RouteInfo) -> Result<(), BuildError> {
+    if r.method == "*" {
+        return Ok(());
+    }
+    let params = path_params(&r.path);
+    let route = format!("{} {}", r.method, r.path);
+    let binds = (r.guard.binds_path)();
+    match r.guard.bind {
+        Some(param) if !binds => Err(BuildError::BindParam {
+            route,
+            handler: r.guard.handler,
+            param,
+            why: "the handler takes no `Bind`; remove the option".to_owned(),
+        }),
+        Some(param) if !params.iter().any(|p| p == param) => Err(BuildError::BindParam {
+            route,
+            handler: r.guard.handler,
+            param,
+            why: format!("the route's path parameters are {params:?}"),
+        }),
+        None if binds && params.len() > 1 => Err(BuildError::AmbiguousBind {
+            route,
+            handler: r.guard.handler,
+            params,
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// axum's router restricted to `#[guarded]` handlers. Build it into an `axum::Router` with
@@ -257,6 +321,9 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
     /// Checks the configuration and returns the axum router to serve. Fails when an `auth`
     /// route has no authenticator or a throttled route no limiter, or a throttle spec is bad.
     pub fn build(self) -> Result<axum::Router<S>, BuildError> {
+        for r in &self.routes {
+            check_bind(r)?;
+        }
         let needs_auth: Vec<&str> = self
             .contexts
             .iter()
