@@ -53,11 +53,13 @@ pub mod routing {
 /// Items the generated code reaches through absolute paths. Not part of the public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::ability::{Ability, Effect, Rule, RuleSite};
+    pub use crate::ability::{Ability, Effect, Policy, Rule, RuleSite};
+    pub use crate::guard::HasPrincipal;
     pub use crate::action::{Action, Governs};
     pub use crate::cond::{Cond, LeafOp};
     pub use crate::guard::{
-        BindProbe, BindProbeNo, BindProbeYes, CanCheck, Guard, Guarded, coarse_can,
+        BindProbe, BindProbeNo, BindProbeYes, CanCheck, Guard, Guarded, GuardedSeal,
+        PrincipalIsSubject, PrincipalProbe, PrincipalProbeNo, PrincipalProbeYes, coarse_can,
     };
     pub use crate::ops::{BackendOps, BoxFuture, QuerySpec};
     pub use crate::page::{CursorProbe, CursorSupported, CursorUnsupported, KeyOp};

@@ -649,3 +649,42 @@ async fn bind_loads_the_named_path_parameter_and_ambiguity_stops_build() {
         db.cleanup().await;
     }
 }
+
+/// An alias and a wrapper hide `Principal` from the macro's name check.
+type Caller = Principal<User>;
+
+#[guarded(public)]
+async fn public_with_alias(Principal(user): Caller) -> String {
+    user.id.to_string()
+}
+
+#[guarded(public)]
+async fn public_with_result(user: Result<Principal<User>, Problem>) -> String {
+    format!("{}", user.is_ok())
+}
+
+/// A `public` handler taking a principal extractor through an alias or in a `Result` compiled
+/// and failed per request before; now `build()` refuses it, naming the route and the fix.
+#[tokio::test]
+async fn public_handlers_taking_a_principal_through_aliases_stop_build() {
+    let path =
+        std::env::temp_dir().join(format!("portcullis-public-{}.sqlite", std::process::id()));
+    let pool = Pool::connect(path.to_str().unwrap()).await.unwrap();
+    for (uri, handler) in [
+        ("/alias", get(public_with_alias)),
+        ("/result", get(public_with_result)),
+    ] {
+        let err = Router::<AppState>::new()
+            .route(uri, handler)
+            .with_state::<()>(AppState { pool: pool.clone() })
+            .build()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(&format!("GET {uri}")) && err.contains("#[guarded(auth)]"),
+            "{err}"
+        );
+    }
+    drop(pool);
+    let _ = std::fs::remove_file(path);
+}

@@ -117,6 +117,16 @@ pub fn expand(o: &GuardOptions, func: syn::ItemFn) -> TokenStream {
         Some(s) => quote!(::core::option::Option::Some(#s)),
         None => quote!(::core::option::Option::None),
     };
+    let can_bound = match &o.can {
+        Some((_, entity)) => quote_spanned! {entity.span()=>
+            __S: #p::HasPrincipal,
+            (
+                <__S as #p::HasPrincipal>::Principal,
+                <#entity as #p::Policy>::Subject,
+            ): #p::PrincipalIsSubject,
+        },
+        None => quote!(),
+    };
     let can = match &o.can {
         Some((action, entity)) => {
             let action_ty = action_path(action);
@@ -144,11 +154,15 @@ pub fn expand(o: &GuardOptions, func: syn::ItemFn) -> TokenStream {
         }
 
         #[automatically_derived]
+        impl #p::GuardedSeal for #name {}
+
+        #[automatically_derived]
         impl<__S, #marker> #p::Guarded<__S, #marker_use> for #name
         where
             __S: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static,
             #(#bounds,)*
             #ret_bound
+            #can_bound
         {
             const GUARD: &'static #p::Guard = &#p::Guard {
                 handler: #name_str,
@@ -166,6 +180,16 @@ pub fn expand(o: &GuardOptions, func: syn::ItemFn) -> TokenStream {
                         false #( || (&#p::BindProbe::<#tys>::NEW).binds_path() )*
                     }
                     __portcullis_binds_path
+                },
+                takes_principal: {
+                    // Whether an argument needs a principal (through its type, aliases and
+                    // `Option`/`Result` included).
+                    fn __portcullis_takes_principal() -> bool {
+                        #[allow(unused_imports)]
+                        use #p::{PrincipalProbeNo as _, PrincipalProbeYes as _};
+                        false #( || (&#p::PrincipalProbe::<#tys>::NEW).requires_principal() )*
+                    }
+                    __portcullis_takes_principal
                 },
             };
 

@@ -82,6 +82,9 @@ pub struct Guard {
     pub bind: Option<&'static str>,
     /// Whether the handler takes a `Bind` argument.
     pub binds_path: fn() -> bool,
+    /// Whether an argument needs a principal (`Principal`, `Scoped`, `Bind`, `Patch`,
+    /// `Create`, or an `Option`/`Result` of one).
+    pub takes_principal: fn() -> bool,
 }
 
 /// The path parameter `Bind` loads on this route (`#[guarded(bind = "..")]`), in request
@@ -123,13 +126,74 @@ impl<T> BindProbeNo for &BindProbe<T> {}
 )]
 /// `M` is axum's marker for how the last argument is extracted (from parts or the whole
 /// request); it is inferred.
-pub trait Guarded<S, M>: Clone + Send + Sync + Sized + 'static {
+pub trait Guarded<S, M>: GuardedSeal + Clone + Send + Sync + Sized + 'static {
     /// The handler's declared requirements.
     const GUARD: &'static Guard;
     /// Runs the handler's extractors and body (the guard has already passed).
     #[doc(hidden)]
     fn __call(self, parts: Parts, body: Body, state: S) -> BoxFuture<'static, Response>;
 }
+
+/// The seal of [`Guarded`]: implemented by `#[guarded]` only, so a hand-written `Guarded` impl
+/// (a route without a declared guard) does not compile.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a guarded handler: `Guarded` is implemented only by `#[guarded(..)]`",
+    label = "a hand-written `Guarded` impl would be a route without a declared guard",
+    note = "remove the impl and put `#[guarded(auth)]` (or `#[guarded(public)]`) on the handler function"
+)]
+pub trait GuardedSeal {}
+
+/// Extractors that need an authenticated principal: a `public` handler taking one (directly,
+/// through an alias, or in an `Option`/`Result`) is refused by [`Router::build`].
+#[doc(hidden)]
+pub trait RequiresPrincipal {}
+
+impl<U> RequiresPrincipal for Principal<U> {}
+impl<E: crate::Governs<A>, A: crate::Action> RequiresPrincipal for Scoped<E, A> {}
+impl<E: crate::Governs<A>, A: crate::Action> RequiresPrincipal for crate::Bind<E, A> {}
+impl<E: crate::Resource> RequiresPrincipal for crate::Patch<E> {}
+impl<E: crate::Resource> RequiresPrincipal for crate::Create<E> {}
+impl<T: RequiresPrincipal> RequiresPrincipal for Option<T> {}
+impl<T: RequiresPrincipal, X> RequiresPrincipal for Result<T, X> {}
+
+#[doc(hidden)]
+pub struct PrincipalProbe<T>(std::marker::PhantomData<fn() -> T>);
+
+impl<T> PrincipalProbe<T> {
+    #[doc(hidden)]
+    pub const NEW: Self = PrincipalProbe(std::marker::PhantomData);
+}
+
+#[doc(hidden)]
+pub trait PrincipalProbeYes {
+    fn requires_principal(&self) -> bool {
+        true
+    }
+}
+
+impl<T: RequiresPrincipal> PrincipalProbeYes for PrincipalProbe<T> {}
+
+#[doc(hidden)]
+pub trait PrincipalProbeNo {
+    fn requires_principal(&self) -> bool {
+        false
+    }
+}
+
+impl<T> PrincipalProbeNo for &PrincipalProbe<T> {}
+
+/// `(router's principal, policy's subject)` are one type: what a handler's
+/// `can(Action, Entity)` needs, the subject being that of `Entity`'s policy.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`can(..)` checks a policy for another principal type: (router's principal, policy's subject) = `{Self}`",
+    label = "this handler's `can(Action, Entity)` names a policy whose subject is not the app's principal",
+    note = "name an entity whose `#[policy(.., subject = ..)]` is the app's principal type, or fix the state's `impl HasPrincipal`"
+)]
+pub trait PrincipalIsSubject {}
+
+impl<P> PrincipalIsSubject for (P, P) {}
 
 /// The authenticator a router runs for `auth` routes, with its principal type erased.
 pub(crate) trait ErasedAuth: Send + Sync + 'static {

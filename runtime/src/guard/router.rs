@@ -88,6 +88,17 @@ pub enum BuildError {
         "routes are throttled but the router has no limiter (call `.throttle_backend(..)`): {0}"
     )]
     NoLimiter(String),
+    /// A `public` handler takes an extractor that needs a principal (through an alias or a
+    /// wrapper the macro could not see).
+    #[error(
+        "route {route}: `{handler}` is `#[guarded(public)]` but takes an extractor that needs a principal (`Principal`, `Scoped`, `Bind`, `Patch`, `Create`); use `#[guarded(auth)]` or remove the argument"
+    )]
+    PublicTakesPrincipal {
+        /// The route.
+        route: String,
+        /// The handler.
+        handler: &'static str,
+    },
     /// A handler takes `Bind` on a route with several path parameters and does not say which
     /// one names the row.
     #[error(
@@ -132,6 +143,17 @@ fn path_params(path: &str) -> Vec<String> {
         .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
         .map(|p| p.trim_start_matches('*').to_owned())
         .collect()
+}
+
+/// A `public` handler has no principal: one taking a principal extractor is misconfigured.
+fn check_public(r: &RouteInfo) -> Result<(), BuildError> {
+    if r.guard.public && (r.guard.takes_principal)() {
+        return Err(BuildError::PublicTakesPrincipal {
+            route: format!("{} {}", r.method, r.path),
+            handler: r.guard.handler,
+        });
+    }
+    Ok(())
 }
 
 /// `Bind` must know which path parameter names its row: `bind = ".."` or the only parameter.
@@ -322,6 +344,7 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
     /// route has no authenticator or a throttled route no limiter, or a throttle spec is bad.
     pub fn build(self) -> Result<axum::Router<S>, BuildError> {
         for r in &self.routes {
+            check_public(r)?;
             check_bind(r)?;
         }
         let needs_auth: Vec<&str> = self
