@@ -70,6 +70,33 @@ impl<E: Governs<A>, A: Action> Scope<E, A> {
         acc.finish()
     }
 
+    /// The filter an `UPDATE` of the fields in `fields` carries (the scope and, per field, the
+    /// rules permitting it); for tests of field-level rules.
+    #[doc(hidden)]
+    #[cfg(feature = "sqlite")]
+    pub fn __write_filter_sqlite(
+        &self,
+        fields: crate::resource::FieldSet<E>,
+    ) -> BoxedFilter<E::Table, crate::sql::Sqlite> {
+        ScopeSql::sql_filter(&WriteScope {
+            scope: self,
+            fields: fields.bits(),
+        })
+    }
+
+    /// [`Scope::__write_filter_sqlite`] on PostgreSQL.
+    #[doc(hidden)]
+    #[cfg(feature = "postgres")]
+    pub fn __write_filter_postgres(
+        &self,
+        fields: crate::resource::FieldSet<E>,
+    ) -> BoxedFilter<E::Table, crate::sql::Pg> {
+        ScopeSql::sql_filter(&WriteScope {
+            scope: self,
+            fields: fields.bits(),
+        })
+    }
+
     /// A query over the scope, to narrow and run.
     pub fn query(&self) -> Query<E, A> {
         Query {
