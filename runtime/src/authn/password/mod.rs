@@ -23,10 +23,10 @@ mod policy;
 pub use policy::{PasswordPolicy, PolicyViolation, blocklist_len, violations_problem};
 
 use crate::Problem;
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use base64::Engine;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use tokio::sync::Semaphore;
 use unicode_normalization::UnicodeNormalization;
 
@@ -126,9 +126,49 @@ impl Default for PasswordConfig {
 pub struct PasswordHasher {
     params: Params,
     permits: Arc<Semaphore>,
+    /// argon2's working memory, one buffer per permit, reused: at most `max_concurrent`
+    /// buffers of `m_cost` ever exist, whatever the allocator does with freed memory.
+    buffers: Arc<Mutex<Vec<Vec<Block>>>>,
     /// A PHC string with this hasher's parameters and random salt/output: verifying against it
     /// costs exactly one argon2 run and never succeeds.
     dummy: Arc<str>,
+}
+
+/// A working-memory buffer on loan from the hasher's pool; returned when dropped (also when
+/// the hash fails or panics).
+struct Loan {
+    pool: Arc<Mutex<Vec<Vec<Block>>>>,
+    blocks: Vec<Block>,
+}
+
+impl Loan {
+    /// Takes a buffer of at least `blocks` blocks: a pooled one, or a new one (the pool starts
+    /// empty and fills up to one buffer per permit). Runs inside the blocking job, which holds
+    /// a permit, so no more buffers than permits are ever lent.
+    fn take(pool: &Arc<Mutex<Vec<Vec<Block>>>>, blocks: usize) -> Self {
+        let pooled = pool
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .pop();
+        let mut buf = pooled.unwrap_or_default();
+        if buf.len() < blocks {
+            buf = vec![Block::default(); blocks];
+        }
+        Self {
+            pool: pool.clone(),
+            blocks: buf,
+        }
+    }
+}
+
+impl Drop for Loan {
+    fn drop(&mut self) {
+        let blocks = std::mem::take(&mut self.blocks);
+        self.pool
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(blocks);
+    }
 }
 
 impl std::fmt::Debug for PasswordHasher {
@@ -145,12 +185,44 @@ fn argon2(params: Params) -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
+/// NFKC, capped: the raw bytes are checked before normalising (NFKC can expand a character
+/// 18-fold, so an uncapped 2 MiB input cost 23 MiB and hundreds of ms), the result after.
 fn normalize(password: &str) -> Result<String, PasswordError> {
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(PasswordError::TooLong);
+    }
     let n: String = password.nfkc().collect();
     if n.len() > MAX_PASSWORD_BYTES {
         return Err(PasswordError::TooLong);
     }
     Ok(n)
+}
+
+/// argon2id over `password` into `out` with memory from the hasher's pool (or, for a stored
+/// hash costlier than the hasher's parameters, a buffer of its own for this one call).
+fn argon2_into(
+    argon: &Argon2<'_>,
+    params: &Params,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+    pool: &Arc<Mutex<Vec<Vec<Block>>>>,
+    pooled_blocks: usize,
+) -> Result<(), PasswordError> {
+    let needed = params.block_count();
+    let internal = |e: argon2::Error| PasswordError::Internal(e.to_string());
+    if needed <= pooled_blocks {
+        let mut loan = Loan::take(pool, pooled_blocks);
+        argon
+            .hash_password_into_with_memory(password, salt, out, &mut loan.blocks[..needed])
+            .map_err(internal)
+    } else {
+        tracing::debug!(target: "portcullis::authn", m_cost_kib = params.m_cost(),
+            "stored hash costs more memory than the hasher's parameters; rehash it");
+        argon
+            .hash_password_into_with_memory(password, salt, out, vec![Block::default(); needed])
+            .map_err(internal)
+    }
 }
 
 fn salt() -> Result<SaltString, PasswordError> {
@@ -173,6 +245,7 @@ impl PasswordHasher {
         Self::new(PasswordConfig::default()).unwrap_or_else(|_| Self {
             params: Params::default(),
             permits: Arc::new(Semaphore::new(1)),
+            buffers: Arc::new(Mutex::new(Vec::new())),
             dummy: Arc::from(""),
         })
     }
@@ -206,22 +279,30 @@ impl PasswordHasher {
         Ok(Self {
             params,
             permits: Arc::new(Semaphore::new(config.max_concurrent.max(1))),
+            buffers: Arc::new(Mutex::new(Vec::new())),
             dummy: Arc::from(dummy),
         })
     }
 
+    /// Runs `f` on the blocking pool holding a permit. The permit moves into the blocking job:
+    /// a caller that goes away (a client that disconnects mid-login) cannot release it while
+    /// the hash still runs, so at most `max_concurrent` hashes and buffers ever exist.
     async fn blocking<T: Send + 'static>(
         &self,
         f: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, PasswordError> {
-        let _permit = self
+        let permit = self
             .permits
-            .acquire()
+            .clone()
+            .acquire_owned()
             .await
             .map_err(|_| PasswordError::Internal("hasher semaphore closed".to_owned()))?;
-        tokio::task::spawn_blocking(f)
-            .await
-            .map_err(|e| PasswordError::Internal(e.to_string()))
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            f()
+        })
+        .await
+        .map_err(|e| PasswordError::Internal(e.to_string()))
     }
 
     /// Hashes `password` into a PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`).
@@ -236,14 +317,38 @@ impl PasswordHasher {
     /// # });
     /// ```
     pub async fn hash(&self, password: &str) -> Result<String, PasswordError> {
-        let pw = normalize(password)?;
+        if password.len() > MAX_PASSWORD_BYTES {
+            return Err(PasswordError::TooLong);
+        }
+        let password = password.to_owned();
         let salt = salt()?;
         let params = self.params.clone();
+        let pool = self.buffers.clone();
         self.blocking(move || {
-            argon2(params)
-                .hash_password(pw.as_bytes(), &salt)
-                .map(|h| h.to_string())
-                .map_err(|e| PasswordError::Internal(e.to_string()))
+            let pw = normalize(&password)?;
+            let internal = |e: argon2::password_hash::Error| PasswordError::Internal(e.to_string());
+            let mut salt_buf = [0u8; 64];
+            let salt_bytes = salt.as_salt().decode_b64(&mut salt_buf).map_err(internal)?;
+            let argon = argon2(params.clone());
+            let len = params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN);
+            let mut out = vec![0u8; len];
+            argon2_into(
+                &argon,
+                &params,
+                pw.as_bytes(),
+                salt_bytes,
+                &mut out,
+                &pool,
+                params.block_count(),
+            )?;
+            let phc = PasswordHash {
+                algorithm: argon2::ARGON2ID_IDENT,
+                version: Some(Version::V0x13.into()),
+                params: ParamsString::try_from(&params).map_err(internal)?,
+                salt: Some(salt.as_salt()),
+                hash: Some(Output::new(&out).map_err(internal)?),
+            };
+            Ok(phc.to_string())
         })
         .await?
     }
@@ -269,17 +374,49 @@ impl PasswordHasher {
     }
 
     async fn verify_inner(&self, password: &str, phc: String) -> Result<bool, PasswordError> {
-        let pw = match normalize(password) {
-            Ok(pw) => pw,
-            Err(PasswordError::TooLong) => return Ok(false),
-            Err(e) => return Err(e),
-        };
+        if password.len() > MAX_PASSWORD_BYTES {
+            return Ok(false);
+        }
         PasswordHash::new(&phc).map_err(|_| PasswordError::BadHash)?;
+        let password = password.to_owned();
+        let pool = self.buffers.clone();
+        let pooled_blocks = self.params.block_count();
         self.blocking(move || {
-            let hash = PasswordHash::new(&phc).map_err(|_| PasswordError::BadHash)?;
-            Ok(argon2(Params::default())
-                .verify_password(pw.as_bytes(), &hash)
-                .is_ok())
+            // Normalising runs here, inside the concurrency bound.
+            let pw = match normalize(&password) {
+                Ok(pw) => pw,
+                Err(PasswordError::TooLong) => return Ok(false),
+                Err(e) => return Err(e),
+            };
+            let bad = |_| PasswordError::BadHash;
+            let hash = PasswordHash::new(&phc).map_err(bad)?;
+            let algorithm =
+                Algorithm::try_from(hash.algorithm).map_err(|_| PasswordError::BadHash)?;
+            let version = hash
+                .version
+                .map(Version::try_from)
+                .transpose()
+                .map_err(|_| PasswordError::BadHash)?
+                .unwrap_or_default();
+            let params = Params::try_from(&hash).map_err(|_| PasswordError::BadHash)?;
+            let (Some(expected), Some(salt)) = (hash.hash, hash.salt) else {
+                return Err(PasswordError::BadHash);
+            };
+            let mut salt_buf = [0u8; 64];
+            let salt_bytes = salt.decode_b64(&mut salt_buf).map_err(bad)?;
+            let argon = Argon2::new(algorithm, version, params.clone());
+            let mut out = vec![0u8; expected.len()];
+            argon2_into(
+                &argon,
+                &params,
+                pw.as_bytes(),
+                salt_bytes,
+                &mut out,
+                &pool,
+                pooled_blocks,
+            )?;
+            // `Output`'s equality is constant-time.
+            Ok(Output::new(&out).map_err(bad)? == expected)
         })
         .await?
     }
@@ -401,6 +538,114 @@ mod tests {
         assert!(new.needs_rehash("$2b$12$bcryptbcryptbcryptbcrypt"));
         // Old hashes still verify with the new hasher (parameters come from the PHC string).
         assert!(new.verify("correct horse", &phc).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn hashes_are_standard_phc_strings_both_ways() {
+        use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+        let h = cheap();
+        // Ours verifies with the argon2 crate's own verifier...
+        let ours = h.hash("correct horse").await.unwrap();
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(
+            Argon2::default()
+                .verify_password(b"correct horse", &parsed)
+                .is_ok()
+        );
+        // ...and the argon2 crate's hashes (other parameters and algorithms, one costlier
+        // than the pooled buffers) verify with ours.
+        for (alg, m) in [
+            (Algorithm::Argon2id, 64),
+            (Algorithm::Argon2i, 256),
+            (Algorithm::Argon2d, 32),
+        ] {
+            let theirs = Argon2::new(alg, Version::V0x13, Params::new(m, 1, 1, None).unwrap())
+                .hash_password(b"correct horse", &salt().unwrap())
+                .unwrap()
+                .to_string();
+            assert!(
+                h.verify("correct horse", &theirs).await.unwrap(),
+                "{theirs}"
+            );
+            assert!(
+                !h.verify("correct horsE", &theirs).await.unwrap(),
+                "{theirs}"
+            );
+        }
+        let truncated = &ours[..ours.len() - 4];
+        assert!(!h.verify("correct horse", truncated).await.unwrap_or(false));
+    }
+
+    /// The permit lives in the blocking job: a caller that is cancelled mid-hash (hyper drops
+    /// the handler of a client that disconnects) does not free it while the hash still runs.
+    /// Before, the permit was released on cancellation and a flood of aborted logins ran
+    /// any number of hashes at once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_cancelled_hash_keeps_its_permit_until_it_ends() {
+        let h = PasswordHasher::new(PasswordConfig {
+            m_cost_kib: 32 * 1024,
+            t_cost: 3,
+            p_cost: 1,
+            max_concurrent: 1,
+        })
+        .unwrap();
+        let h2 = h.clone();
+        let task = tokio::spawn(async move { h2.hash("cancelled").await });
+        while h.permits.available_permits() != 0 {
+            tokio::task::yield_now().await;
+        }
+        task.abort();
+        let _ = task.await;
+        assert_eq!(
+            h.permits.available_permits(),
+            0,
+            "the permit was released while the hash still ran"
+        );
+        // It comes back when the job ends, with its buffer in the pool.
+        let permit = h.permits.acquire().await.unwrap();
+        drop(permit);
+        assert_eq!(h.buffers.lock().unwrap().len(), 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn no_more_buffers_than_permits() {
+        let h = PasswordHasher::new(PasswordConfig {
+            m_cost_kib: 256,
+            t_cost: 1,
+            p_cost: 1,
+            max_concurrent: 2,
+        })
+        .unwrap();
+        let phc = h.hash("pw").await.unwrap();
+        let tasks: Vec<_> = (0..16)
+            .map(|i| {
+                let h = h.clone();
+                let phc = phc.clone();
+                tokio::spawn(async move {
+                    if i % 2 == 0 {
+                        h.verify("pw", &phc).await.unwrap()
+                    } else {
+                        h.hash("pw").await.is_ok()
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            assert!(t.await.unwrap());
+        }
+        let pooled = h.buffers.lock().unwrap().len();
+        assert!((1..=2).contains(&pooled), "{pooled} buffers for 2 permits");
+    }
+
+    #[tokio::test]
+    async fn oversized_input_is_refused_before_normalising() {
+        let h = cheap();
+        // 2 MiB of U+FDFA (18 characters each after NFKC): refused on its raw length.
+        let huge = "\u{FDFA}".repeat(2 * 1024 * 1024 / 3);
+        assert!(matches!(h.hash(&huge).await, Err(PasswordError::TooLong)));
+        let phc = h.hash("pw").await.unwrap();
+        assert!(!h.verify(&huge, &phc).await.unwrap());
+        assert!(matches!(normalize(&huge), Err(PasswordError::TooLong)));
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
