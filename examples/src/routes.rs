@@ -186,7 +186,8 @@ async fn check_credentials(
 ) -> Result<store::Credentials, Problem> {
     let body: LoginBody = parse(body)?;
     let email = body.email.trim().to_lowercase();
-    state.login_guard.check(&email, ip)?;
+    // Reserved before the password check, so parallel guesses count against each other.
+    let attempt = state.login_guard.reserve(&email, ip)?;
     let found = store::find_by_email(&state.pool, &email).await?;
     let ok = match &found {
         Some(user) => state
@@ -199,12 +200,12 @@ async fn check_credentials(
     let user = match (ok, found) {
         (true, Some(user)) => user,
         _ => {
-            state.login_guard.record_failure(&email, ip);
+            attempt.failed();
             tracing::warn!(target: "portcullis::authn", %ip, reason = "invalid_credentials", "login failed");
             return Err(bad_credentials());
         }
     };
-    state.login_guard.record_success(&email, ip);
+    attempt.succeeded();
     if state.hasher.needs_rehash(&user.password_hash) {
         // The hash predates the current argon2 parameters: upgrade it while the password is
         // at hand. A failure here does not fail the login.

@@ -662,3 +662,42 @@ async fn client_ip_comes_from_trusted_proxies_only() {
         "{err}"
     );
 }
+
+/// Fifty wrong-password logins for one account, sent at once from ten addresses: only the
+/// account's free failures reach the password check; the rest answer 429. Before, the guard
+/// only read the counts and a failure was recorded after the argon2 verify, so all fifty were
+/// checked (N parallel guesses per window, bounded only by source addresses).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_guesses_for_one_account_are_bounded() {
+    for t in backends("login_parallel").await {
+        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(50));
+        let tasks: Vec<_> = (0..50u8)
+            .map(|i| {
+                let app = t.app.clone();
+                let barrier = barrier.clone();
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    request(
+                        app,
+                        "POST",
+                        "/auth/login",
+                        None,
+                        Some(r#"{"email":"alice@acme.test","password":"parallel guess"}"#),
+                        [198, 18, 9, 1 + i % 10],
+                        &[],
+                    )
+                    .await
+                    .status
+                })
+            })
+            .collect();
+        let mut statuses = Vec::new();
+        for task in tasks {
+            statuses.push(task.await.unwrap().as_u16());
+        }
+        let checked = statuses.iter().filter(|s| **s == 401).count();
+        let delayed = statuses.iter().filter(|s| **s == 429).count();
+        assert_eq!((checked, delayed), (5, 45), "{}: {statuses:?}", t.backend);
+        t.finish().await;
+    }
+}

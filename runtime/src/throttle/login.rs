@@ -132,12 +132,66 @@ impl LoginGuard {
         .to_problem())
     }
 
+    /// Checks and counts an attempt in one step, before the password is verified: the attempt
+    /// counts as a failure from now on, so parallel guesses for one account see each other's
+    /// counts (with `check` + `record_failure`, all of N concurrent guesses passed the check
+    /// before any was recorded). Report the outcome on the returned [`LoginAttempt`]; one that
+    /// is dropped without an outcome (a cancelled request) stays counted as a failure.
+    ///
+    /// ```
+    /// use portcullis::throttle::{LoginGuard, LoginPolicy};
+    /// let guard = LoginGuard::new(LoginPolicy { free_per_account: 2, ..LoginPolicy::default() });
+    /// let ip = "192.0.2.1".parse().unwrap();
+    /// let first = guard.reserve("alice", ip).unwrap();
+    /// let second = guard.reserve("alice", ip).unwrap(); // in flight at the same time
+    /// assert!(guard.reserve("alice", ip).is_err());     // a third waits for the delay
+    /// first.succeeded();                                 // clears the account's count
+    /// drop(second);
+    /// assert!(guard.reserve("alice", ip).is_ok());
+    /// ```
+    #[allow(clippy::result_large_err)] // `Problem` is the crate's one rejection type
+    pub fn reserve(&self, account: &str, ip: IpAddr) -> Result<LoginAttempt<'_>, Problem> {
+        let (acc, ipk) = Self::keys(account, ip);
+        let now = Instant::now();
+        let mut map = self.map();
+        let wait = self
+            .wait(map.get(&acc), self.policy.free_per_account, now)
+            .max(self.wait(map.get(&ipk), self.policy.free_per_ip, now));
+        if !wait.is_zero() {
+            drop(map);
+            tracing::warn!(target: TARGET, %ip, reason = "login_throttled", "login attempt delayed");
+            return Err(Decision {
+                allowed: false,
+                limit: self.policy.free_per_account,
+                remaining: 0,
+                reset: wait,
+                retry_after: Some(wait),
+            }
+            .to_problem());
+        }
+        self.count_failure(&mut map, [acc.clone(), ipk.clone()], now);
+        Ok(LoginAttempt {
+            guard: self,
+            account: acc,
+            ip: ipk,
+        })
+    }
+
     /// Records a failed attempt (wrong password or unknown account alike).
     pub fn record_failure(&self, account: &str, ip: IpAddr) {
         let (acc, ipk) = Self::keys(account, ip);
         let now = Instant::now();
-        let forget = self.policy.forget_after;
         let mut map = self.map();
+        self.count_failure(&mut map, [acc, ipk], now);
+    }
+
+    fn count_failure(
+        &self,
+        map: &mut MutexGuard<'_, HashMap<String, Failures>>,
+        keys: [String; 2],
+        now: Instant,
+    ) {
+        let forget = self.policy.forget_after;
         if map.len() + 2 > self.policy.max_keys {
             map.retain(|_, f| now.duration_since(f.last) < forget);
         }
@@ -150,7 +204,7 @@ impl LoginGuard {
             map.retain(|_, f| f.last > cut);
             tracing::warn!(target: TARGET, "login guard full; oldest failure counts dropped");
         }
-        for k in [acc, ipk] {
+        for k in keys {
             let e = map.entry(k).or_insert(Failures {
                 count: 0,
                 last: now,
@@ -180,9 +234,9 @@ impl LoginGuard {
         self.map().remove(&acc);
     }
 
-    /// Runs one login attempt: checks, runs `verify`, records its outcome. `verify` must take
-    /// the same time for unknown accounts (e.g. a dummy password hash) and return the same
-    /// error for them.
+    /// Runs one login attempt: reserves it, runs `verify`, reports its outcome. `verify` must
+    /// take the same time for unknown accounts (e.g. a dummy password hash) and return the
+    /// same error for them.
     pub async fn attempt<T, E, F>(
         &self,
         account: &str,
@@ -192,12 +246,38 @@ impl LoginGuard {
     where
         F: Future<Output = Result<T, E>>,
     {
-        self.check(account, ip)?;
+        let attempt = self.reserve(account, ip)?;
         let outcome = verify.await;
-        match &outcome {
-            Ok(_) => self.record_success(account, ip),
-            Err(_) => self.record_failure(account, ip),
+        if outcome.is_ok() {
+            attempt.succeeded();
         }
         Ok(outcome)
     }
+}
+
+/// A login attempt [`LoginGuard::reserve`] let through, counted as a failure until
+/// [`succeeded`](Self::succeeded) says otherwise.
+#[derive(Debug)]
+#[must_use = "report a successful login with `succeeded()`; dropping counts it as a failure"]
+pub struct LoginAttempt<'g> {
+    guard: &'g LoginGuard,
+    account: String,
+    ip: String,
+}
+
+impl LoginAttempt<'_> {
+    /// The password was right: clears the account's count and takes this attempt off the
+    /// IP's (earlier failures from the IP stay, so logging into an account of one's own
+    /// between guesses does not wash them).
+    pub fn succeeded(self) {
+        let mut map = self.guard.map();
+        map.remove(&self.account);
+        if let Some(f) = map.get_mut(&self.ip) {
+            f.count = f.count.saturating_sub(1);
+        }
+    }
+
+    /// The password was wrong (or the account unknown): the reserved failure stays counted.
+    /// The same as dropping the attempt; says so in the code.
+    pub fn failed(self) {}
 }

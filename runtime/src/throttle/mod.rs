@@ -35,7 +35,7 @@ mod route;
 
 pub use ip::{Cidr, CidrParseError, ForwardedHeader, TrustedProxies};
 pub use layer::{ThrottleLayer, ThrottleService};
-pub use login::{LoginGuard, LoginPolicy};
+pub use login::{LoginAttempt, LoginGuard, LoginPolicy};
 pub use memory::MemoryLimiter;
 pub use rate::{Per, Rate, RateParseError, ThrottleSpec};
 #[cfg(feature = "redis")]
