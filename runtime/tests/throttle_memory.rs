@@ -568,3 +568,75 @@ async fn principal_key_falls_back_to_trusted_client_ip() {
         "principal has its own budget"
     );
 }
+
+/// Per-IP limits count an IPv6 client per /64 (its 2^64 addresses are one subscriber's) and an
+/// IPv4-mapped address as its IPv4 address. Before, each address was a new client, so rotating
+/// through a /64 reset every per-IP limit and the login guard's per-IP count.
+#[tokio::test]
+async fn ipv6_clients_are_counted_per_network() {
+    let v6 = |ip: &str| {
+        let mut r = Request::new(Body::empty());
+        let addr = SocketAddr::new(ip.parse().unwrap(), 5000);
+        r.extensions_mut().insert(ConnectInfo(addr));
+        r
+    };
+    let clock = FakeRelativeClock::default();
+    let limited = app(MemoryLimiter::with_clock(rate("2/min"), 100, clock));
+    for ip in ["2001:db8:7:7::1", "2001:db8:7:7:ffff::2"] {
+        let res = limited.clone().oneshot(v6(ip)).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{ip}");
+    }
+    let res = limited
+        .clone()
+        .oneshot(v6("2001:db8:7:7:1234:5678:9abc:def0"))
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "a third address of the same /64"
+    );
+    let res = limited
+        .clone()
+        .oneshot(v6("2001:db8:7:8::1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "another /64 is another client"
+    );
+
+    // A narrower prefix when the deployment knows its clients get less than a /64.
+    let proxies = TrustedProxies::none().ipv6_prefix(128);
+    assert_ne!(
+        proxies.client_key("2001:db8::1".parse().unwrap()),
+        proxies.client_key("2001:db8::2".parse().unwrap())
+    );
+    assert_eq!(
+        TrustedProxies::none().client_key("::ffff:192.0.2.7".parse().unwrap()),
+        "192.0.2.7"
+    );
+
+    // The login guard's per-IP count too.
+    let g = LoginGuard::new(LoginPolicy {
+        free_per_ip: 2,
+        free_per_account: 100,
+        base_delay: Duration::from_secs(10),
+        ..LoginPolicy::default()
+    });
+    for (i, ip) in ["2001:db8:9:9::1", "2001:db8:9:9::2"].iter().enumerate() {
+        g.reserve(&format!("user{i}"), ip.parse().unwrap())
+            .unwrap()
+            .failed();
+    }
+    assert!(
+        g.reserve("user9", "2001:db8:9:9:abcd::3".parse().unwrap())
+            .is_err(),
+        "a third address of the /64 shares the per-IP count"
+    );
+    assert!(
+        g.reserve("user9", "2001:db8:9:a::3".parse().unwrap())
+            .is_ok()
+    );
+}

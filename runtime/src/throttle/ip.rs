@@ -99,10 +99,48 @@ pub enum ForwardedHeader {
 /// assert!(TrustedProxies::new(["10.0.0.0/33"]).is_err());
 /// # let _ = proxies;
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct TrustedProxies {
     nets: Vec<Cidr>,
     header: ForwardedHeader,
+    ipv6_prefix: u8,
+}
+
+impl Default for TrustedProxies {
+    fn default() -> Self {
+        Self {
+            nets: Vec::new(),
+            header: ForwardedHeader::default(),
+            ipv6_prefix: DEFAULT_IPV6_PREFIX,
+        }
+    }
+}
+
+/// The IPv6 prefix one client is counted under by default: a /64 is what one subscriber is
+/// handed, and its 2^64 addresses are free to rotate through.
+pub const DEFAULT_IPV6_PREFIX: u8 = 64;
+
+/// The network a client is counted under for per-IP limits: an IPv4 address (IPv4-mapped
+/// IPv6 included) as itself, an IPv6 address as its `/prefix` network.
+///
+/// ```
+/// use portcullis::throttle::client_network;
+/// let a = client_network("2001:db8:1:2:aaaa::1".parse().unwrap(), 64);
+/// let b = client_network("2001:db8:1:2:bbbb::9".parse().unwrap(), 64);
+/// assert_eq!(a, b);
+/// assert_eq!(a, "2001:db8:1:2::/64");
+/// assert_eq!(client_network("::ffff:192.0.2.7".parse().unwrap(), 64), "192.0.2.7");
+/// ```
+pub fn client_network(ip: IpAddr, ipv6_prefix: u8) -> String {
+    match canonical(ip) {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            let prefix = ipv6_prefix.min(128);
+            let mask = u128::MAX.checked_shl(128 - u32::from(prefix)).unwrap_or(0);
+            let net = std::net::Ipv6Addr::from(u128::from(v6) & mask);
+            format!("{net}/{prefix}")
+        }
+    }
 }
 
 impl TrustedProxies {
@@ -123,7 +161,7 @@ impl TrustedProxies {
             .collect::<Result<_, _>>()?;
         Ok(Self {
             nets,
-            header: ForwardedHeader::default(),
+            ..Self::default()
         })
     }
 
@@ -131,6 +169,18 @@ impl TrustedProxies {
     pub fn header(mut self, header: ForwardedHeader) -> Self {
         self.header = header;
         self
+    }
+
+    /// The IPv6 prefix per-IP limits count one client under (default
+    /// [`DEFAULT_IPV6_PREFIX`], /64; clamped to 128). See [`client_network`].
+    pub fn ipv6_prefix(mut self, prefix: u8) -> Self {
+        self.ipv6_prefix = prefix.min(128);
+        self
+    }
+
+    /// The key per-IP limits count `ip` under ([`client_network`] with this prefix).
+    pub fn client_key(&self, ip: IpAddr) -> String {
+        client_network(ip, self.ipv6_prefix)
     }
 
     /// Whether `ip` is a trusted proxy.

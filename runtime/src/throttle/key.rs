@@ -60,7 +60,7 @@ impl KeyExtractor for ClientIp {
     fn extract(&self, parts: &Parts) -> Option<String> {
         self.proxies
             .client_ip_of(parts)
-            .map(|ip| format!("ip:{ip}"))
+            .map(|ip| format!("ip:{}", self.proxies.client_key(ip)))
     }
 }
 

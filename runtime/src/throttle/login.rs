@@ -26,6 +26,9 @@ pub struct LoginPolicy {
     pub forget_after: Duration,
     /// Bound on accounts and IPs held at once.
     pub max_keys: usize,
+    /// IPv6 clients are counted per network of this prefix (a /64 by default), so rotating
+    /// through one subscriber's addresses does not reset the per-IP count.
+    pub ipv6_prefix: u8,
 }
 
 impl Default for LoginPolicy {
@@ -39,6 +42,7 @@ impl Default for LoginPolicy {
             max_delay: Duration::from_secs(15 * 60),
             forget_after: Duration::from_secs(3600),
             max_keys: 100_000,
+            ipv6_prefix: super::ip::DEFAULT_IPV6_PREFIX,
         }
     }
 }
@@ -81,10 +85,13 @@ impl LoginGuard {
         self.failures.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn keys(account: &str, ip: IpAddr) -> (String, String) {
+    fn keys(&self, account: &str, ip: IpAddr) -> (String, String) {
         (
             bounded_key(&super::key::account(account)).to_owned(),
-            format!("login-ip:{ip}"),
+            format!(
+                "login-ip:{}",
+                super::ip::client_network(ip, self.policy.ipv6_prefix)
+            ),
         )
     }
 
@@ -111,7 +118,7 @@ impl LoginGuard {
     /// with `Retry-After`. The answer is the same whether or not the account exists.
     #[allow(clippy::result_large_err)] // `Problem` is the crate's one rejection type
     pub fn check(&self, account: &str, ip: IpAddr) -> Result<(), Problem> {
-        let (acc, ipk) = Self::keys(account, ip);
+        let (acc, ipk) = self.keys(account, ip);
         let now = Instant::now();
         let map = self.map();
         let wait = self
@@ -151,7 +158,7 @@ impl LoginGuard {
     /// ```
     #[allow(clippy::result_large_err)] // `Problem` is the crate's one rejection type
     pub fn reserve(&self, account: &str, ip: IpAddr) -> Result<LoginAttempt<'_>, Problem> {
-        let (acc, ipk) = Self::keys(account, ip);
+        let (acc, ipk) = self.keys(account, ip);
         let now = Instant::now();
         let mut map = self.map();
         let wait = self
@@ -179,7 +186,7 @@ impl LoginGuard {
 
     /// Records a failed attempt (wrong password or unknown account alike).
     pub fn record_failure(&self, account: &str, ip: IpAddr) {
-        let (acc, ipk) = Self::keys(account, ip);
+        let (acc, ipk) = self.keys(account, ip);
         let now = Instant::now();
         let mut map = self.map();
         self.count_failure(&mut map, [acc, ipk], now);
@@ -230,7 +237,7 @@ impl LoginGuard {
     /// Records a successful login: clears the account's count. The IP's count stays, so an
     /// attacker cannot wash it by logging into an account of their own between guesses.
     pub fn record_success(&self, account: &str, ip: IpAddr) {
-        let (acc, _) = Self::keys(account, ip);
+        let (acc, _) = self.keys(account, ip);
         self.map().remove(&acc);
     }
 

@@ -33,7 +33,9 @@ mod rate;
 mod redis;
 mod route;
 
-pub use ip::{Cidr, CidrParseError, ForwardedHeader, TrustedProxies};
+pub use ip::{
+    Cidr, CidrParseError, DEFAULT_IPV6_PREFIX, ForwardedHeader, TrustedProxies, client_network,
+};
 pub use layer::{ThrottleLayer, ThrottleService};
 pub use login::{LoginAttempt, LoginGuard, LoginPolicy};
 pub use memory::MemoryLimiter;
