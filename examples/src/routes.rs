@@ -9,10 +9,10 @@ use axum::extract::{FromRequestParts, RawQuery, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use bytes::Bytes;
 use diesel::{ExpressionMethods, QueryDsl};
 use portcullis::authn::jwt::JwtService;
 use portcullis::authn::password::violations_problem;
+use portcullis::guard::JsonBody;
 use portcullis::page::{Cursor, CursorPage};
 use portcullis::{
     Bind, Create, Db, Delete, FieldError, Page, Patch, Principal, Problem, Read, Scoped, Shaped,
@@ -105,7 +105,10 @@ struct RegisterBody {
 
 /// Sign-up: a new tenant (organization) with the caller as its admin.
 #[guarded(public, throttle = "10/min per ip")]
-pub async fn register(State(state): State<AppState>, body: Bytes) -> Result<Response, Problem> {
+pub async fn register(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, Problem> {
     let body: RegisterBody = parse(&body)?;
     let email = normalize_email(&body.email)?;
     let organization = body.organization.trim();
@@ -230,7 +233,7 @@ async fn check_credentials(
 pub async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
-    body: Bytes,
+    JsonBody(body): JsonBody,
 ) -> Result<Json<serde_json::Value>, Problem> {
     let user = check_credentials(&state, ip, &body).await?;
     let access = access_token(&state.jwt, user.id, user.tenant_id, &user.role)?;
@@ -250,7 +253,7 @@ struct RefreshBody {
 #[guarded(public, throttle = "30/min per ip")]
 pub async fn refresh(
     State(state): State<AppState>,
-    body: Bytes,
+    JsonBody(body): JsonBody,
 ) -> Result<Json<serde_json::Value>, Problem> {
     let body: RefreshBody = parse(&body)?;
     let next = state.refresh.rotate(&body.refresh_token).await?;
@@ -270,14 +273,19 @@ pub async fn logout(
     State(state): State<AppState>,
     Principal(user): Principal<User>,
     headers: HeaderMap,
-    body: Bytes,
+    JsonBody(body): JsonBody,
 ) -> Result<StatusCode, Problem> {
     let body: RefreshBody = parse(&body)?;
     // The guard already verified this token; it is read again here only for its jti and exp.
     let claims = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|v| {
+            // The scheme is case-insensitive (RFC 9110): `bearer x` was verified by the guard
+            // and must be revoked too.
+            let (scheme, token) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then_some(token)
+        })
         .and_then(|t| state.jwt.verify::<TokenClaims>(t.trim()).ok());
     if let Some(jti) = claims.as_ref().and_then(|c| c.jti.as_deref()) {
         let exp = claims.as_ref().map_or(0, |c| c.exp);
@@ -296,7 +304,7 @@ pub async fn session_login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
-    body: Bytes,
+    JsonBody(body): JsonBody,
 ) -> Result<Response, Problem> {
     let user = check_credentials(&state, ip, &body).await?;
     let previous = state.sessions.cookie_value(&headers);
@@ -609,7 +617,7 @@ pub async fn create_comment(
     Principal(user): Principal<User>,
     doc: Bind<Document, Read>,
     db: Db,
-    body: Bytes,
+    JsonBody(body): JsonBody,
 ) -> Result<(StatusCode, Shaped<Comment>), Problem> {
     let body: CommentBody = parse(&body)?;
     let input = json!({ "documentId": doc.get().id, "body": body.body });

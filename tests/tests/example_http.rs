@@ -766,3 +766,74 @@ async fn no_response_leaks_internal_notes_hashes_or_other_tenants() {
         t.finish().await;
     }
 }
+
+/// Login CSRF: a cross-site `<form enctype="text/plain">` can post a body that parses as JSON
+/// (`{"email":"..","password":"..","x":"=}"`), and the example answered 200 with `Set-Cookie`.
+/// JSON endpoints now refuse any body not declared JSON with a 415 problem, before reading it.
+#[tokio::test]
+async fn json_endpoints_refuse_form_and_text_bodies() {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    for t in backends("login_csrf").await {
+        let body = format!(r#"{{"email":"alice@acme.test","password":"{DEMO_PASSWORD}"}}"#);
+        for (uri, content_type) in [
+            ("/auth/session", Some("text/plain")),
+            ("/auth/session", Some("application/x-www-form-urlencoded")),
+            ("/auth/session", None),
+            ("/auth/login", Some("text/plain")),
+            ("/auth/register", Some("multipart/form-data; boundary=x")),
+            ("/auth/refresh", Some("text/plain;charset=UTF-8")),
+        ] {
+            let mut req = http::Request::post(uri).header("origin", "https://evil.example");
+            if let Some(ct) = content_type {
+                req = req.header(header::CONTENT_TYPE, ct);
+            }
+            let mut req = req.body(axum::body::Body::from(body.clone())).unwrap();
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+                    [198, 51, 100, 77],
+                    40000,
+                ))));
+            let res = t.app.clone().oneshot(req).await.unwrap();
+            let status = res.status();
+            let headers = res.headers().clone();
+            let text = res.into_body().collect().await.unwrap().to_bytes();
+            assert_eq!(
+                status, 415,
+                "{}: {uri} {content_type:?}: {text:?}",
+                t.backend
+            );
+            assert_eq!(headers[header::CONTENT_TYPE], "application/problem+json");
+            assert!(
+                headers.get(header::SET_COOKIE).is_none(),
+                "{uri}: session set"
+            );
+        }
+        t.finish().await;
+    }
+}
+
+/// `Authorization: bearer <token>` (any case of the scheme) is accepted by the guard, so the
+/// logout must revoke that token too. Before, the logout matched `"Bearer "` only and answered
+/// 204 without revoking.
+#[tokio::test]
+async fn logout_revokes_with_any_case_of_the_bearer_scheme() {
+    for t in backends("logout_case").await {
+        let (access, refresh) = t.login("alice@acme.test").await;
+        let body = format!(r#"{{"refreshToken":"{refresh}"}}"#);
+        let res = example_app::request(
+            t.app.clone(),
+            "POST",
+            "/auth/logout",
+            None,
+            Some(&body),
+            [198, 51, 100, 78],
+            &[("authorization", &format!("bearer {access}"))],
+        )
+        .await;
+        assert_eq!(res.status, 204, "{}: {}", t.backend, res.body);
+        let me = t.call("GET", "/me", Some(&access), None).await;
+        assert_eq!(me.status, 401, "{}: the token still works", t.backend);
+        t.finish().await;
+    }
+}

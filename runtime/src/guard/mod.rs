@@ -8,7 +8,7 @@ pub mod extract;
 mod router;
 pub mod routing;
 
-pub use extract::{Db, Principal, Scoped};
+pub use extract::{Db, JsonBody, Principal, Scoped};
 pub use router::{BuildError, Posture, RouteInfo, Router};
 
 use crate::Problem;
