@@ -251,7 +251,9 @@ pub struct Example {
 
 /// Opens and migrates the database, seeds it, and assembles the guarded router.
 pub async fn example(config: Config) -> Result<Example, Error> {
-    let mut pool_config = PoolConfig::new(&config.database_url);
+    // Pool size, timeouts and SQLite pragmas from PORTCULLIS_DB__* (see PoolConfig); a bad
+    // value stops start-up with a message naming the variable.
+    let mut pool_config = PoolConfig::from_env(&config.database_url)?;
     if let Some(schema) = &config.schema {
         // Created when missing (PostgreSQL); the pool then keeps its search_path on it.
         let valid = schema

@@ -5,8 +5,9 @@
 //! development key is generated without it), `DATABASE_SCHEMA` (PostgreSQL schema, created
 //! when missing), `PORTCULLIS_REDIS_URL` (route limits, revoked tokens and sessions on Redis,
 //! shared by every instance), `PORTCULLIS_TRUSTED_PROXIES` (comma-separated CIDRs of reverse
-//! proxies whose `X-Forwarded-For` names the client; none by default), `RUST_LOG` (default
-//! `info`).
+//! proxies whose `X-Forwarded-For` names the client; none by default), `PORTCULLIS_DB__*`
+//! (pool size, timeouts, SQLite cache, memory map and `synchronous`; see
+//! `portcullis::db::PoolConfig`), `RUST_LOG` (default `info`).
 
 use portcullis_example::{Config, DEMO_ACCOUNTS, DEMO_PASSWORD, example};
 use std::net::SocketAddr;

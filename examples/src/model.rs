@@ -143,9 +143,13 @@ pub struct Account {
 
 #[policy(Account, subject = User)]
 pub fn accounts(user: &User) {
-    allow!(read where id == user.id);
+    // An admin reads the tenant's accounts (their own among them); anyone else only their own.
+    // Written as two exclusive rules rather than `own OR tenant` so that each subject's scope
+    // is one index range (tests/tests/example_indexes.rs).
     if user.admin {
         allow!(read where tenant_id == user.tenant_id);
+    } else {
+        allow!(read where id == user.id);
     }
 }
 
@@ -170,7 +174,11 @@ CREATE TABLE IF NOT EXISTS documents (
     archived BOOLEAN NOT NULL DEFAULT FALSE,
     internal_notes TEXT
 );
-CREATE INDEX IF NOT EXISTS documents_tenant ON documents (tenant_id);
+DROP INDEX IF EXISTS documents_tenant; -- served by documents_tenant_id_id
+-- GET /docs: a tenant's documents newest or oldest first, or by title (ties by id); checked by
+-- tests/tests/example_indexes.rs (portcullis::testing::IndexCheck).
+CREATE INDEX IF NOT EXISTS documents_tenant_id_id ON documents (tenant_id, id);
+CREATE INDEX IF NOT EXISTS documents_tenant_id_title_id ON documents (tenant_id, title, id);
 CREATE TABLE IF NOT EXISTS comments (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     tenant_id BIGINT NOT NULL REFERENCES tenants(id),
@@ -178,7 +186,12 @@ CREATE TABLE IF NOT EXISTS comments (
     author_id BIGINT NOT NULL REFERENCES users(id),
     body TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS comments_document ON comments (document_id);
+DROP INDEX IF EXISTS comments_document; -- served by comments_document_id_id
+-- GET /docs/{id}/comments: one document's comments in id order; a tenant's comments in id order.
+CREATE INDEX IF NOT EXISTS comments_document_id_id ON comments (document_id, id);
+CREATE INDEX IF NOT EXISTS comments_tenant_id_id ON comments (tenant_id, id);
+-- GET /admin/users: a tenant's accounts in id order.
+CREATE INDEX IF NOT EXISTS users_tenant_id_id ON users (tenant_id, id);
 ";
 
 pub const POSTGRES_DDL: &str = "
@@ -202,7 +215,11 @@ CREATE TABLE IF NOT EXISTS documents (
     archived BOOLEAN NOT NULL DEFAULT FALSE,
     internal_notes TEXT
 );
-CREATE INDEX IF NOT EXISTS documents_tenant ON documents (tenant_id);
+DROP INDEX IF EXISTS documents_tenant; -- served by documents_tenant_id_id
+-- GET /docs: a tenant's documents newest or oldest first, or by title (ties by id); checked by
+-- tests/tests/example_indexes.rs (portcullis::testing::IndexCheck).
+CREATE INDEX IF NOT EXISTS documents_tenant_id_id ON documents (tenant_id, id);
+CREATE INDEX IF NOT EXISTS documents_tenant_id_title_id ON documents (tenant_id, title, id);
 CREATE TABLE IF NOT EXISTS comments (
     id BIGSERIAL PRIMARY KEY,
     tenant_id BIGINT NOT NULL REFERENCES tenants(id),
@@ -210,5 +227,10 @@ CREATE TABLE IF NOT EXISTS comments (
     author_id BIGINT NOT NULL REFERENCES users(id),
     body TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS comments_document ON comments (document_id);
+DROP INDEX IF EXISTS comments_document; -- served by comments_document_id_id
+-- GET /docs/{id}/comments: one document's comments in id order; a tenant's comments in id order.
+CREATE INDEX IF NOT EXISTS comments_document_id_id ON comments (document_id, id);
+CREATE INDEX IF NOT EXISTS comments_tenant_id_id ON comments (tenant_id, id);
+-- GET /admin/users: a tenant's accounts in id order.
+CREATE INDEX IF NOT EXISTS users_tenant_id_id ON users (tenant_id, id);
 ";

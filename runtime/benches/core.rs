@@ -13,7 +13,7 @@
 //! machine affects both sides alike instead of skewing whichever ran later.
 
 use criterion::{BenchmarkId, Criterion, Throughput};
-use diesel::{BoolExpressionMethods, ExpressionMethods, QueryDsl, SelectableHelper};
+use diesel::{ExpressionMethods, QueryDsl, SelectableHelper};
 use portcullis::db::Pool;
 use portcullis::{Read, Update};
 use std::hint::black_box;

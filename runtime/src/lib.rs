@@ -54,9 +54,9 @@ pub mod routing {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::ability::{Ability, Effect, Policy, Rule, RuleSite};
-    pub use crate::guard::HasPrincipal;
     pub use crate::action::{Action, Governs};
     pub use crate::cond::{Cond, LeafOp};
+    pub use crate::guard::HasPrincipal;
     pub use crate::guard::{
         BindProbe, BindProbeNo, BindProbeYes, CanCheck, Guard, Guarded, GuardedSeal,
         PrincipalIsSubject, PrincipalProbe, PrincipalProbeNo, PrincipalProbeYes, coarse_can,

@@ -314,6 +314,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::needless_borrow)] // the borrow is the dispatch (auto-ref specialization)
     fn probes_dispatch_on_the_field_type() {
         #[allow(unused_imports)]
         use super::{CursorSupported as _, CursorUnsupported as _};

@@ -351,19 +351,12 @@ impl<E: Governs<A> + Stored, A: Action> Query<E, A> {
                 .ok_or(PageError::Cursor(CursorError::mismatch("after")))
         };
         let mut terms = Vec::with_capacity(order.len());
-        for i in 0..order.len() {
+        for (i, o) in order.iter().enumerate() {
             let mut parts = Vec::with_capacity(i + 1);
             for j in 0..i {
                 parts.push(key(j, KeyOp::Eq)?);
             }
-            parts.push(key(
-                i,
-                if order[i].descending {
-                    KeyOp::Lt
-                } else {
-                    KeyOp::Gt
-                },
-            )?);
+            parts.push(key(i, if o.descending { KeyOp::Lt } else { KeyOp::Gt })?);
             terms.push(crate::sql::and_all(parts));
         }
         Ok(crate::sql::or_all(terms))

@@ -1,4 +1,15 @@
-//! Test helpers for applications: drive every non-public route without credentials.
+//! Test helpers for applications: drive every non-public route without credentials
+//! ([`check_anonymous_rejected`]), and check that every scoped list can be served by an index
+//! ([`IndexCheck`]).
+
+mod index;
+mod plan;
+
+pub use index::{
+    DEFAULT_LIMIT, ExplainOnPostgres, ExplainOnSqlite, Explainable, IndexCheck, IndexFailure,
+    IndexReport, ListOrder, ListRows,
+};
+pub use plan::PlanIssue;
 
 use crate::guard::Router;
 use axum::body::Body;
