@@ -266,6 +266,7 @@ pub async fn example(config: Config) -> Result<Example, Error> {
         let admin = Pool::connect(&config.database_url).await?;
         if admin.backend() != portcullis::db::Backend::Sqlite {
             admin
+                .unscoped("create the configured PostgreSQL schema at start-up")
                 .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))
                 .await?;
         }

@@ -535,11 +535,7 @@ pub async fn delete_doc(doc: Bind<Document, Delete>, db: Db) -> Result<StatusCod
     // PostgreSQL cascades through the foreign key; SQLite connections do not enforce foreign
     // keys, so the deleted document's comments are removed here (they were reachable only
     // through it).
-    store::delete_comments_of(
-        db.unscoped("delete_doc: comments of a document just deleted in scope"),
-        id,
-    )
-    .await?;
+    store::delete_comments_of(db.pool(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -557,17 +553,18 @@ pub async fn archive_doc(
     use crate::model::documents as t;
     let id = doc.get().id;
     let scope = doc.ability().scope::<Archive>();
-    let pool = db.unscoped("archive: UPDATE ... WHERE id = ? AND (Archive scope)");
-    let written: usize = match pool {
-        portcullis::db::Pool::Sqlite(p) => {
-            let mut conn = p.get().await.map_err(portcullis::db::DbError::from)?;
+    let conn = db
+        .unscoped("archive: UPDATE .. SET archived WHERE id = ? AND (Archive scope)")
+        .connection()
+        .await?;
+    let written: usize = match conn {
+        portcullis::db::RawConnection::Sqlite(mut conn) => {
             let update =
                 diesel::update(t::table.filter(t::id.eq(id)).filter(scope.sqlite_filter()))
                     .set(t::archived.eq(true));
             diesel_async::RunQueryDsl::execute(update, &mut conn).await?
         }
-        portcullis::db::Pool::Postgres(p) => {
-            let mut conn = p.get().await.map_err(portcullis::db::DbError::from)?;
+        portcullis::db::RawConnection::Postgres(mut conn) => {
             let update = diesel::update(
                 t::table
                     .filter(t::id.eq(id))

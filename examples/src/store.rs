@@ -8,18 +8,13 @@ use portcullis::Problem;
 use portcullis::authn::password::PasswordHasher;
 use portcullis::db::{Backend, DbError, Pool};
 
-/// Runs `$body` with `$conn` bound to a connection of whichever backend `$pool` uses.
+/// Runs `$body` with `$conn` bound to a connection of whichever backend `$pool` uses, taken
+/// through the pool's named escape (`unscoped`): `$reason` is logged and counted.
 macro_rules! with_conn {
-    ($pool:expr, |$conn:ident| $body:expr) => {
-        match $pool {
-            portcullis::db::Pool::Sqlite(p) => {
-                let mut $conn = p.get().await.map_err(portcullis::db::DbError::from)?;
-                $body
-            }
-            portcullis::db::Pool::Postgres(p) => {
-                let mut $conn = p.get().await.map_err(portcullis::db::DbError::from)?;
-                $body
-            }
+    ($pool:expr, $reason:literal, |$conn:ident| $body:expr) => {
+        match $pool.unscoped($reason).connection().await? {
+            portcullis::db::RawConnection::Sqlite(mut $conn) => $body,
+            portcullis::db::RawConnection::Postgres(mut $conn) => $body,
             #[allow(unreachable_patterns)]
             _ => return Err(portcullis::Problem::internal().into()),
         }
@@ -32,7 +27,9 @@ pub async fn migrate(pool: &Pool) -> Result<(), DbError> {
         Backend::Postgres => POSTGRES_DDL,
         _ => SQLITE_DDL,
     };
-    pool.batch_execute(ddl).await?;
+    pool.unscoped("create the example's tables at start-up")
+        .batch_execute(ddl)
+        .await?;
     portcullis::authn::migrate(pool).await
 }
 
@@ -80,55 +77,67 @@ pub struct Credentials {
 }
 
 pub async fn find_by_email(pool: &Pool, email: &str) -> Result<Option<Credentials>, Problem> {
-    let found = with_conn!(pool, |conn| users::table
-        .filter(users::email.eq(email))
-        .select((
-            users::id,
-            users::tenant_id,
-            users::password_hash,
-            users::role
-        ))
-        .first::<Credentials>(&mut conn)
-        .await
-        .optional()?);
+    let found = with_conn!(
+        pool,
+        "login: the account behind an email, before anyone is authenticated",
+        |conn| users::table
+            .filter(users::email.eq(email))
+            .select((
+                users::id,
+                users::tenant_id,
+                users::password_hash,
+                users::role
+            ))
+            .first::<Credentials>(&mut conn)
+            .await
+            .optional()?
+    );
     Ok(found)
 }
 
 pub async fn find_by_id(pool: &Pool, id: i64) -> Result<Option<Credentials>, Problem> {
-    let found = with_conn!(pool, |conn| users::table
-        .find(id)
-        .select((
-            users::id,
-            users::tenant_id,
-            users::password_hash,
-            users::role
-        ))
-        .first::<Credentials>(&mut conn)
-        .await
-        .optional()?);
+    let found = with_conn!(
+        pool,
+        "refresh: the account behind a refresh token's user id",
+        |conn| users::table
+            .find(id)
+            .select((
+                users::id,
+                users::tenant_id,
+                users::password_hash,
+                users::role
+            ))
+            .first::<Credentials>(&mut conn)
+            .await
+            .optional()?
+    );
     Ok(found)
 }
 
 /// Finds or creates the tenant `name`; returns its id.
 pub async fn tenant_id(pool: &Pool, name: &str, create: bool) -> Result<Option<i64>, Problem> {
     let find = || async {
-        let id = with_conn!(pool, |conn| tenants::table
-            .filter(tenants::name.eq(name))
-            .select(tenants::id)
-            .first::<i64>(&mut conn)
-            .await
-            .optional()?);
+        let id = with_conn!(pool, "registration: find a tenant by name", |conn| {
+            tenants::table
+                .filter(tenants::name.eq(name))
+                .select(tenants::id)
+                .first::<i64>(&mut conn)
+                .await
+                .optional()?
+        });
         Ok::<_, Problem>(id)
     };
     if let Some(id) = find().await? {
         return Ok(Some(id));
     }
     if create {
-        with_conn!(pool, |conn| diesel::insert_into(tenants::table)
-            .values(tenants::name.eq(name))
-            .on_conflict_do_nothing()
-            .execute(&mut conn)
-            .await?);
+        with_conn!(pool, "registration: create a tenant", |conn| {
+            diesel::insert_into(tenants::table)
+                .values(tenants::name.eq(name))
+                .on_conflict_do_nothing()
+                .execute(&mut conn)
+                .await?
+        });
         return find().await;
     }
     Ok(None)
@@ -137,21 +146,27 @@ pub async fn tenant_id(pool: &Pool, name: &str, create: bool) -> Result<Option<i
 /// Creates tenant `name`; `None` when the name is taken (never joins an existing tenant, even
 /// when two sign-ups race for the name).
 pub async fn create_tenant(pool: &Pool, name: &str) -> Result<Option<i64>, Problem> {
-    let id = with_conn!(pool, |conn| diesel::insert_into(tenants::table)
-        .values(tenants::name.eq(name))
-        .on_conflict_do_nothing()
-        .returning(tenants::id)
-        .get_result::<i64>(&mut conn)
-        .await
-        .optional()?);
+    let id = with_conn!(pool, "registration: create a tenant", |conn| {
+        diesel::insert_into(tenants::table)
+            .values(tenants::name.eq(name))
+            .on_conflict_do_nothing()
+            .returning(tenants::id)
+            .get_result::<i64>(&mut conn)
+            .await
+            .optional()?
+    });
     Ok(id)
 }
 
 /// Deletes tenant `id` (a sign-up that could not complete).
 pub async fn delete_tenant(pool: &Pool, id: i64) -> Result<(), Problem> {
-    with_conn!(pool, |conn| diesel::delete(tenants::table.find(id))
-        .execute(&mut conn)
-        .await?);
+    with_conn!(
+        pool,
+        "registration: remove a tenant whose admin could not be created",
+        |conn| diesel::delete(tenants::table.find(id))
+            .execute(&mut conn)
+            .await?
+    );
     Ok(())
 }
 
@@ -163,18 +178,22 @@ pub async fn insert_user(
     password_hash: &str,
     role: &str,
 ) -> Result<Option<i64>, Problem> {
-    let id = with_conn!(pool, |conn| diesel::insert_into(users::table)
-        .values((
-            users::tenant_id.eq(tenant_id),
-            users::email.eq(email),
-            users::password_hash.eq(password_hash),
-            users::role.eq(role),
-        ))
-        .on_conflict_do_nothing()
-        .returning(users::id)
-        .get_result::<i64>(&mut conn)
-        .await
-        .optional()?);
+    let id = with_conn!(
+        pool,
+        "registration: create the first user of a tenant",
+        |conn| diesel::insert_into(users::table)
+            .values((
+                users::tenant_id.eq(tenant_id),
+                users::email.eq(email),
+                users::password_hash.eq(password_hash),
+                users::role.eq(role),
+            ))
+            .on_conflict_do_nothing()
+            .returning(users::id)
+            .get_result::<i64>(&mut conn)
+            .await
+            .optional()?
+    );
     Ok(id)
 }
 
@@ -209,10 +228,9 @@ pub async fn seed(pool: &Pool, hasher: &PasswordHasher) -> Result<(), Problem> {
         ids.push((tenant, id));
     }
     use crate::model::documents;
-    let existing: i64 = with_conn!(pool, |conn| documents::table
-        .count()
-        .get_result(&mut conn)
-        .await?);
+    let existing: i64 = with_conn!(pool, "seed: count the demo documents", |conn| {
+        documents::table.count().get_result(&mut conn).await?
+    });
     if existing == 0 {
         let (acme, alice) = ids[0];
         let (_, amir) = ids[1];
@@ -260,10 +278,12 @@ pub async fn seed(pool: &Pool, hasher: &PasswordHasher) -> Result<(), Problem> {
                 documents::archived.eq(archived),
                 documents::internal_notes.eq(notes),
             );
-            with_conn!(pool, |conn| diesel::insert_into(documents::table)
-                .values(row)
-                .execute(&mut conn)
-                .await?);
+            with_conn!(pool, "seed: insert the demo documents", |conn| {
+                diesel::insert_into(documents::table)
+                    .values(row)
+                    .execute(&mut conn)
+                    .await?
+            });
         }
     }
     Ok(())
@@ -272,19 +292,23 @@ pub async fn seed(pool: &Pool, hasher: &PasswordHasher) -> Result<(), Problem> {
 /// Deletes the comments of document `id`.
 pub async fn delete_comments_of(pool: &Pool, id: i64) -> Result<usize, Problem> {
     use crate::model::comments;
-    let n = with_conn!(pool, |conn| diesel::delete(
-        comments::table.filter(comments::document_id.eq(id))
-    )
-    .execute(&mut conn)
-    .await?);
+    let n = with_conn!(
+        pool,
+        "delete a document's comments before the document",
+        |conn| diesel::delete(comments::table.filter(comments::document_id.eq(id)))
+            .execute(&mut conn)
+            .await?
+    );
     Ok(n)
 }
 
 /// Replaces the password hash of user `id` (rehash on login).
 pub async fn set_password_hash(pool: &Pool, id: i64, phc: &str) -> Result<(), Problem> {
-    with_conn!(pool, |conn| diesel::update(users::table.find(id))
-        .set(users::password_hash.eq(phc))
-        .execute(&mut conn)
-        .await?);
+    with_conn!(pool, "login: upgrade an outdated password hash", |conn| {
+        diesel::update(users::table.find(id))
+            .set(users::password_hash.eq(phc))
+            .execute(&mut conn)
+            .await?
+    });
     Ok(())
 }

@@ -15,7 +15,7 @@ pub type SqliteConnection =
 pub type PgConnection = diesel_async::AsyncPgConnection;
 
 /// A pooled connection of backend `C`.
-pub type PooledConnection<'a, C> = bb8::PooledConnection<'a, AsyncDieselConnectionManager<C>>;
+pub type PooledConnection<'a, C> = bb8::PooledConnection<'a, C>;
 
 /// Errors from setting up or using a pool. Start-up errors name the setting at fault.
 #[derive(Debug, thiserror::Error)]
@@ -744,13 +744,18 @@ pub enum Backend {
 }
 
 /// A connection pool over one of the enabled backends. Cheap to clone.
+///
+/// Its connections are reached only through scopes (`Scoped`, `Bind`, `Create`, ..) and,
+/// for queries no policy covers, through the named escape [`Pool::unscoped`], which takes a
+/// reason and is logged and counted: there is no public field or variant to reach past it.
 #[derive(Clone)]
-#[non_exhaustive]
-pub enum Pool {
-    /// A SQLite pool.
+pub struct Pool(pub(crate) PoolInner);
+
+/// The backend pools a [`Pool`] wraps.
+#[derive(Clone)]
+pub(crate) enum PoolInner {
     #[cfg(feature = "sqlite")]
     Sqlite(bb8::Pool<SqliteConnection>),
-    /// A PostgreSQL pool.
     #[cfg(feature = "postgres")]
     Postgres(bb8::Pool<PgConnection>),
 }
@@ -870,7 +875,7 @@ impl Pool {
         });
         let manager = AsyncDieselConnectionManager::new_with_config(path, manager_config);
         let pool = build_pool!(config, Backend::Sqlite, manager);
-        Ok(Pool::Sqlite(pool))
+        Ok(Pool(PoolInner::Sqlite(pool)))
     }
 
     #[cfg(feature = "postgres")]
@@ -900,30 +905,54 @@ impl Pool {
         });
         let manager = AsyncDieselConnectionManager::new_with_config(&config.url, manager_config);
         let pool = build_pool!(config, Backend::Postgres, manager);
-        Ok(Pool::Postgres(pool))
+        Ok(Pool(PoolInner::Postgres(pool)))
     }
 
     /// The backend this pool talks to.
     pub fn backend(&self) -> Backend {
-        match self {
+        match &self.0 {
             #[cfg(feature = "sqlite")]
-            Pool::Sqlite(_) => Backend::Sqlite,
+            PoolInner::Sqlite(_) => Backend::Sqlite,
             #[cfg(feature = "postgres")]
-            Pool::Postgres(_) => Backend::Postgres,
+            PoolInner::Postgres(_) => Backend::Postgres,
         }
     }
 
-    /// Runs SQL statements separated by `;` (migrations, schema set-up). Not for user input.
-    pub async fn batch_execute(&self, sql: &str) -> Result<(), DbError> {
+    /// Raw access to the database for what no policy covers (migrations, look-ups before
+    /// anyone is authenticated, background maintenance): the one escape from scoped queries.
+    /// `reason` says why; every use is logged on `portcullis::scope` (inside a guarded
+    /// handler the event carries its route and principal) and counted in the posture table.
+    ///
+    /// ```no_run
+    /// use portcullis::db::{Pool, RawConnection};
+    /// # async fn run(pool: Pool) -> Result<(), portcullis::db::DbError> {
+    /// pool.unscoped("create the schema at start-up")
+    ///     .batch_execute("CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY)")
+    ///     .await?;
+    /// match pool.unscoped("look up the account before login").connection().await? {
+    ///     RawConnection::Sqlite(mut conn) => { /* diesel-async queries on `conn` */ }
+    ///     RawConnection::Postgres(mut conn) => { /* likewise */ }
+    ///     _ => {}
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn unscoped(&self, reason: &'static str) -> crate::unscoped::Unscoped<'_> {
+        crate::unscoped::Unscoped::new(self, reason)
+    }
+
+    /// Runs SQL statements separated by `;` for portcullis's own tables (its migrations).
+    pub(crate) async fn batch_execute(&self, sql: &str) -> Result<(), DbError> {
         use diesel_async::SimpleAsyncConnection;
-        match self {
+        match &self.0 {
             #[cfg(feature = "sqlite")]
-            Pool::Sqlite(p) => Ok(p.get().await?.batch_execute(sql).await?),
+            PoolInner::Sqlite(p) => Ok(p.get().await?.batch_execute(sql).await?),
             #[cfg(feature = "postgres")]
-            Pool::Postgres(p) => Ok(p.get().await?.batch_execute(sql).await?),
+            PoolInner::Postgres(p) => Ok(p.get().await?.batch_execute(sql).await?),
         }
     }
 }
+
+pub use crate::unscoped::{RawConnection, Unscoped};
 
 #[cfg(test)]
 mod tests {

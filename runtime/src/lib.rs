@@ -23,6 +23,7 @@ pub mod shaped;
 pub mod sql;
 pub mod testing;
 pub mod throttle;
+pub mod unscoped;
 pub mod write;
 
 pub use ability::{Ability, Explanation, Policy, Reason, RuleSet};

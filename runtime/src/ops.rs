@@ -79,16 +79,16 @@ pub trait BackendOps<DB>: Resource {
 /// `$db` naming that backend's type; a pool error returns early as a `DbError`.
 macro_rules! on_backend {
     ($pool:expr, |$conn:ident: $db:ident| $body:expr) => {
-        match $pool {
+        match &$pool.0 {
             #[cfg(feature = "sqlite")]
-            $crate::db::Pool::Sqlite(p) => {
+            $crate::db::PoolInner::Sqlite(p) => {
                 #[allow(clippy::upper_case_acronyms)]
                 type $db = $crate::sql::Sqlite;
                 let mut $conn = p.get().await.map_err($crate::db::DbError::from)?;
                 $body
             }
             #[cfg(feature = "postgres")]
-            $crate::db::Pool::Postgres(p) => {
+            $crate::db::PoolInner::Postgres(p) => {
                 #[allow(clippy::upper_case_acronyms)]
                 type $db = $crate::sql::Pg;
                 let mut $conn = p.get().await.map_err($crate::db::DbError::from)?;

@@ -6,7 +6,7 @@
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Integer, Text};
 use diesel_async::RunQueryDsl;
-use portcullis::db::{Backend, DbError, Pool, PoolConfig, Synchronous};
+use portcullis::db::{Backend, DbError, Pool, PoolConfig, RawConnection, Synchronous};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
@@ -105,15 +105,22 @@ async fn pragmas(conn: &mut portcullis::db::SqliteConnection) -> Pragmas {
     }
 }
 
+/// A pooled connection of either backend, through the pool's escape hatch.
+async fn raw(pool: &Pool) -> Result<RawConnection<'_>, portcullis::db::DbError> {
+    pool.unscoped("test: hold pooled connections")
+        .connection()
+        .await
+}
+
 /// Holds `n` connections at once (so they are `n` different connections) and reads each one's
 /// pragmas.
 async fn pragmas_of_every_connection(pool: &Pool, n: usize) -> Vec<Pragmas> {
-    let Pool::Sqlite(p) = pool else {
-        panic!("expected a SQLite pool, got {pool:?}");
-    };
     let mut held = Vec::new();
     for _ in 0..n {
-        held.push(p.get().await.expect("a pooled connection"));
+        match raw(pool).await.expect("a pooled connection") {
+            RawConnection::Sqlite(conn) => held.push(conn),
+            other => panic!("expected a SQLite pool, got {other:?}"),
+        }
     }
     let mut out = Vec::new();
     for conn in &mut held {
@@ -196,13 +203,13 @@ async fn settings_from_the_environment_reach_the_connections() {
         );
     }
     // Two connections, 300 ms to wait for one: the third request times out.
-    let Pool::Sqlite(p) = &pool else {
-        unreachable!()
-    };
-    let _a = p.get().await.unwrap();
-    let _b = p.get().await.unwrap();
+    let _a = raw(&pool).await.unwrap();
+    let _b = raw(&pool).await.unwrap();
     let started = std::time::Instant::now();
-    assert!(p.get().await.is_err(), "a third connection was handed out");
+    assert!(
+        raw(&pool).await.is_err(),
+        "a third connection was handed out"
+    );
     assert!(started.elapsed() >= Duration::from_millis(250));
 }
 
@@ -223,15 +230,12 @@ async fn the_default_pool_size_comes_from_the_core_count() {
     )
     .await
     .unwrap();
-    let Pool::Sqlite(p) = &pool else {
-        unreachable!()
-    };
     let mut held = Vec::new();
     for _ in 0..expected {
-        held.push(p.get().await.expect("within the default size"));
+        held.push(raw(&pool).await.expect("within the default size"));
     }
     assert!(
-        p.get().await.is_err(),
+        raw(&pool).await.is_err(),
         "more than {expected} connections were opened"
     );
 }
@@ -352,16 +356,13 @@ async fn postgres_pool_size_defaults_from_the_core_count() {
             .unwrap_or_else(|e| {
                 panic!("PORTCULLIS_TEST_SERVICES=1 but PostgreSQL at {PG_URL} is unreachable: {e}")
             });
-    let Pool::Postgres(p) = &pool else {
-        panic!("expected a PostgreSQL pool")
-    };
     let expected = PoolConfig::default_max_size(Backend::Postgres);
     let mut held = Vec::new();
     for _ in 0..expected {
-        held.push(p.get().await.expect("within the default size"));
+        held.push(raw(&pool).await.expect("within the default size"));
     }
     assert!(
-        p.get().await.is_err(),
+        raw(&pool).await.is_err(),
         "more than {expected} connections were opened"
     );
     // The SQLite settings do not apply, and do not break a PostgreSQL pool.
@@ -373,7 +374,10 @@ async fn postgres_pool_size_defaults_from_the_core_count() {
     )
     .await
     .unwrap();
-    pool.batch_execute("SELECT 1").await.unwrap();
+    pool.unscoped("test fixture")
+        .batch_execute("SELECT 1")
+        .await
+        .unwrap();
 }
 
 #[tokio::test]

@@ -56,9 +56,13 @@ async fn add_rows(pool: &portcullis::db::Pool, author: &User) {
         users = series(1000),
         rows = series(4000),
     );
-    pool.batch_execute(&sql).await.expect("bulk rows");
+    pool.unscoped("test fixture")
+        .batch_execute(&sql)
+        .await
+        .expect("bulk rows");
     if pool.backend() == Backend::Postgres {
-        pool.batch_execute("ANALYZE tenants; ANALYZE users; ANALYZE documents; ANALYZE comments")
+        pool.unscoped("test fixture")
+            .batch_execute("ANALYZE tenants; ANALYZE users; ANALYZE documents; ANALYZE comments")
             .await
             .unwrap();
     }

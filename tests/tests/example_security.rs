@@ -238,7 +238,11 @@ async fn add_member(t: &TestApp) {
 async fn cross_tenant_matrix_has_no_leaks() {
     for t in backends("matrix").await {
         add_member(&t).await;
-        t.example_pool.batch_execute(RESET).await.unwrap();
+        t.example_pool
+            .unscoped("test fixture")
+            .batch_execute(RESET)
+            .await
+            .unwrap();
         let mut tokens = Vec::new();
         for (_, email, _) in ACTORS {
             tokens.push(match email {
@@ -259,7 +263,11 @@ async fn cross_tenant_matrix_has_no_leaks() {
             for (a, (actor, _, tenant)) in ACTORS.iter().enumerate() {
                 for (r, (resource, id)) in RESOURCES.iter().enumerate() {
                     if method != "GET" {
-                        t.example_pool.batch_execute(RESET).await.unwrap();
+                        t.example_pool
+                            .unscoped("test fixture")
+                            .batch_execute(RESET)
+                            .await
+                            .unwrap();
                     }
                     let uri = path.replace("{id}", &id.to_string());
                     let res = t.call(method, &uri, tokens[a].as_deref(), body).await;
@@ -282,7 +290,11 @@ async fn cross_tenant_matrix_has_no_leaks() {
                 }
             }
         }
-        t.example_pool.batch_execute(RESET).await.unwrap();
+        t.example_pool
+            .unscoped("test fixture")
+            .batch_execute(RESET)
+            .await
+            .unwrap();
         for (method, uri, body, expected) in COLLECTION_ROUTES {
             for (a, (actor, _, tenant)) in ACTORS.iter().enumerate() {
                 let res = t.call(method, uri, tokens[a].as_deref(), body).await;
@@ -392,7 +404,11 @@ struct Race<'a> {
 /// response, or `None` when the request had not reached its read before the commit (then the
 /// race was not staged and the caller tries again with a longer wait).
 async fn race(t: &TestApp, race: &Race<'_>, wait: Duration) -> Option<Res> {
-    t.example_pool.batch_execute(RESET).await.unwrap();
+    t.example_pool
+        .unscoped("test fixture")
+        .batch_execute(RESET)
+        .await
+        .unwrap();
     let mut held = Client::connect(t).await;
     held.hold(race.change).await;
     let (app, method, uri) = (t.app.clone(), race.method.to_owned(), race.uri.to_owned());

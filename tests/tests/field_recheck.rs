@@ -62,7 +62,11 @@ async fn pools() -> Vec<(&'static str, Pool)> {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
     let sqlite = Pool::connect(path.to_str().unwrap()).await.unwrap();
-    sqlite.batch_execute(DDL).await.unwrap();
+    sqlite
+        .unscoped("test fixture")
+        .batch_execute(DDL)
+        .await
+        .unwrap();
     let mut out = vec![("sqlite", sqlite)];
     if services_enabled() {
         let admin = Pool::connect(PG_URL)
@@ -70,6 +74,7 @@ async fn pools() -> Vec<(&'static str, Pool)> {
             .expect("PostgreSQL is reachable");
         let schema = format!("field_recheck_{}", std::process::id());
         admin
+            .unscoped("test fixture")
             .batch_execute(&format!(
                 "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema};"
             ))
@@ -78,7 +83,10 @@ async fn pools() -> Vec<(&'static str, Pool)> {
         let pg = Pool::connect_with(PoolConfig::new(PG_URL).schema(schema))
             .await
             .unwrap();
-        pg.batch_execute(DDL).await.unwrap();
+        pg.unscoped("test fixture")
+            .batch_execute(DDL)
+            .await
+            .unwrap();
         out.push(("postgres", pg));
     }
     out
@@ -110,7 +118,8 @@ async fn a_field_permission_lost_before_the_write_is_not_written() {
         let bound = Bind::<Note, Update>::load_str(&alice, &pool, "1")
             .await
             .unwrap();
-        pool.batch_execute("UPDATE notes SET owner_id = 2 WHERE id = 1")
+        pool.unscoped("test fixture")
+            .batch_execute("UPDATE notes SET owner_id = 2 WHERE id = 1")
             .await
             .unwrap();
         let err = bound
@@ -134,13 +143,15 @@ async fn a_field_permission_lost_before_the_write_is_not_written() {
         assert_eq!(updated.get().title, "new", "{name}");
 
         // A field-list deny that starts to match before the write removes the field too.
-        pool.batch_execute("UPDATE notes SET owner_id = 1 WHERE id = 1")
+        pool.unscoped("test fixture")
+            .batch_execute("UPDATE notes SET owner_id = 1 WHERE id = 1")
             .await
             .unwrap();
         let bound = Bind::<Note, Update>::load_str(&alice, &pool, "1")
             .await
             .unwrap();
-        pool.batch_execute("UPDATE notes SET locked = TRUE WHERE id = 1")
+        pool.unscoped("test fixture")
+            .batch_execute("UPDATE notes SET locked = TRUE WHERE id = 1")
             .await
             .unwrap();
         let err = bound

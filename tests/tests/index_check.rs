@@ -106,9 +106,17 @@ ANALYZE ledger;";
 
 /// Creates an index (and refreshes PostgreSQL's statistics).
 async fn index(db: &TestDb, create: &str) {
-    db.pool.batch_execute(create).await.expect(create);
+    db.pool
+        .unscoped("test fixture")
+        .batch_execute(create)
+        .await
+        .expect(create);
     if db.name == "postgres" {
-        db.pool.batch_execute("ANALYZE ledger").await.unwrap();
+        db.pool
+            .unscoped("test fixture")
+            .batch_execute("ANALYZE ledger")
+            .await
+            .unwrap();
     }
 }
 
@@ -408,13 +416,27 @@ async fn an_index_created_on_another_sqlite_connection_is_in_the_plan() {
     )
     .await
     .unwrap();
-    pool.batch_execute(SQLITE_DDL).await.unwrap();
-    let portcullis::db::Pool::Sqlite(p) = &pool else {
+    pool.unscoped("test fixture")
+        .batch_execute(SQLITE_DDL)
+        .await
+        .unwrap();
+    use diesel_async::SimpleAsyncConnection;
+    let (
+        portcullis::db::RawConnection::Sqlite(mut a),
+        portcullis::db::RawConnection::Sqlite(mut b),
+    ) = (
+        pool.unscoped("test: two connections")
+            .connection()
+            .await
+            .unwrap(),
+        pool.unscoped("test: two connections")
+            .connection()
+            .await
+            .unwrap(),
+    )
+    else {
         unreachable!("a SQLite path")
     };
-    use diesel_async::SimpleAsyncConnection;
-    let mut a = p.get().await.unwrap();
-    let mut b = p.get().await.unwrap();
     for conn in [&mut a, &mut b] {
         conn.batch_execute("SELECT * FROM ledger LIMIT 1")
             .await

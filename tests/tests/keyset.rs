@@ -47,7 +47,11 @@ async fn walk(
 #[tokio::test]
 async fn walking_every_page_yields_exactly_the_scope_in_order() {
     for db in databases("keyset_walk", SQLITE_SCHEMA, PG_SCHEMA).await {
-        db.pool.batch_execute(&seed()).await.unwrap();
+        db.pool
+            .unscoped("test fixture")
+            .batch_execute(&seed())
+            .await
+            .unwrap();
         let scope = documents(&alice()).scope::<Read>();
         let all = scope.query().load(&db.pool).await.unwrap();
         assert_eq!(all.len(), 60, "{}", db.name);
@@ -96,7 +100,11 @@ async fn walking_every_page_yields_exactly_the_scope_in_order() {
 #[tokio::test]
 async fn cursors_are_validated_and_never_widen_the_scope() {
     for db in databases("keyset_cursor", SQLITE_SCHEMA, PG_SCHEMA).await {
-        db.pool.batch_execute(&seed()).await.unwrap();
+        db.pool
+            .unscoped("test fixture")
+            .batch_execute(&seed())
+            .await
+            .unwrap();
         let scope = documents(&alice()).scope::<Read>();
         let first = scope
             .query()
@@ -146,6 +154,7 @@ async fn cursors_are_validated_and_never_widen_the_scope() {
 
         // The cursor's row may disappear; the next page still starts after its key.
         db.pool
+            .unscoped("test fixture")
             .batch_execute("DELETE FROM documents WHERE id = 55")
             .await
             .unwrap();
@@ -176,7 +185,11 @@ fn forge(order: &str, keys: serde_json::Value) -> Cursor {
 #[tokio::test]
 async fn totals_are_opt_in_and_bounded() {
     for db in databases("keyset_total", SQLITE_SCHEMA, PG_SCHEMA).await {
-        db.pool.batch_execute(&seed()).await.unwrap();
+        db.pool
+            .unscoped("test fixture")
+            .batch_execute(&seed())
+            .await
+            .unwrap();
         let scope = documents(&alice()).scope::<Read>();
         let plain = scope.query().page_after(None, 10, &db.pool).await.unwrap();
         assert_eq!(plain.total, None);

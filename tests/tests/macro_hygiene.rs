@@ -62,13 +62,14 @@ async fn pool() -> (Pool, std::path::PathBuf) {
     let path =
         std::env::temp_dir().join(format!("portcullis-hygiene-{}.sqlite", std::process::id()));
     let pool = Pool::connect(path.to_str().unwrap()).await.unwrap();
-    pool.batch_execute(
-        "CREATE TABLE IF NOT EXISTS odd (id INTEGER PRIMARY KEY, input TEXT NOT NULL,
+    pool.unscoped("test fixture")
+        .batch_execute(
+            "CREATE TABLE IF NOT EXISTS odd (id INTEGER PRIMARY KEY, input TEXT NOT NULL,
             missing TEXT NOT NULL, name TEXT NOT NULL, value BIGINT NOT NULL, patch TEXT NOT NULL);
          CREATE TABLE IF NOT EXISTS tags (id INTEGER PRIMARY KEY);",
-    )
-    .await
-    .unwrap();
+        )
+        .await
+        .unwrap();
     (pool, path)
 }
 

@@ -12,7 +12,7 @@ mod policies;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use policies::*;
-use portcullis::db::Pool;
+use portcullis::db::{Pool, RawConnection};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
@@ -126,9 +126,13 @@ async fn reset(pool: &Pool, rows: &[Row]) {
             )
         })
         .collect();
-    match pool {
-        Pool::Sqlite(p) => {
-            let mut c = p.get().await.expect("connection");
+    match pool
+        .unscoped("test fixture")
+        .connection()
+        .await
+        .expect("connection")
+    {
+        RawConnection::Sqlite(mut c) => {
             diesel::delete(props::table)
                 .execute(&mut c)
                 .await
@@ -141,8 +145,7 @@ async fn reset(pool: &Pool, rows: &[Row]) {
                     .expect("insert");
             }
         }
-        Pool::Postgres(p) => {
-            let mut c = p.get().await.expect("connection");
+        RawConnection::Postgres(mut c) => {
             diesel::delete(props::table)
                 .execute(&mut c)
                 .await
@@ -161,23 +164,22 @@ async fn reset(pool: &Pool, rows: &[Row]) {
 
 macro_rules! load_all {
     ($pool:expr, $ty:ty) => {{
-        match $pool {
-            Pool::Sqlite(p) => {
-                let mut c = p.get().await.expect("connection");
-                props::table
-                    .select(<$ty>::as_select())
-                    .load::<$ty>(&mut c)
-                    .await
-                    .expect("load")
-            }
-            Pool::Postgres(p) => {
-                let mut c = p.get().await.expect("connection");
-                props::table
-                    .select(<$ty>::as_select())
-                    .load::<$ty>(&mut c)
-                    .await
-                    .expect("load")
-            }
+        match $pool
+            .unscoped("test fixture")
+            .connection()
+            .await
+            .expect("connection")
+        {
+            RawConnection::Sqlite(mut c) => props::table
+                .select(<$ty>::as_select())
+                .load::<$ty>(&mut c)
+                .await
+                .expect("load"),
+            RawConnection::Postgres(mut c) => props::table
+                .select(<$ty>::as_select())
+                .load::<$ty>(&mut c)
+                .await
+                .expect("load"),
             _ => unreachable!(),
         }
     }};

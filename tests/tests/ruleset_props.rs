@@ -21,7 +21,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use portcullis::ability::{Effect, Rule, RuleSite};
 use portcullis::cond::{Cond, LeafKey, LeafOp};
-use portcullis::db::Pool;
+use portcullis::db::{Pool, RawConnection};
 use portcullis::sql::{SqlCond, leaf, two_valued};
 use portcullis::{Ability, Action, Bind, FieldSet, Read, Resource, Update};
 use proptest::prelude::*;
@@ -386,9 +386,13 @@ async fn reset(pool: &Pool, rows: &[Rs]) {
             )
         })
         .collect();
-    match pool {
-        Pool::Sqlite(p) => {
-            let mut c = p.get().await.expect("connection");
+    match pool
+        .unscoped("test fixture")
+        .connection()
+        .await
+        .expect("connection")
+    {
+        RawConnection::Sqlite(mut c) => {
             diesel::delete(rs::table)
                 .execute(&mut c)
                 .await
@@ -401,8 +405,7 @@ async fn reset(pool: &Pool, rows: &[Rs]) {
                     .expect("insert");
             }
         }
-        Pool::Postgres(p) => {
-            let mut c = p.get().await.expect("connection");
+        RawConnection::Postgres(mut c) => {
             diesel::delete(rs::table)
                 .execute(&mut c)
                 .await
@@ -423,27 +426,26 @@ async fn reset(pool: &Pool, rows: &[Rs]) {
 async fn writable(pool: &Pool, ability: &Ability<Rs>, fields: u64) -> Vec<i64> {
     let scope = ability.scope::<Update>();
     let fields = FieldSet::from_bits(fields);
-    match pool {
-        Pool::Sqlite(p) => {
-            let mut c = p.get().await.expect("connection");
-            rs::table
-                .filter(scope.__write_filter_sqlite(fields))
-                .select(rs::id)
-                .order(rs::id)
-                .load(&mut c)
-                .await
-                .expect("write filter")
-        }
-        Pool::Postgres(p) => {
-            let mut c = p.get().await.expect("connection");
-            rs::table
-                .filter(scope.__write_filter_postgres(fields))
-                .select(rs::id)
-                .order(rs::id)
-                .load(&mut c)
-                .await
-                .expect("write filter")
-        }
+    match pool
+        .unscoped("test fixture")
+        .connection()
+        .await
+        .expect("connection")
+    {
+        RawConnection::Sqlite(mut c) => rs::table
+            .filter(scope.__write_filter_sqlite(fields))
+            .select(rs::id)
+            .order(rs::id)
+            .load(&mut c)
+            .await
+            .expect("write filter"),
+        RawConnection::Postgres(mut c) => rs::table
+            .filter(scope.__write_filter_postgres(fields))
+            .select(rs::id)
+            .order(rs::id)
+            .load(&mut c)
+            .await
+            .expect("write filter"),
         _ => unreachable!(),
     }
 }

@@ -9,7 +9,11 @@ use portcullis::{Bind, Create, Patch, Read, Update};
 #[tokio::test]
 async fn scope_loads_only_rows_the_policy_allows() {
     for db in databases("scope_load", SQLITE_SCHEMA, PG_SCHEMA).await {
-        db.pool.batch_execute(SEED).await.unwrap();
+        db.pool
+            .unscoped("test fixture")
+            .batch_execute(SEED)
+            .await
+            .unwrap();
         let ability = documents(&alice());
         let rows = ability
             .scope::<Read>()
@@ -54,7 +58,11 @@ async fn scope_loads_only_rows_the_policy_allows() {
 #[tokio::test]
 async fn bind_answers_404_403_or_the_row_in_one_query() {
     for db in databases("scope_bind", SQLITE_SCHEMA, PG_SCHEMA).await {
-        db.pool.batch_execute(SEED).await.unwrap();
+        db.pool
+            .unscoped("test fixture")
+            .batch_execute(SEED)
+            .await
+            .unwrap();
         let alice = documents(&alice());
         let doc = Bind::<Document, Read>::load(&alice, &db.pool, 1)
             .await
@@ -84,7 +92,11 @@ async fn bind_answers_404_403_or_the_row_in_one_query() {
 #[tokio::test]
 async fn shaping_writes_only_exposed_and_permitted_fields() {
     for db in databases("scope_shape", SQLITE_SCHEMA, PG_SCHEMA).await {
-        db.pool.batch_execute(SEED).await.unwrap();
+        db.pool
+            .unscoped("test fixture")
+            .batch_execute(SEED)
+            .await
+            .unwrap();
         let ability = documents(&alice());
         let rows = ability
             .scope::<Read>()
@@ -130,7 +142,11 @@ async fn shaping_writes_only_exposed_and_permitted_fields() {
 #[tokio::test]
 async fn patch_refuses_fields_the_policy_does_not_permit() {
     for db in databases("scope_patch", SQLITE_SCHEMA, PG_SCHEMA).await {
-        db.pool.batch_execute(SEED).await.unwrap();
+        db.pool
+            .unscoped("test fixture")
+            .batch_execute(SEED)
+            .await
+            .unwrap();
         let alice = documents(&alice());
         let bind = Bind::<Document, Update>::load(&alice, &db.pool, 1)
             .await
@@ -210,13 +226,18 @@ async fn patch_refuses_fields_the_policy_does_not_permit() {
 #[tokio::test]
 async fn writes_recheck_the_scope_in_the_same_statement() {
     for db in databases("scope_toctou", SQLITE_SCHEMA, PG_SCHEMA).await {
-        db.pool.batch_execute(SEED).await.unwrap();
+        db.pool
+            .unscoped("test fixture")
+            .batch_execute(SEED)
+            .await
+            .unwrap();
         let alice = documents(&alice());
         let bind = Bind::<Document, Update>::load(&alice, &db.pool, 1)
             .await
             .unwrap();
         // Between the read and the write the row is archived (update is denied on archived rows).
         db.pool
+            .unscoped("test fixture")
             .batch_execute("UPDATE documents SET archived = TRUE WHERE id = 1")
             .await
             .unwrap();
@@ -241,6 +262,7 @@ async fn writes_recheck_the_scope_in_the_same_statement() {
             .await
             .unwrap();
         db.pool
+            .unscoped("test fixture")
             .batch_execute("UPDATE documents SET tenant_id = 99 WHERE id = 2")
             .await
             .unwrap();
@@ -377,7 +399,11 @@ fn decisions_follow_allow_minus_deny_with_field_unions() {
 async fn narrowing_builders_and_scope_for() {
     use portcullis::Policy;
     for db in databases("scope_narrow", SQLITE_SCHEMA, PG_SCHEMA).await {
-        db.pool.batch_execute(SEED).await.unwrap();
+        db.pool
+            .unscoped("test fixture")
+            .batch_execute(SEED)
+            .await
+            .unwrap();
         let scope = Document::scope_for::<Read>(&alice());
         let bobs = scope
             .query()
@@ -440,7 +466,11 @@ async fn narrowing_builders_and_scope_for() {
 #[tokio::test]
 async fn concealed_resources_answer_404_for_rows_out_of_scope() {
     for db in databases("scope_conceal", SQLITE_SCHEMA, PG_SCHEMA).await {
-        db.pool.batch_execute(SEED).await.unwrap();
+        db.pool
+            .unscoped("test fixture")
+            .batch_execute(SEED)
+            .await
+            .unwrap();
         let ability = hidden_documents(&alice());
         let other = Bind::<HiddenDocument, Read>::load(&ability, &db.pool, 4)
             .await
@@ -473,7 +503,11 @@ async fn narrowing_filters_with_or_inside_cannot_widen() {
     use diesel::dsl::sql;
     use diesel::sql_types::Bool;
     for db in databases("scope_or_filters", SQLITE_SCHEMA, PG_SCHEMA).await {
-        db.pool.batch_execute(SEED).await.unwrap();
+        db.pool
+            .unscoped("test fixture")
+            .batch_execute(SEED)
+            .await
+            .unwrap();
         let scope = documents(&alice()).scope::<Read>();
         let visible = |rows: Vec<Document>| rows.iter().map(|d| d.id).collect::<Vec<_>>();
         let all = visible(
@@ -551,15 +585,24 @@ async fn scoped_queries_are_prepared_once_per_connection() {
     let pool = Pool::connect_with(PoolConfig::new(path.to_str().unwrap()).max_size(1))
         .await
         .unwrap();
-    pool.batch_execute(SQLITE_SCHEMA).await.unwrap();
-    pool.batch_execute(SEED).await.unwrap();
+    pool.unscoped("test fixture")
+        .batch_execute(SQLITE_SCHEMA)
+        .await
+        .unwrap();
+    pool.unscoped("test fixture")
+        .batch_execute(SEED)
+        .await
+        .unwrap();
     let cached = Arc::new(Mutex::new(Vec::new()));
-    match &pool {
-        Pool::Sqlite(p) => p
-            .get()
-            .await
-            .unwrap()
-            .set_instrumentation(Prepared(cached.clone())),
+    match pool
+        .unscoped("test: instrument the pool's one connection")
+        .connection()
+        .await
+        .unwrap()
+    {
+        portcullis::db::RawConnection::Sqlite(mut conn) => {
+            conn.set_instrumentation(Prepared(cached.clone()))
+        }
         _ => unreachable!(),
     }
     // Two rule sets that differ only in subject values, and an admin one with other rules.

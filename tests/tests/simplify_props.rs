@@ -15,7 +15,7 @@ mod common;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use portcullis::cond::{Cond, Keyed, LeafKey, LeafOp};
-use portcullis::db::Pool;
+use portcullis::db::{Pool, RawConnection};
 use portcullis::sql::{BoxedFilter, SqlLeaf, render, two_valued};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -239,9 +239,13 @@ async fn reset(pool: &Pool, rows: &[Row]) {
             )
         })
         .collect();
-    match pool {
-        Pool::Sqlite(p) => {
-            let mut c = p.get().await.expect("connection");
+    match pool
+        .unscoped("test fixture")
+        .connection()
+        .await
+        .expect("connection")
+    {
+        RawConnection::Sqlite(mut c) => {
             diesel::delete(simp::table)
                 .execute(&mut c)
                 .await
@@ -254,8 +258,7 @@ async fn reset(pool: &Pool, rows: &[Row]) {
                     .expect("insert");
             }
         }
-        Pool::Postgres(p) => {
-            let mut c = p.get().await.expect("connection");
+        RawConnection::Postgres(mut c) => {
             diesel::delete(simp::table)
                 .execute(&mut c)
                 .await
@@ -274,13 +277,17 @@ async fn reset(pool: &Pool, rows: &[Row]) {
 
 /// The ids the condition selects in SQL.
 async fn select(pool: &Pool, cond: Cond<TestLeaf>) -> Vec<i64> {
-    match pool {
-        Pool::Sqlite(p) => {
+    match pool
+        .unscoped("test fixture")
+        .connection()
+        .await
+        .expect("connection")
+    {
+        RawConnection::Sqlite(mut c) => {
             let filter = render(cond.map(&mut |l: TestLeaf| SqlLeaf {
                 sql: atom_sql!(l.atom, diesel::sqlite::Sqlite),
                 key: l.key,
             }));
-            let mut c = p.get().await.expect("connection");
             simp::table
                 .filter(filter)
                 .select(simp::id)
@@ -289,12 +296,11 @@ async fn select(pool: &Pool, cond: Cond<TestLeaf>) -> Vec<i64> {
                 .await
                 .expect("select")
         }
-        Pool::Postgres(p) => {
+        RawConnection::Postgres(mut c) => {
             let filter = render(cond.map(&mut |l: TestLeaf| SqlLeaf {
                 sql: atom_sql!(l.atom, diesel::pg::Pg),
                 key: l.key,
             }));
-            let mut c = p.get().await.expect("connection");
             simp::table
                 .filter(filter)
                 .select(simp::id)

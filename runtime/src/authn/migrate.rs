@@ -20,10 +20,10 @@ const POSTGRES: &str = include_str!("../../migrations/authn/postgres/0001_authn.
 /// # let _ = std::fs::remove_file(&path); Ok(()) }
 /// ```
 pub async fn migrate(pool: &Pool) -> Result<(), DbError> {
-    match pool {
+    match pool.backend() {
         #[cfg(feature = "sqlite")]
-        Pool::Sqlite(_) => pool.batch_execute(SQLITE).await,
+        crate::db::Backend::Sqlite => pool.batch_execute(SQLITE).await,
         #[cfg(feature = "postgres")]
-        Pool::Postgres(_) => pool.batch_execute(POSTGRES).await,
+        crate::db::Backend::Postgres => pool.batch_execute(POSTGRES).await,
     }
 }

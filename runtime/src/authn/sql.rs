@@ -6,15 +6,15 @@
 /// Runs `$body` with `$conn` bound to a `&mut` connection of whichever backend the pool holds.
 macro_rules! with_conn {
     ($pool:expr, $conn:ident => $body:expr) => {
-        match $pool {
+        match &$pool.0 {
             #[cfg(feature = "sqlite")]
-            $crate::db::Pool::Sqlite(p) => {
+            $crate::db::PoolInner::Sqlite(p) => {
                 let mut guard = p.get().await?;
                 let $conn = &mut *guard;
                 $body
             }
             #[cfg(feature = "postgres")]
-            $crate::db::Pool::Postgres(p) => {
+            $crate::db::PoolInner::Postgres(p) => {
                 let mut guard = p.get().await?;
                 let $conn = &mut *guard;
                 $body

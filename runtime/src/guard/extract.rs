@@ -81,10 +81,16 @@ where
 pub struct Db(Pool);
 
 impl Db {
-    /// The raw pool, for work no policy covers (migrations, health checks). Logged at DEBUG on
-    /// `portcullis::scope` with the reason, so every use is greppable and visible.
-    pub fn unscoped(&self, reason: &str) -> &Pool {
-        tracing::debug!(target: "portcullis::scope", reason, "unscoped database access");
+    /// Raw database access for work no policy covers: see [`Pool::unscoped`]. Logged on
+    /// `portcullis::scope` with the reason (and, from a guarded handler, its route and
+    /// principal) and counted in the posture table.
+    pub fn unscoped(&self, reason: &'static str) -> crate::db::Unscoped<'_> {
+        self.0.unscoped(reason)
+    }
+
+    /// The pool, for functions that take one: it offers scoped operations and the same
+    /// named escape, nothing more.
+    pub fn pool(&self) -> &Pool {
         &self.0
     }
 }

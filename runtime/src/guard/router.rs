@@ -71,6 +71,15 @@ impl std::fmt::Display for Posture {
                 .collect();
             writeln!(f, "{}", line.join("  ").trim_end())?;
         }
+        // The escape hatches taken so far in this process, so a reviewer sees them beside
+        // the routes.
+        let unscoped = crate::unscoped::uses();
+        if !unscoped.is_empty() {
+            writeln!(f, "unscoped database access (reason: uses so far):")?;
+            for (reason, n) in unscoped {
+                writeln!(f, "  {reason}: {n}")?;
+            }
+        }
         Ok(())
     }
 }

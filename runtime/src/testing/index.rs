@@ -3,7 +3,7 @@
 
 use super::plan::{self, PlanIssue, Where};
 use crate::action::{Action, Governs};
-use crate::db::{Backend, Database, Pool};
+use crate::db::{Backend, Database, Pool, PoolInner};
 use crate::resource::{Order, Resource};
 use crate::scope::{Query, Scope};
 use crate::sql::BoxedFilter;
@@ -757,9 +757,9 @@ struct Explained {
 
 async fn check(pool: &Pool, limit: i64, case: Case) -> Option<IndexFailure> {
     let backend = pool.backend();
-    let explained = match pool {
+    let explained = match &pool.0 {
         #[cfg(feature = "sqlite")]
-        Pool::Sqlite(p) => match case.sqlite {
+        PoolInner::Sqlite(p) => match case.sqlite {
             Ok((mut stmt, table, order_cols)) => {
                 stmt.limit = limit;
                 explain_sqlite(p, stmt, table, order_cols).await
@@ -767,7 +767,7 @@ async fn check(pool: &Pool, limit: i64, case: Case) -> Option<IndexFailure> {
             Err(e) => Err(e),
         },
         #[cfg(feature = "postgres")]
-        Pool::Postgres(p) => match case.postgres {
+        PoolInner::Postgres(p) => match case.postgres {
             Ok(((mut stmt, table, order_cols), mut again)) => {
                 stmt.limit = limit;
                 again.limit = limit;

@@ -66,6 +66,7 @@ pub async fn postgres(tag: &str) -> PgSchema {
         });
     let name = unique(tag).to_lowercase();
     admin
+        .unscoped("test fixture")
         .batch_execute(&format!("CREATE SCHEMA \"{name}\""))
         .await
         .expect("create schema");
@@ -81,6 +82,7 @@ impl PgSchema {
     pub async fn drop_schema(self) {
         drop(self.pool);
         self.admin
+            .unscoped("test fixture")
             .batch_execute(&format!("DROP SCHEMA \"{}\" CASCADE", self.name))
             .await
             .expect("drop schema");

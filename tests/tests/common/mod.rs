@@ -140,6 +140,7 @@ impl TestDb {
             Cleanup::Schema(schema) => {
                 let admin = Pool::connect(PG_URL).await.expect("PostgreSQL for cleanup");
                 admin
+                    .unscoped("test fixture")
                     .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
                     .await
                     .expect("drop test schema");
@@ -155,7 +156,8 @@ pub async fn databases(tag: &str, sqlite_ddl: &str, pg_ddl: &str) -> Vec<TestDb>
     let pool = Pool::connect(path.to_str().expect("temp path is UTF-8"))
         .await
         .expect("open SQLite test database");
-    pool.batch_execute(sqlite_ddl)
+    pool.unscoped("test fixture")
+        .batch_execute(sqlite_ddl)
         .await
         .expect("create SQLite tables");
     out.push(TestDb {
@@ -170,13 +172,15 @@ pub async fn databases(tag: &str, sqlite_ddl: &str, pg_ddl: &str) -> Vec<TestDb>
             panic!("PORTCULLIS_TEST_SERVICES=1 but PostgreSQL at {PG_URL} is unreachable: {e}")
         });
         admin
+            .unscoped("test fixture")
             .batch_execute(&format!("CREATE SCHEMA \"{schema}\""))
             .await
             .expect("create test schema");
         let pool = Pool::connect_with(PoolConfig::new(PG_URL).schema(schema.clone()))
             .await
             .expect("connect to the test schema");
-        pool.batch_execute(pg_ddl)
+        pool.unscoped("test fixture")
+            .batch_execute(pg_ddl)
             .await
             .expect("create PostgreSQL tables");
         out.push(TestDb {

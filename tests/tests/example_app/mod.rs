@@ -49,6 +49,7 @@ impl TestApp {
                 .await
                 .expect("PostgreSQL");
             admin
+                .unscoped("test fixture")
                 .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
                 .await
                 .expect("drop test schema");
@@ -126,6 +127,7 @@ pub async fn backends_with(tag: &str, keys: KeySource) -> Vec<TestApp> {
                 panic!("PORTCULLIS_TEST_SERVICES=1 but PostgreSQL at {PG_URL} is unreachable: {e}")
             });
         admin
+            .unscoped("test fixture")
             .batch_execute(&format!("CREATE SCHEMA \"{schema}\""))
             .await
             .expect("create test schema");
