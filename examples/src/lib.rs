@@ -330,7 +330,7 @@ pub async fn example(config: Config) -> Result<Example, Error> {
 }
 
 /// The ready-to-serve router (see [`example`]).
-pub async fn app(config: Config) -> Result<axum::Router, Error> {
+pub async fn app(config: Config) -> Result<portcullis::App, Error> {
     Ok(example(config).await?.router.build()?)
 }
 

@@ -1,32 +1,10 @@
 //! The one escape from scoped queries: [`Pool::unscoped`](crate::db::Pool::unscoped) and
 //! [`Db::unscoped`](crate::guard::Db::unscoped) hand out raw connections for what no policy
 //! covers (migrations, account look-ups before anyone is authenticated, maintenance). Each use
-//! names its reason, is logged on `portcullis::scope` and is counted; [`uses`] lists the
-//! counts and the posture table prints them.
+//! names its reason, is logged on `portcullis::scope` and is counted
+//! ([`crate::escape::uses`]); the posture table prints the counts.
 
 use crate::db::{Backend, DbError, Pool, PoolInner, PooledConnection};
-use std::sync::Mutex;
-
-/// Reasons given to `unscoped(..)` so far in this process, with how often each was used.
-static USES: Mutex<Vec<(&'static str, u64)>> = Mutex::new(Vec::new());
-
-/// How often each reason was given to `unscoped(..)` in this process, in first-use order.
-///
-/// ```
-/// let counted: Vec<(&'static str, u64)> = portcullis::unscoped::uses();
-/// # let _ = counted;
-/// ```
-pub fn uses() -> Vec<(&'static str, u64)> {
-    USES.lock().unwrap_or_else(|e| e.into_inner()).clone()
-}
-
-fn count(reason: &'static str) {
-    let mut uses = USES.lock().unwrap_or_else(|e| e.into_inner());
-    match uses.iter_mut().find(|(r, _)| *r == reason) {
-        Some((_, n)) => *n += 1,
-        None => uses.push((reason, 1)),
-    }
-}
 
 /// Raw access to a pool, granted for a stated reason (see [`Pool::unscoped`]).
 #[derive(Debug)]
@@ -44,7 +22,7 @@ impl<'p> Unscoped<'p> {
             reason
         };
         tracing::info!(target: "portcullis::scope", reason, "unscoped database access");
-        count(reason);
+        crate::escape::record(crate::escape::Hatch::UnscopedDatabase, reason);
         Self { pool, reason }
     }
 

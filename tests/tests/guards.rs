@@ -185,7 +185,7 @@ fn router(pool: Pool, jwt: Arc<JwtService>) -> Router<()> {
 }
 
 async fn call(
-    app: &axum::Router,
+    app: &portcullis::App,
     method: &str,
     uri: &str,
     auth: Option<&str>,
@@ -508,13 +508,21 @@ async fn nest_merge_fallback_and_layer_keep_guards_and_posture() {
         .with_state(AppState {
             pool: db.pool.clone(),
         });
-    let paths: Vec<String> = router
-        .posture()
-        .0
+    let posture = router.posture();
+    let paths: Vec<String> = posture
+        .routes
         .iter()
         .map(|r| format!("{} {}", r.method, r.path))
         .collect();
     assert_eq!(paths, vec!["GET /api/me", "GET /health", "* *"]);
+    // Layers are listed too.
+    assert_eq!(posture.layers.len(), 1);
+    assert!(
+        posture
+            .to_string()
+            .contains("layer: axum::middleware::map_response::MapResponseLayer"),
+        "{posture}"
+    );
     portcullis::testing::assert_anonymous_rejected(&router).await;
     let app = router.build().unwrap();
     let (status, headers, _) = call(&app, "GET", "/api/me", None, None).await;
@@ -707,4 +715,48 @@ async fn public_handlers_taking_a_principal_through_aliases_stop_build() {
     }
     drop(pool);
     let _ = std::fs::remove_file(path);
+}
+
+/// The built app serves and answers tests but cannot be extended with routes (a ui case pins
+/// that `.route(..)` on it does not compile); a plain axum router comes only through the named
+/// escape, which is counted in the posture of every router printed afterwards.
+#[tokio::test]
+async fn the_built_app_is_sealed_and_the_escape_is_in_the_posture() {
+    let db = databases("guards_escape", SQLITE_SCHEMA, PG_SCHEMA)
+        .await
+        .remove(0);
+    let jwt = jwt();
+    let app = router(db.pool.clone(), jwt.clone()).build().unwrap();
+    assert_eq!(app.posture().routes.len(), 11);
+    assert_eq!(call(&app, "GET", "/health", None, None).await.0, 200);
+    // Layers still wrap a built app, and are listed.
+    let app = app.layer(axum::middleware::map_response(
+        |mut res: axum::response::Response| async move {
+            res.headers_mut()
+                .insert("x-outer", http::HeaderValue::from_static("1"));
+            res
+        },
+    ));
+    let (status, headers, _) = call(&app, "GET", "/me", None, None).await;
+    assert_eq!(
+        (status.as_u16(), headers["x-outer"].to_str().unwrap()),
+        (401, "1")
+    );
+    assert_eq!(app.posture().layers.len(), 1);
+
+    let plain: axum::Router = app.into_unguarded_router("test: mount a legacy router");
+    let plain = plain.route("/legacy", axum::routing::get(|| async { "unguarded" }));
+    let res =
+        tower::ServiceExt::oneshot(plain, Request::get("/legacy").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+    assert_eq!(res.status(), 200);
+    let posture = router(db.pool.clone(), jwt).posture().to_string();
+    assert!(
+        posture.contains(
+            "unguarded axum::Router (reason: uses so far):\n  test: mount a legacy router: 1"
+        ),
+        "{posture}"
+    );
+    db.cleanup().await;
 }

@@ -49,5 +49,5 @@ fn main() {
         .route("/me", get(me))
         .route("/admin", get(admin).delete(admin))
         .route("/opaque", get(opaque));
-    assert_eq!(router.posture().0.len(), 5);
+    assert_eq!(router.posture().routes.len(), 5);
 }

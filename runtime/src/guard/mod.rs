@@ -9,7 +9,7 @@ mod router;
 pub mod routing;
 
 pub use extract::{Db, JsonBody, Principal, Scoped};
-pub use router::{BuildError, Posture, RouteInfo, Router};
+pub use router::{App, BuildError, Posture, RouteAfterBuild, RouteInfo, Router};
 
 use crate::Problem;
 use crate::authn::strategy::{AuthRejection, Authenticator};

@@ -29,14 +29,20 @@ impl std::fmt::Debug for RouteInfo {
     }
 }
 
-/// Every route with its method, access, roles, `can` and throttle; `Display` is a table.
-#[derive(Debug, Clone)]
-pub struct Posture(pub Vec<RouteInfo>);
+/// Every route with its method, access, roles, `can` and throttle, and the layers around
+/// them; `Display` is a table followed by the escape hatches taken so far.
+#[derive(Debug, Clone, Default)]
+pub struct Posture {
+    /// The routes, in the order they were added.
+    pub routes: Vec<RouteInfo>,
+    /// The type names of the layers applied with `layer`, innermost first.
+    pub layers: Vec<&'static str>,
+}
 
 impl std::fmt::Display for Posture {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let rows: Vec<[String; 6]> = self
-            .0
+            .routes
             .iter()
             .map(|r| {
                 let g = r.guard;
@@ -71,16 +77,12 @@ impl std::fmt::Display for Posture {
                 .collect();
             writeln!(f, "{}", line.join("  ").trim_end())?;
         }
+        for layer in &self.layers {
+            writeln!(f, "layer: {layer}")?;
+        }
         // The escape hatches taken so far in this process, so a reviewer sees them beside
         // the routes.
-        let unscoped = crate::unscoped::uses();
-        if !unscoped.is_empty() {
-            writeln!(f, "unscoped database access (reason: uses so far):")?;
-            for (reason, n) in unscoped {
-                writeln!(f, "  {reason}: {n}")?;
-            }
-        }
-        Ok(())
+        crate::escape::write_table(f)
     }
 }
 
@@ -204,6 +206,7 @@ pub struct Router<S = ()> {
     auth: Option<Arc<dyn ErasedAuth>>,
     limiter: Option<Arc<dyn LimiterFactory>>,
     proxies: TrustedProxies,
+    layers: Vec<&'static str>,
 }
 
 impl<S> Clone for Router<S> {
@@ -215,6 +218,7 @@ impl<S> Clone for Router<S> {
             auth: self.auth.clone(),
             limiter: self.limiter.clone(),
             proxies: self.proxies.clone(),
+            layers: self.layers.clone(),
         }
     }
 }
@@ -235,6 +239,7 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
             auth: None,
             limiter: None,
             proxies: TrustedProxies::none(),
+            layers: Vec::new(),
         }
     }
 
@@ -261,6 +266,7 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
             r
         }));
         self.contexts.extend(router.contexts);
+        self.layers.extend(router.layers);
         self.inner = self.inner.nest(path, router.inner);
         self
     }
@@ -269,6 +275,7 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
     pub fn merge(mut self, router: Router<S>) -> Self {
         self.routes.extend(router.routes);
         self.contexts.extend(router.contexts);
+        self.layers.extend(router.layers);
         self.inner = self.inner.merge(router.inner);
         self
     }
@@ -282,6 +289,7 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
         <L::Service as Service<Request>>::Error: Into<Infallible> + 'static,
         <L::Service as Service<Request>>::Future: Send + 'static,
     {
+        self.layers.push(std::any::type_name::<L>());
         self.inner = self.inner.layer(layer);
         self
     }
@@ -341,17 +349,23 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
             auth: self.auth,
             limiter: self.limiter,
             proxies: self.proxies,
+            layers: self.layers,
         }
     }
 
     /// Every route with its guard.
     pub fn posture(&self) -> Posture {
-        Posture(self.routes.clone())
+        Posture {
+            routes: self.routes.clone(),
+            layers: self.layers.clone(),
+        }
     }
 
-    /// Checks the configuration and returns the axum router to serve. Fails when an `auth`
-    /// route has no authenticator or a throttled route no limiter, or a throttle spec is bad.
-    pub fn build(self) -> Result<axum::Router<S>, BuildError> {
+    /// Checks the configuration and returns the [`App`] to serve. Fails when an `auth`
+    /// route has no authenticator or a throttled route no limiter, a throttle spec is bad, a
+    /// `public` handler takes a principal, or a `Bind` cannot tell which path parameter it
+    /// loads. The [`App`] can be served and tested but not extended with routes.
+    pub fn build(self) -> Result<App<S>, BuildError> {
         for r in &self.routes {
             check_public(r)?;
             check_bind(r)?;
@@ -390,6 +404,157 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
                 self.proxies.clone(),
             ));
         }
-        Ok(self.inner)
+        Ok(App {
+            posture: Posture {
+                routes: self.routes,
+                layers: self.layers,
+            },
+            router: self.inner,
+        })
+    }
+}
+
+/// Never implemented: the bound of [`App::route`] and [`App::fallback`], so that extending a
+/// built app fails to compile with this message instead of "no method named `route`".
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "routes cannot be added to a built `portcullis::App`: they would skip the guard checks",
+    label = "added after `build()`",
+    note = "add the route to the `portcullis::Router` before `.build()`, with a `#[guarded(..)]` handler; to mount unguarded routes anyway, take the named escape `app.into_unguarded_router(\"reason\")`"
+)]
+pub trait RouteAfterBuild {}
+
+/// A built guarded router: what [`Router::build`] returns. It can be served
+/// (`axum::serve(listener, app)`, [`App::into_make_service`],
+/// [`App::into_make_service_with_connect_info`]) and tested (a tower `Service`, so
+/// `app.clone().oneshot(request)`), and layers can wrap it, but no route or fallback can be
+/// added: every route it serves went through the guard checks. A plain `axum::Router` is
+/// available only through the named escape [`App::into_unguarded_router`].
+///
+/// ```no_run
+/// # async fn run(app: portcullis::App) -> std::io::Result<()> {
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+/// axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await
+/// # }
+/// ```
+pub struct App<S = ()> {
+    router: axum::Router<S>,
+    posture: Posture,
+}
+
+impl<S> Clone for App<S> {
+    fn clone(&self) -> Self {
+        Self {
+            router: self.router.clone(),
+            posture: self.posture.clone(),
+        }
+    }
+}
+
+impl<S> std::fmt::Debug for App<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("routes", &self.posture.routes)
+            .field("layers", &self.posture.layers)
+            .finish()
+    }
+}
+
+impl<S: Clone + Send + Sync + 'static> App<S> {
+    /// Every route with its guard, and the layers around them.
+    pub fn posture(&self) -> &Posture {
+        &self.posture
+    }
+
+    /// Wraps every route in a tower layer (as `axum::Router::layer`); listed in the posture.
+    pub fn layer<L>(mut self, layer: L) -> Self
+    where
+        L: Layer<Route> + Clone + Send + Sync + 'static,
+        L::Service: Service<Request> + Clone + Send + Sync + 'static,
+        <L::Service as Service<Request>>::Response: IntoResponse + 'static,
+        <L::Service as Service<Request>>::Error: Into<Infallible> + 'static,
+        <L::Service as Service<Request>>::Future: Send + 'static,
+    {
+        self.posture.layers.push(std::any::type_name::<L>());
+        self.router = self.router.layer(layer);
+        self
+    }
+
+    /// Not available: a route added after [`Router::build`] would skip its checks. Calling it
+    /// is a compile error that says what to do instead.
+    #[doc(hidden)]
+    pub fn route<T: RouteAfterBuild>(self, _path: &str, _route: T) -> Self {
+        self
+    }
+
+    /// Not available, as [`App::route`].
+    #[doc(hidden)]
+    pub fn fallback<T: RouteAfterBuild>(self, _handler: T) -> Self {
+        self
+    }
+
+    /// The escape hatch: a plain `axum::Router` that routes can be added to without guards.
+    /// `reason` says why; the call is logged at WARN on `portcullis::authz` and counted in the
+    /// posture table of every router printed afterwards.
+    pub fn into_unguarded_router(self, reason: &'static str) -> axum::Router<S> {
+        tracing::warn!(target: "portcullis::authz", reason,
+            "the guarded router was turned into a plain axum::Router: routes added to it are not guarded");
+        crate::escape::record(crate::escape::Hatch::UnguardedRouter, reason);
+        self.router
+    }
+}
+
+impl App<()> {
+    /// For `axum::serve`, as `axum::Router::into_make_service`.
+    pub fn into_make_service(self) -> axum::routing::IntoMakeService<axum::Router> {
+        self.router.into_make_service()
+    }
+
+    /// For `axum::serve` with the peer address in request extensions (needed for per-IP
+    /// throttling), as `axum::Router::into_make_service_with_connect_info`.
+    pub fn into_make_service_with_connect_info<C>(
+        self,
+    ) -> axum::extract::connect_info::IntoMakeServiceWithConnectInfo<axum::Router, C> {
+        self.router.into_make_service_with_connect_info::<C>()
+    }
+}
+
+/// `app.oneshot(request)` in tests, and any tower stack.
+impl<B> Service<http::Request<B>> for App<()>
+where
+    B: axum::body::HttpBody<Data = bytes::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    type Response = axum::response::Response;
+    type Error = Infallible;
+    type Future = <axum::Router as Service<http::Request<B>>>::Future;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        <axum::Router as Service<http::Request<B>>>::poll_ready(&mut self.router, cx)
+    }
+
+    fn call(&mut self, req: http::Request<B>) -> Self::Future {
+        self.router.call(req)
+    }
+}
+
+/// `axum::serve(listener, app)`.
+impl<L: axum::serve::Listener> Service<axum::serve::IncomingStream<'_, L>> for App<()> {
+    type Response = axum::Router;
+    type Error = Infallible;
+    type Future = std::future::Ready<Result<axum::Router, Infallible>>;
+
+    fn poll_ready(
+        &mut self,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _stream: axum::serve::IncomingStream<'_, L>) -> Self::Future {
+        std::future::ready(Ok(self.router.clone()))
     }
 }

@@ -25,7 +25,7 @@ pub async fn check_anonymous_rejected(router: &Router<()>) -> Result<(), Vec<Str
         Err(e) => return Err(vec![format!("the router does not build: {e}")]),
     };
     let mut failures = Vec::new();
-    for route in router.posture().0 {
+    for route in router.posture().routes {
         if route.guard.public || route.method == "*" {
             continue;
         }

@@ -28,7 +28,7 @@ pub fn services_enabled() -> bool {
 
 pub struct TestApp {
     pub backend: &'static str,
-    pub app: axum::Router,
+    pub app: portcullis::App,
     pub example_pool: portcullis::db::Pool,
     pub state: portcullis_example::AppState,
     /// What the example was started with (database URL and PostgreSQL schema).
@@ -165,7 +165,7 @@ impl Res {
 
 /// One request through `oneshot`, as if from `ip` (the socket address the server would see).
 pub async fn request(
-    app: axum::Router,
+    app: portcullis::App,
     method: &str,
     uri: &str,
     token: Option<&str>,
