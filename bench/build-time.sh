@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 declare -A routes=([portcullis-example]=19 [portcullis-plain-twin]=2)
 # The library's sources (the example's main.rs is its binary, not timed).
 declare -A src=([portcullis-example]="examples/src/lib.rs examples/src/model.rs examples/src/routes.rs examples/src/store.rs"
-    [portcullis-plain-twin]="bench/plain-twin/src/lib.rs bench/plain-twin/src/auth.rs bench/plain-twin/src/docs.rs")
+    [portcullis-plain-twin]="bench/plain-twin/src/lib.rs bench/plain-twin/src/auth.rs bench/plain-twin/src/docs.rs bench/plain-twin/src/params.rs")
 
 build() { cargo build -q --profile "$profile" -p "$1" --lib; }
 

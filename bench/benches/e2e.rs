@@ -1,121 +1,180 @@
 //! End-to-end criterion benchmark: the whole example router (`portcullis-example`) against the
-//! same reads written by hand in plain axum + diesel (`portcullis-plain-twin`), one run.
+//! same reads written by hand in plain axum + diesel (`portcullis-plain-twin`), in one run, on
+//! data of realistic size: SQLite with 10,000 documents (5,000 per tenant); with
+//! `PORTCULLIS_TEST_SERVICES=1` also PostgreSQL (127.0.0.1:5432, database `test`, a schema of
+//! its own, dropped afterwards) with 100,000.
 //!
-//! - `GET /docs?per_page=50`: bearer JWT (EdDSA) verified, its `jti` looked up in the deny-list
-//!   table, the per-user route limit counted, the caller's tenant's documents counted and one
-//!   page of 50 loaded (newest first), archived ones without their body, as JSON;
-//! - `GET /docs/1`: the same authentication and one document by id (404/403 checks).
+//! Per request: bearer JWT (EdDSA) verified, its `jti` looked up in the deny-list table, the
+//! per-user route limit counted, then
 //!
-//! Both run on one SQLite file: the demo seed plus 60 documents per tenant (two tenants), with
-//! the route limits raised so no request is refused ([`fixture::BenchLimits`]). Every request
+//! - `GET /docs?limit=50`: the first keyset page of the caller's tenant, newest first (51 rows
+//!   read, no count), archived documents without their body, as JSON;
+//! - the same by cursor deep in the list: page 80 (`?limit=50&after=<cursor>`, rows
+//!   3,951–4,000; the cursor found by walking the pages);
+//! - the same rows by offset, `?page=80&per_page=50` (a count of the tenant's documents and an
+//!   `OFFSET 3950`);
+//! - `GET /docs/{id}`: one document by id (404/403 checks).
+//!
+//! Route limits are raised so no request is refused ([`fixture::BenchLimits`]). Every request
 //! goes through `tower::ServiceExt::oneshot` on the built `axum::Router`; the answers are
-//! checked identical first ([`fixture::compare`]).
-//!
-//! A third variant, `plain_policy_sql`, is the twin filtering `GET /docs` with the very `WHERE`
-//! the example's two read rules compile to (`(tenant AND NOT archived) OR (tenant AND
-//! archived)`) instead of the `tenant_id = ?` a person writes: portcullis / plain is what the
-//! framework costs as a whole, portcullis / plain_policy_sql what it costs besides that SQL.
+//! checked identical first ([`fixture::compare`], 147 requests).
 //!
 //! Run with `cargo bench -p portcullis-bench --bench e2e` (add `-- skip-criterion` for the
-//! ratio table only; `-- --profile-time 5 'GET /docs/1/portcullis$'` runs one variant alone,
-//! for a profiler). The ratio table comes from separate runs in which the two variants are
-//! interleaved in batches, the order alternating every round, so machine load hits both alike:
-//! per variant the median over rounds of the time per request, per ratio the median over rounds
-//! of the paired ratio.
+//! ratio table only; `-- --profile-time 5 'SQLite.*GET /docs\?limit=50/portcullis$'` runs one
+//! variant alone, for a profiler). The ratio table comes from separate runs in which the two
+//! variants are interleaved in batches, the order alternating every round, so machine load hits
+//! both alike: per variant the median over rounds of the time per request, per ratio the median
+//! over rounds of the paired ratio.
 
 use axum::http::HeaderValue;
 use criterion::Criterion;
-use portcullis_bench::fixture::{self, DOCS_URI, Pair};
+use portcullis_bench::fixture::{self, DEEP_OFFSET_URI, DOCS_URI, Db, Pair};
 use portcullis_bench::stats::{human, median, quantile};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 use tokio::runtime::Runtime;
 
+/// The target for the list requests: portcullis / plain ≤ 1.05.
+const TARGET: f64 = 1.05;
+/// Interleaved measurement per request and backend.
+const INTERLEAVED: Duration = Duration::from_secs(8);
+/// Time of one batch.
+const BATCH: Duration = Duration::from_millis(2);
+
+/// One of the two servers measured.
+#[derive(Clone, Copy)]
+enum Side<'a> {
+    Example(&'a portcullis::App),
+    Twin(&'a axum::Router),
+}
+
+impl Side<'_> {
+    /// One request through `oneshot`.
+    async fn call(self, uri: &str, auth: &HeaderValue) -> fixture::Reply {
+        let req = fixture::get(uri, Some(auth)).expect("request");
+        match self {
+            Side::Example(app) => fixture::call(app, req).await,
+            Side::Twin(app) => fixture::call(app, req).await,
+        }
+        .expect("response")
+    }
+}
+
 /// Times `batch` requests in one `block_on`; nanoseconds per request.
-fn time_batch(rt: &Runtime, app: &axum::Router, uri: &str, auth: &HeaderValue, batch: u32) -> f64 {
+fn time_batch(rt: &Runtime, app: Side<'_>, uri: &str, auth: &HeaderValue, batch: u32) -> f64 {
     rt.block_on(async {
         let start = Instant::now();
         for _ in 0..batch {
-            let req = fixture::get(uri, Some(auth)).expect("request");
-            black_box(fixture::call(app, req).await.expect("response"));
+            black_box(app.call(uri, auth).await);
         }
         start.elapsed().as_nanos() as f64 / f64::from(batch)
     })
 }
 
 /// The variants, in the order of every table.
-const NAMES: [&str; 3] = ["portcullis", "plain", "plain_policy_sql"];
+const NAMES: [&str; 2] = ["portcullis", "plain"];
+
+/// One measured request.
+struct Case {
+    /// How the tables name it.
+    label: &'static str,
+    uri: String,
+    target: Option<f64>,
+}
+
+fn cases(pair: &Pair) -> [Case; 4] {
+    [
+        Case {
+            label: "GET /docs?limit=50",
+            uri: DOCS_URI.to_owned(),
+            target: Some(TARGET),
+        },
+        Case {
+            label: "page 80 by cursor",
+            uri: pair.compared.deep_cursor_uri.clone(),
+            target: Some(TARGET),
+        },
+        Case {
+            label: "page 80 by offset",
+            uri: DEEP_OFFSET_URI.to_owned(),
+            target: Some(TARGET),
+        },
+        Case {
+            label: "GET /docs/{id}",
+            uri: pair.compared.doc_uri.clone(),
+            target: None,
+        },
+    ]
+}
 
 /// One line of the ratio table.
 struct Ratio {
-    uri: &'static str,
+    label: &'static str,
     /// Median ns per request of each variant.
-    ns: [f64; 3],
+    ns: [f64; 2],
     /// Median of the paired ratios portcullis / plain, with quartiles.
     ratio: f64,
     iqr: (f64, f64),
-    /// Median of the paired ratios portcullis / plain_policy_sql.
-    vs_policy_sql: f64,
+    rounds: usize,
     target: Option<f64>,
 }
 
-fn interleaved(
-    rt: &Runtime,
-    apps: [&axum::Router; 3],
-    uri: &'static str,
-    auth: &HeaderValue,
-    target: Option<f64>,
-    (rounds, batch): (usize, u32),
-) -> Ratio {
-    for app in apps {
-        time_batch(rt, app, uri, auth, batch);
-    }
-    let mut per: [Vec<f64>; 3] = Default::default();
-    let (mut ratios, mut vs_policy_sql) = (Vec::new(), Vec::new());
+/// Interleaved batches for about [`INTERLEAVED`] (one round in smoke mode).
+fn interleaved(rt: &Runtime, apps: [Side<'_>; 2], case: &Case, auth: &HeaderValue) -> Ratio {
+    let uri = case.uri.as_str();
+    // Warm-up, and the batch size from it.
+    let warm: Vec<f64> = apps
+        .iter()
+        .map(|app| time_batch(rt, *app, uri, auth, 20))
+        .collect();
+    let per = warm.iter().sum::<f64>() / 2.0;
+    let batch = ((BATCH.as_nanos() as f64 / per).round() as u32).max(1);
+    let rounds = if smoke() {
+        1
+    } else {
+        let round = 2.0 * f64::from(batch) * per;
+        ((INTERLEAVED.as_nanos() as f64 / round) as usize).clamp(51, 2001)
+    };
+    let mut times: [Vec<f64>; 2] = Default::default();
+    let mut ratios = Vec::with_capacity(rounds);
     for round in 0..rounds {
-        let mut t = [0.0; 3];
-        for k in 0..3 {
-            let i = (round + k) % 3;
+        let mut t = [0.0; 2];
+        for k in 0..2 {
+            let i = (round + k) % 2;
             t[i] = time_batch(rt, apps[i], uri, auth, batch);
         }
-        for (v, t) in per.iter_mut().zip(t) {
-            v.push(t);
-        }
+        times[0].push(t[0]);
+        times[1].push(t[1]);
         ratios.push(t[0] / t[1]);
-        vs_policy_sql.push(t[0] / t[2]);
     }
     Ratio {
-        uri,
-        ns: [median(&per[0]), median(&per[1]), median(&per[2])],
+        label: case.label,
+        ns: [median(&times[0]), median(&times[1])],
         ratio: median(&ratios),
         iqr: (quantile(&ratios, 0.25), quantile(&ratios, 0.75)),
-        vs_policy_sql: median(&vs_policy_sql),
-        target,
+        rounds,
+        target: case.target,
     }
 }
 
-/// `cargo test --benches` passes `--test`: one round, a smoke check with no verdict.
+/// Not run by `cargo bench` (which passes `--bench`; `cargo test --benches` passes nothing, or
+/// `--test`): one round, a smoke check with no verdict (it is a debug build then).
 fn smoke() -> bool {
-    std::env::args().any(|a| a == "--test")
+    let args: Vec<String> = std::env::args().collect();
+    !args.iter().any(|a| a == "--bench") || args.iter().any(|a| a == "--test")
 }
 
-fn print_ratios(rows: &[Ratio]) {
+fn print_ratios(data: &str, rows: &[Ratio]) {
     eprintln!();
-    eprintln!("portcullis example vs plain axum + diesel, interleaved runs (medians per request)");
     eprintln!(
-        "{:<22} {:>11} {:>11} {:>11} {:>8} {:>13} {:>8} {:>6} {:>10}  verdict",
-        "request",
-        "portcullis",
-        "plain",
-        "plain+pSQL",
-        "p/plain",
-        "p/plain IQR",
-        "p/p+pSQL",
-        "target",
-        "p - plain"
+        "portcullis example vs plain axum + diesel on {data}: interleaved runs (medians per request)"
+    );
+    eprintln!(
+        "{:<20} {:>11} {:>11} {:>8} {:>13} {:>6} {:>10} {:>6}  verdict",
+        "request", "portcullis", "plain", "p/plain", "p/plain IQR", "target", "p - plain", "rounds"
     );
     if smoke() {
-        eprintln!("(--test: one round per run, no verdicts)");
+        eprintln!("(not `cargo bench`: one round per run, no verdicts)");
     }
     for r in rows {
         let (target, verdict) = match r.target {
@@ -126,17 +185,54 @@ fn print_ratios(rows: &[Ratio]) {
         };
         let iqr = format!("{:.3}-{:.3}", r.iqr.0, r.iqr.1);
         eprintln!(
-            "GET {:<18} {:>11} {:>11} {:>11} {:>7.3}x {iqr:>13} {:>7.3}x {target:>6} {:>10}  {verdict}",
-            r.uri,
+            "{:<20} {:>11} {:>11} {:>7.3}x {iqr:>13} {target:>6} {:>10} {:>6}  {verdict}",
+            r.label,
             human(r.ns[0]),
             human(r.ns[1]),
-            human(r.ns[2]),
             r.ratio,
-            r.vs_policy_sql,
             human(r.ns[0] - r.ns[1]),
+            r.rounds,
         );
     }
-    eprintln!("(plain+pSQL: the twin with the WHERE the example's policy compiles to)");
+}
+
+/// Criterion groups and the ratio table for the pair on `db`.
+fn run(c: &mut Criterion, db: impl FnOnce(&Runtime) -> Result<Db, fixture::BoxError>) {
+    let setup = Instant::now();
+    // Fails loudly, listing every difference, when the twin does not answer like the example.
+    let (rt, pair) = Pair::start_blocking(db).unwrap_or_else(|e| panic!("{e}"));
+    eprintln!(
+        "{}: set up in {:.1} s; the twin answers {} requests exactly like the example",
+        pair.label,
+        setup.elapsed().as_secs_f64(),
+        pair.compared.requests
+    );
+    let auth = fixture::bearer(&pair.token).expect("token header");
+    let apps = [Side::Example(&pair.example), Side::Twin(&pair.twin)];
+    let cases = cases(&pair);
+    let backend = pair.label.split(',').next().unwrap_or("db").to_owned();
+    for case in &cases {
+        let mut g = c.benchmark_group(format!("{backend}: {}", case.label));
+        g.sample_size(50);
+        for (name, app) in NAMES.into_iter().zip(apps) {
+            g.bench_function(name, |b| b.iter(|| rt.block_on(app.call(&case.uri, &auth))));
+        }
+        g.finish();
+    }
+    // `--profile-time N` (criterion's profiling mode): only the filtered variant runs, so a
+    // profiler sees nothing else.
+    if std::env::args().any(|a| a == "--profile-time") {
+        return;
+    }
+    let ratios: Vec<Ratio> = cases
+        .iter()
+        .map(|case| interleaved(&rt, apps, case, &auth))
+        .collect();
+    print_ratios(&pair.label, &ratios);
+    eprintln!(
+        "(page 80 by cursor: {}; GET /docs/{{id}}: {})",
+        cases[1].uri, cases[3].uri
+    );
 }
 
 fn main() {
@@ -144,42 +240,13 @@ fn main() {
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2))
         .configure_from_args();
-    // Fails loudly, listing every difference, when a twin does not answer like the example.
-    let (rt, pair) = Pair::start_blocking("e2e").unwrap_or_else(|e| panic!("{e}"));
-    eprintln!(
-        "the twin answers {} requests exactly like the example",
-        pair.compared
-    );
-    let auth = fixture::bearer(&pair.token).expect("token header");
-    let apps = [&pair.example, &pair.twin, &pair.twin_policy_where];
-
-    for uri in [DOCS_URI, "/docs/1"] {
-        let mut g = c.benchmark_group(format!("GET {uri}"));
-        for (name, app) in NAMES.into_iter().zip(apps) {
-            g.bench_function(name, |b| {
-                b.iter(|| {
-                    let req = fixture::get(uri, Some(&auth)).expect("request");
-                    rt.block_on(fixture::call(app, req)).expect("response")
-                })
-            });
-        }
-        g.finish();
-    }
-
-    // `--profile-time N` (criterion's profiling mode): only the filtered variant runs, so a
-    // profiler sees nothing else.
-    if std::env::args().any(|a| a == "--profile-time") {
-        return;
-    }
-    let (docs, one) = if smoke() {
-        ((1, 1), (1, 1))
+    run(&mut c, |_| Ok(Db::sqlite("e2e")));
+    if fixture::services() {
+        run(&mut c, |rt| rt.block_on(Db::postgres("e2e")));
     } else {
-        ((1001, 4), (601, 10))
-    };
-    let ratios = [
-        interleaved(&rt, apps, DOCS_URI, &auth, Some(1.05), docs),
-        interleaved(&rt, apps, "/docs/1", &auth, None, one),
-    ];
+        eprintln!(
+            "\n(PostgreSQL, 100,000 documents: set PORTCULLIS_TEST_SERVICES=1 to run it against 127.0.0.1:5432)"
+        );
+    }
     c.final_summary();
-    print_ratios(&ratios);
 }

@@ -269,11 +269,20 @@ impl<E: Governs<A> + Stored, A: Action> Query<E, A> {
     ) -> Result<Page<E>, DbError> {
         let page = i64::from(page.max(1));
         let per_page = i64::from(per_page.clamp(1, MAX_PER_PAGE));
-        let total = self.count(pool).await?;
-        let mut q = self.clone_spec();
-        q.limit = Some(per_page);
-        q.offset = Some((page - 1) * per_page);
-        let items = q.load(pool).await?;
+        // The primary key breaks ties, so pages of an ordering with duplicates neither repeat
+        // nor skip rows; one pooled connection serves the count and the page.
+        let order = self.keyset_order();
+        let (total, items) = on_backend!(pool.__pool(), |conn: DB| {
+            let filter = ScopeSql::<E::Table, DB>::sql_filter(self);
+            let total = <E as BackendOps<DB>>::count(&mut conn, filter).await?;
+            let spec = QuerySpec {
+                filter: ScopeSql::<E::Table, DB>::sql_filter(self),
+                order,
+                limit: Some(per_page),
+                offset: Some((page - 1).saturating_mul(per_page)),
+            };
+            (total, <E as BackendOps<DB>>::load(&mut conn, spec).await?)
+        });
         Ok(Page {
             items,
             total,

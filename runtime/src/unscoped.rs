@@ -53,6 +53,9 @@ impl<'p> Unscoped<'p> {
 }
 
 /// A pooled connection handed out by [`Unscoped::connection`].
+// The PostgreSQL connection is large; boxing it would make every user write `&mut **conn`,
+// and the value lives on the stack of one query.
+#[allow(clippy::large_enum_variant)]
 #[non_exhaustive]
 pub enum RawConnection<'p> {
     /// A SQLite connection.

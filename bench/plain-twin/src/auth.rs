@@ -1,7 +1,7 @@
 //! Bearer authentication by hand: the JWT checked with `jsonwebtoken`, its `jti` looked up in
 //! the example's deny-list table; and the per-user rate limit of `GET /docs`.
 
-use crate::{AppState, Error, Pool, internal, problem};
+use crate::{AppState, Error, Pool, internal, problem, with_conn};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -108,16 +108,18 @@ fn now() -> i64 {
 /// Whether `jti` is in the example's deny-list (and not expired); `None` when the database
 /// fails.
 pub async fn is_revoked(pool: &Pool, jti: &str) -> Option<bool> {
+    revoked(pool, jti).await.ok()
+}
+
+async fn revoked(pool: &Pool, jti: &str) -> Result<bool, crate::DbFail> {
     use portcullis_revoked_jti::dsl;
-    let mut conn = pool.get().await.ok()?;
-    let n: i64 = dsl::portcullis_revoked_jti
+    let n: i64 = with_conn!(pool, |conn| dsl::portcullis_revoked_jti
         .filter(dsl::jti.eq(jti))
         .filter(dsl::expires_at.ge(now()))
         .count()
         .get_result(&mut conn)
-        .await
-        .ok()?;
-    Some(n > 0)
+        .await?);
+    Ok(n > 0)
 }
 
 impl FromRequestParts<AppState> for Caller {

@@ -1,9 +1,15 @@
-//! The two document reads. The tenant rule is a plain `WHERE tenant_id = ?` (or, with
-//! `Config::policy_where`, the form the example's policy compiles to); the visibility rule
-//! (archived documents are listed without their body) is applied while building the response.
+//! The two document reads. The tenant rule is a plain `WHERE tenant_id = ?`; the visibility
+//! rule (archived documents are listed without their body) is applied while building the
+//! response.
+//!
+//! `GET /docs` answers a keyset page by default: `WHERE tenant_id = ? AND id < ? ORDER BY id
+//! DESC LIMIT n + 1` (the extra row tells whether there is a next page), and counts only when
+//! asked (`?total=true`, at most 10,000 rows). `?page=&per_page=` is the offset page with the
+//! exact total.
 
 use crate::auth::Caller;
-use crate::{AppState, internal, problem};
+use crate::params::{self, ListQuery, Order};
+use crate::{AppState, DbFail, Pool, internal, problem, with_conn};
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
@@ -13,6 +19,8 @@ use diesel::{
 };
 use diesel_async::RunQueryDsl;
 use serde::Serialize;
+
+pub use crate::params::Seek;
 
 diesel::table! {
     documents (id) {
@@ -25,6 +33,9 @@ diesel::table! {
         internal_notes -> Nullable<Text>,
     }
 }
+
+/// The largest total a keyset page counts to (`"exact": false` beyond).
+const TOTAL_CAP: i64 = 10_000;
 
 /// The columns a response may carry (`internal_notes` is never read).
 #[derive(diesel::Queryable, diesel::Selectable)]
@@ -64,7 +75,23 @@ impl From<Row> for DocOut {
 }
 
 #[derive(Serialize)]
-struct PageOut {
+struct TotalOut {
+    count: i64,
+    exact: bool,
+}
+
+/// A keyset page as JSON: `{"items": [..], "next": "<cursor>" | null}`, plus `"total"` when
+/// asked.
+#[derive(Serialize)]
+pub struct CursorPageOut {
+    items: Vec<DocOut>,
+    next: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    total: Option<TotalOut>,
+}
+
+#[derive(Serialize)]
+struct OffsetPageOut {
     items: Vec<DocOut>,
     total: i64,
     page: i64,
@@ -72,47 +99,13 @@ struct PageOut {
     pages: i64,
 }
 
-/// `page` and `per_page` from the query string: defaults 1 and 20, `per_page` capped at 100;
-/// `None` when either is present but not a positive integer.
-fn page_params(query: Option<&str>) -> Option<(i64, i64)> {
-    let mut page = 1;
-    let mut per_page = 20;
-    for pair in query.into_iter().flat_map(|q| q.split('&')) {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let slot = match key {
-            "page" => &mut page,
-            "per_page" => &mut per_page,
-            _ => continue,
-        };
-        *slot = value.parse::<u32>().ok().filter(|n| *n > 0)?.into();
-    }
-    Some((page, per_page.min(100)))
+#[derive(diesel::QueryableByName)]
+struct Counted {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
 }
 
-/// The total and one page (newest first) of the documents matching `$filter`.
-macro_rules! count_and_page {
-    ($conn:expr, $filter:expr, $per_page:expr, $offset:expr) => {
-        async {
-            let total: i64 = documents::table
-                .filter($filter)
-                .count()
-                .get_result($conn)
-                .await?;
-            let rows: Vec<Row> = documents::table
-                .filter($filter)
-                .order(documents::id.desc())
-                .limit($per_page)
-                .offset($offset)
-                .select(Row::as_select())
-                .load($conn)
-                .await?;
-            Ok::<_, diesel::result::Error>((total, rows))
-        }
-        .await
-    };
-}
-
-/// `GET /docs`: the caller's tenant's documents, newest first, one page with the total.
+/// `GET /docs`: the caller's tenant's documents, a keyset page or an offset page.
 pub(crate) async fn list(
     caller: Caller,
     State(state): State<AppState>,
@@ -121,63 +114,168 @@ pub(crate) async fn list(
     if let Some(refused) = crate::auth::throttled(&state, &caller) {
         return refused;
     }
-    let Some((page, per_page)) = page_params(query.as_deref()) else {
-        return problem(
-            StatusCode::BAD_REQUEST,
-            Some("page and per_page must be positive integers."),
-        );
+    let query = match params::parse(query.as_deref()) {
+        Ok(q) => q,
+        Err(bad) => return bad.into_response(),
     };
-    let Ok(mut conn) = state.pool.get().await else {
-        return internal();
-    };
-    let offset = (page - 1) * per_page;
     let t = caller.tenant_id;
-    let found = if state.policy_where {
-        let policy = documents::tenant_id
-            .eq(t)
-            .and(diesel::dsl::not(documents::archived.eq(true)))
-            .or(documents::tenant_id.eq(t).and(documents::archived.eq(true)));
-        count_and_page!(&mut conn, policy, per_page, offset)
+    match query {
+        ListQuery::Offset {
+            page,
+            per_page,
+            order,
+        } => match offset_page(&state.pool, t, order, page, per_page).await {
+            Ok(page) => Json(page).into_response(),
+            Err(DbFail) => internal(),
+        },
+        ListQuery::Cursor {
+            limit,
+            order,
+            after,
+            total,
+        } => {
+            let Some(seek) = Seek::new(order, after.as_ref()) else {
+                return params::BadQuery::Cursor.into_response();
+            };
+            match cursor_page(&state.pool, t, &seek, limit, total).await {
+                Ok(page) => Json(page).into_response(),
+                Err(DbFail) => internal(),
+            }
+        }
+    }
+}
+
+/// One keyset page of tenant `t`'s documents: `limit` rows from `seek`, the next cursor, and
+/// the total (up to 10,000) when `with_total`.
+pub async fn cursor_page(
+    pool: &Pool,
+    t: i64,
+    seek: &Seek,
+    limit: u32,
+    with_total: bool,
+) -> Result<CursorPageOut, DbFail> {
+    use self::documents::dsl::{documents, id, tenant_id, title};
+    let n = i64::from(limit.clamp(1, params::MAX_LIMIT));
+    let (counted, mut rows) = with_conn!(pool, |conn| {
+        let counted = if with_total {
+            let sql = match pool {
+                Pool::Sqlite(_) => {
+                    "SELECT COUNT(*) AS n FROM (SELECT 1 FROM documents WHERE tenant_id = ? LIMIT ?) t"
+                }
+                Pool::Postgres(_) => {
+                    "SELECT COUNT(*) AS n FROM (SELECT 1 FROM documents WHERE tenant_id = $1 LIMIT $2) t"
+                }
+            };
+            let c: Counted = diesel::sql_query(sql)
+                .bind::<diesel::sql_types::BigInt, _>(t)
+                .bind::<diesel::sql_types::BigInt, _>(TOTAL_CAP + 1)
+                .get_result(&mut conn)
+                .await?;
+            Some(c.n)
+        } else {
+            None
+        };
+        let q = documents
+            .filter(tenant_id.eq(t))
+            .select(Row::as_select())
+            .limit(n + 1)
+            .into_boxed();
+        let q = match seek {
+            Seek::NewestFirst(None) => q.order(id.desc()),
+            Seek::NewestFirst(Some(after)) => q.filter(id.lt(after)).order(id.desc()),
+            Seek::OldestFirst(None) => q.order(id.asc()),
+            Seek::OldestFirst(Some(after)) => q.filter(id.gt(after)).order(id.asc()),
+            Seek::TitleAsc(None) => q.order((title.asc(), id.asc())),
+            Seek::TitleAsc(Some((after, i))) => q
+                .filter(title.gt(after).or(title.eq(after).and(id.gt(i))))
+                .order((title.asc(), id.asc())),
+            Seek::TitleDesc(None) => q.order((title.desc(), id.asc())),
+            Seek::TitleDesc(Some((after, i))) => q
+                .filter(title.lt(after).or(title.eq(after).and(id.gt(i))))
+                .order((title.desc(), id.asc())),
+        };
+        let rows: Vec<Row> = q.load(&mut conn).await?;
+        (counted, rows)
+    });
+    let next = if rows.len() as i64 > n {
+        rows.truncate(n as usize);
+        rows.last().map(|r| seek.cursor_after(r.id, &r.title))
     } else {
-        count_and_page!(&mut conn, documents::tenant_id.eq(t), per_page, offset)
+        None
     };
-    let Ok((total, rows)) = found else {
-        return internal();
-    };
-    drop(conn);
-    Json(PageOut {
+    Ok(CursorPageOut {
+        items: rows.into_iter().map(DocOut::from).collect(),
+        next,
+        total: counted.map(|c| TotalOut {
+            count: c.min(TOTAL_CAP),
+            exact: c <= TOTAL_CAP,
+        }),
+    })
+}
+
+/// Page `page` of `per_page` of tenant `t`'s documents, with the total.
+async fn offset_page(
+    pool: &Pool,
+    t: i64,
+    order: Order,
+    page: u32,
+    per_page: u32,
+) -> Result<OffsetPageOut, DbFail> {
+    use self::documents::dsl::{documents, id, tenant_id, title};
+    let (page, per_page) = (i64::from(page), i64::from(per_page));
+    let (total, rows) = with_conn!(pool, |conn| {
+        let total: i64 = documents
+            .filter(tenant_id.eq(t))
+            .count()
+            .get_result(&mut conn)
+            .await?;
+        let q = documents
+            .filter(tenant_id.eq(t))
+            .select(Row::as_select())
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+            .into_boxed();
+        let q = match order {
+            Order::NewestFirst => q.order(id.desc()),
+            Order::OldestFirst => q.order(id.asc()),
+            Order::TitleAsc => q.order((title.asc(), id.asc())),
+            Order::TitleDesc => q.order((title.desc(), id.asc())),
+        };
+        let rows: Vec<Row> = q.load(&mut conn).await?;
+        (total, rows)
+    });
+    Ok(OffsetPageOut {
         items: rows.into_iter().map(DocOut::from).collect(),
         total,
         page,
         per_page,
         pages: ((total + per_page - 1) / per_page).max(1),
     })
-    .into_response()
 }
 
 /// `GET /docs/{id}`: 404 when no such document, 403 when it is another tenant's.
 pub(crate) async fn show(
     caller: Caller,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(doc): Path<String>,
 ) -> Response {
-    let Ok(id) = id.parse::<i64>() else {
+    let Ok(doc) = doc.parse::<i64>() else {
         return problem(
             StatusCode::BAD_REQUEST,
             Some("The resource id is malformed."),
         );
     };
-    let Ok(mut conn) = state.pool.get().await else {
-        return internal();
-    };
-    let found = documents::table
-        .find(id)
-        .select(Row::as_select())
-        .first(&mut conn)
-        .await
-        .optional();
+    let found: Result<Option<Row>, DbFail> = async {
+        Ok(with_conn!(&state.pool, |conn| documents::table
+            .find(doc)
+            .select(Row::as_select())
+            .first(&mut conn)
+            .await
+            .optional()?))
+    }
+    .await;
     match found {
-        Err(_) => internal(),
+        Err(DbFail) => internal(),
         Ok(None) => problem(StatusCode::NOT_FOUND, None),
         Ok(Some(row)) if row.tenant_id != caller.tenant_id => problem(StatusCode::FORBIDDEN, None),
         Ok(Some(row)) => Json(DocOut::from(row)).into_response(),

@@ -1,20 +1,22 @@
 //! Load run: the example and its hand-written twin, each served by a child process of this one
-//! on 127.0.0.1, driven in turn with keep-alive HTTP/1.1 connections sending
-//! `GET /docs?per_page=50` as alice; prints requests/s, p50 and p99 latency and the servers'
-//! resident memory (from `/proc/<pid>/status`), and the ratios.
+//! on 127.0.0.1 from the same database (SQLite, 10,000 documents; `--postgres`: PostgreSQL at
+//! 127.0.0.1:5432, 100,000 documents in a schema of its own, dropped afterwards), driven in
+//! turn with keep-alive HTTP/1.1 connections sending `GET /docs?limit=50` as alice; prints
+//! requests/s, p50 and p99 latency and the servers' resident memory (from
+//! `/proc/<pid>/status`), and the ratios.
 //!
 //! ```text
-//! cargo run --release -p portcullis-bench --bin load -- [--secs 10] [--conns 32] [--policy-where]
+//! cargo run --release -p portcullis-bench --bin load -- [--secs 10] [--conns 32] [--postgres] [--uri /docs?per_page=50]
 //! ```
 //!
-//! `--policy-where` serves the twin with the `WHERE` the example's policy compiles to.
+//! `--uri` sends another `GET /docs…` request instead (e.g. the offset page with its count).
 //!
 //! `--secs` is the measured time per server, split in two halves run in the order example,
 //! plain, plain, example so that drift in machine load hits both alike. Children exit when
 //! this process goes away (their stdin closes) and are killed on every exit path; every
 //! connect, read and write has a timeout. Only loopback addresses are ever connected to.
 
-use portcullis_bench::fixture::{self, BoxError, DOCS_URI, TempDb};
+use portcullis_bench::fixture::{self, BoxError, DOCS_URI, Db, DbSpec};
 use portcullis_bench::stats::{human, quantile};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -50,8 +52,10 @@ fn main() -> ExitCode {
 struct Options {
     secs: u64,
     conns: usize,
-    /// Serve the twin with the `WHERE` the example's policy compiles to.
-    policy_where: bool,
+    /// PostgreSQL (100,000 documents) instead of SQLite (10,000).
+    postgres: bool,
+    /// The request path and query.
+    uri: String,
 }
 
 impl Options {
@@ -59,13 +63,27 @@ impl Options {
         let mut o = Options {
             secs: 10,
             conns: 32,
-            policy_where: false,
+            postgres: false,
+            uri: DOCS_URI.to_owned(),
         };
         let mut it = args.iter();
         while let Some(flag) = it.next() {
-            if flag == "--policy-where" {
-                o.policy_where = true;
+            if flag == "--postgres" {
+                o.postgres = true;
                 continue;
+            }
+            if flag == "--uri" {
+                // A path of the example's list, nothing that could break the request line.
+                match it.next() {
+                    Some(uri)
+                        if uri.starts_with("/docs")
+                            && uri.bytes().all(|b| b.is_ascii_graphic()) =>
+                    {
+                        o.uri = uri.clone();
+                        continue;
+                    }
+                    _ => return Err("--uri takes a path starting with /docs".into()),
+                }
             }
             let value = it.next().map(|v| v.parse::<u64>());
             match (flag.as_str(), value) {
@@ -73,7 +91,7 @@ impl Options {
                 ("--conns", Some(Ok(n))) if (1..=512).contains(&n) => o.conns = n as usize,
                 _ => {
                     return Err(format!(
-                        "usage: load [--secs 1..600] [--conns 1..512] [--policy-where] (got {flag:?})"
+                        "usage: load [--secs 1..600] [--conns 1..512] [--postgres] [--uri /docs…] (got {flag:?})"
                     )
                     .into());
                 }
@@ -85,9 +103,9 @@ impl Options {
 
 // ---- the served children -------------------------------------------------------------------
 
-/// `serve example <db>` or `serve plain <db> <jwks>`: serves on 127.0.0.1:0 and prints
-/// `listen <addr>` (the example also `token <alice's token>` and `jwks <its public keys>`),
-/// then `ready`.
+/// `serve example <url> <schema|-> <docs per tenant>` or `serve plain <url> <schema|-> <jwks>`:
+/// serves on 127.0.0.1:0 and prints `listen <addr>` (the example also `token <alice's token>`
+/// and `jwks <its public keys>`), then `ready`.
 fn serve(args: &[String]) -> Result<(), BoxError> {
     std::thread::spawn(|| {
         // The parent holds our stdin: EOF means it is gone.
@@ -103,30 +121,43 @@ fn serve(args: &[String]) -> Result<(), BoxError> {
         .enable_all()
         .build()?;
     rt.block_on(async {
-        let app = match args {
-            [kind, db] if kind == "example" => {
-                let (app, state) = fixture::example(db).await?;
+        let spec = |url: &str, schema: &str, per_tenant: usize| DbSpec {
+            url: url.to_owned(),
+            schema: (schema != "-").then(|| schema.to_owned()),
+            per_tenant,
+        };
+        let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let ready = |listener: &tokio::net::TcpListener| -> Result<(), BoxError> {
+            println!("listen {}", listener.local_addr()?);
+            println!("ready");
+            std::io::stdout().flush()?;
+            Ok(())
+        };
+        match args {
+            [kind, url, schema, per_tenant] if kind == "example" => {
+                // The parent filled the database: this only checks the count.
+                let db = spec(url, schema, per_tenant.parse()?);
+                let (app, state) = fixture::example(&db).await?;
                 println!("token {}", fixture::mint_token(&state).await?);
                 println!("jwks {}", state.jwt.jwks_json());
-                app
+                ready(&listener)?;
+                let service = app.into_make_service_with_connect_info::<SocketAddr>();
+                axum::serve(listener, service).await?;
             }
-            [kind, db, jwks, sql @ ..] if kind == "plain" => {
-                let policy_where = sql.iter().any(|a| a == "policy-where");
-                portcullis_bench::plain::twin(db, jwks, policy_where).await?
+            [kind, url, schema, jwks] if kind == "plain" => {
+                let app = portcullis_bench::plain::twin(&spec(url, schema, 0), jwks).await?;
+                ready(&listener)?;
+                let service = app.into_make_service_with_connect_info::<SocketAddr>();
+                axum::serve(listener, service).await?;
             }
             _ => {
                 return Err(
-                    "usage: load serve example <db> | load serve plain <db> <jwks> [policy-where]"
+                    "usage: load serve example <url> <schema|-> <docs per tenant> | \
+                     load serve plain <url> <schema|-> <jwks>"
                         .into(),
                 );
             }
-        };
-        let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
-        println!("listen {}", listener.local_addr()?);
-        println!("ready");
-        std::io::stdout().flush()?;
-        let service = app.into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, service).await?;
+        }
         Ok(())
     })
 }
@@ -305,8 +336,8 @@ fn parse_head(buf: &[u8]) -> std::io::Result<Option<(u16, usize, usize)>> {
     Ok(Some((res.code.unwrap_or(0), head, len)))
 }
 
-fn request(addr: SocketAddr, token: &str) -> Vec<u8> {
-    format!("GET {DOCS_URI} HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer {token}\r\n\r\n")
+fn request(uri: &str, addr: SocketAddr, token: &str) -> Vec<u8> {
+    format!("GET {uri} HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer {token}\r\n\r\n")
         .into_bytes()
 }
 
@@ -370,24 +401,29 @@ fn drive(addr: SocketAddr, request: &[u8], conns: usize, time: Duration, into: &
 // ---- the run ---------------------------------------------------------------------------------
 
 fn run(o: Options) -> Result<(), BoxError> {
-    // Seeded here, so the served example never hashes a password (argon2's 19 MiB would
-    // dominate its memory figures).
-    let db = TempDb::new("load");
-    let seeded = tokio::runtime::Builder::new_current_thread()
+    // Seeded and filled here, so the served example never hashes a password (argon2's 19 MiB
+    // would dominate its memory figures) and neither child inserts anything.
+    let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .build()?
-        .block_on(fixture::example(&db.url()))?;
+        .build()?;
+    let db = if o.postgres {
+        rt.block_on(Db::postgres("load"))?
+    } else {
+        Db::sqlite("load")
+    };
+    let seeded = rt.block_on(fixture::example(db.spec()))?;
     drop(seeded);
-    let example = Server::start("portcullis", &["example", &db.url()])?;
+    let spec = db.spec();
+    let schema = spec.schema.as_deref().unwrap_or("-");
+    let per_tenant = spec.per_tenant.to_string();
+    let example = Server::start("portcullis", &["example", &spec.url, schema, &per_tenant])?;
     let token = example.said("token")?.to_owned();
-    let url = db.url();
-    let mut plain_args = vec!["plain", &url, example.said("jwks")?];
-    if o.policy_where {
-        plain_args.push("policy-where");
-    }
-    let plain = Server::start("plain", &plain_args)?;
+    let plain = Server::start(
+        "plain",
+        &["plain", &spec.url, schema, example.said("jwks")?],
+    )?;
     let servers = [&example, &plain];
-    let requests = servers.map(|s| request(s.addr, &token));
+    let requests = servers.map(|s| request(&o.uri, s.addr, &token));
 
     // The same answer from both, or no measurement.
     let mut bodies = Vec::new();
@@ -395,7 +431,7 @@ fn run(o: Options) -> Result<(), BoxError> {
         let mut conn = Conn::open(server.addr)?;
         let (status, body) = conn.send(req)?;
         if status != 200 {
-            return Err(format!("{}: GET {DOCS_URI} answered {status}", server.name).into());
+            return Err(format!("{}: GET {} answered {status}", server.name, o.uri).into());
         }
         bodies.push(body.to_vec());
     }
@@ -425,11 +461,19 @@ fn run(o: Options) -> Result<(), BoxError> {
         );
     }
     let memory = [example.memory()?, plain.memory()?];
-    report(&o, &servers, &tallies, start_rss, memory, peak_reset)
+    let label = spec.label();
+    let result = report(
+        &o, &label, &servers, &tallies, start_rss, memory, peak_reset,
+    );
+    // The children first: they hold the database open.
+    drop((example, plain));
+    drop(db);
+    result
 }
 
 fn report(
     o: &Options,
+    label: &str,
     servers: &[&Server; 2],
     tallies: &[Tally; 2],
     start_rss: [u64; 2],
@@ -438,14 +482,8 @@ fn report(
 ) -> Result<(), BoxError> {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     println!(
-        "GET {DOCS_URI} (50 rows), {} s per server, {} keep-alive connections, {cores} cores{}",
-        o.secs,
-        o.conns,
-        if o.policy_where {
-            "; twin with the policy's WHERE"
-        } else {
-            ""
-        }
+        "GET {} ({label}), {} s per server, {} keep-alive connections, {cores} cores",
+        o.uri, o.secs, o.conns,
     );
     let peak = if peak_reset {
         "peak under load"
