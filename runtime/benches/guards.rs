@@ -208,6 +208,9 @@ fn guarded_app(pool: Pool, jwt: Arc<JwtService>) -> axum::Router {
         .with_state(AppState { pool })
         .build()
         .expect("guarded router")
+        // The same router the App serves, as the type the hand-written apps have, so one
+        // call path drives both sides of the comparison.
+        .into_unguarded_router("bench: drive the guarded and hand-written apps alike")
 }
 
 // ---- 2. hand-written: the same checks in plain axum -------------------------------------------
