@@ -24,7 +24,12 @@ pub struct LoginPolicy {
     pub max_delay: Duration,
     /// A count is forgotten after this long without failures.
     pub forget_after: Duration,
-    /// Bound on accounts and IPs held at once.
+    /// Bound on accounts and IPs held at once (at least 2). When it is reached, counts past
+    /// their `forget_after` go first, then the counts still within their free failures (the
+    /// lowest, least recently failed first). A *delayed* count (past its free failures and not
+    /// yet forgotten) is never dropped: if the guard holds nothing else, attempts that would
+    /// need a new account or IP entry are refused with 429 until the oldest count is forgotten
+    /// (fail closed; logged at WARN). Keys already held keep being counted.
     pub max_keys: usize,
     /// IPv6 clients are counted per network of this prefix (a /64 by default), so rotating
     /// through one subscriber's addresses does not reset the per-IP count.
@@ -51,6 +56,16 @@ impl Default for LoginPolicy {
 struct Failures {
     count: u32,
     last: Instant,
+    /// A per-IP count (its free failures are `free_per_ip`), not a per-account one.
+    ip: bool,
+}
+
+/// The counts, and until when the map is known to hold only delayed counts (so a full guard
+/// does not rescan the whole map on every attempt).
+#[derive(Debug, Default)]
+struct State {
+    map: HashMap<String, Failures>,
+    full_until: Option<Instant>,
 }
 
 /// Throttles login attempts. Check before verifying the password, then record the outcome.
@@ -68,7 +83,7 @@ struct Failures {
 #[derive(Debug)]
 pub struct LoginGuard {
     policy: LoginPolicy,
-    failures: Mutex<HashMap<String, Failures>>,
+    state: Mutex<State>,
 }
 
 impl LoginGuard {
@@ -76,13 +91,82 @@ impl LoginGuard {
     pub fn new(policy: LoginPolicy) -> Self {
         Self {
             policy,
-            failures: Mutex::new(HashMap::new()),
+            state: Mutex::new(State::default()),
         }
     }
 
-    fn map(&self) -> MutexGuard<'_, HashMap<String, Failures>> {
+    fn map(&self) -> MutexGuard<'_, State> {
         // Plain inserts and removals cannot leave the map inconsistent; a poisoned lock is usable.
-        self.failures.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn max_keys(&self) -> usize {
+        // One attempt may need two new entries (account and IP).
+        self.policy.max_keys.max(2)
+    }
+
+    fn free(&self, f: &Failures) -> u32 {
+        if f.ip {
+            self.policy.free_per_ip
+        } else {
+            self.policy.free_per_account
+        }
+    }
+
+    /// A count that delays attempts (past its free failures, not yet forgotten): never evicted.
+    fn delaying(&self, f: &Failures, now: Instant) -> bool {
+        f.count >= self.free(f) && now.duration_since(f.last) < self.policy.forget_after
+    }
+
+    /// Makes room for the keys of `keys` not held yet. `Err(wait)` when every held count is
+    /// delaying: the caller refuses the attempt (fail closed) for `wait`.
+    fn make_room(&self, state: &mut State, keys: &[String], now: Instant) -> Result<(), Duration> {
+        let needed = keys.iter().filter(|k| !state.map.contains_key(*k)).count();
+        let max = self.max_keys();
+        if state.map.len() + needed <= max {
+            return Ok(());
+        }
+        if let Some(until) = state.full_until {
+            if now < until {
+                return Err(until - now);
+            }
+            state.full_until = None;
+        }
+        let forget = self.policy.forget_after;
+        state.map.retain(|_, f| now.duration_since(f.last) < forget);
+        if state.map.len() + needed <= max {
+            return Ok(());
+        }
+        // Still full of recent failures: drop counts within their free failures, lowest and
+        // oldest first, a batch at a time so the scan is paid once per many attempts.
+        let mut spare: Vec<(u32, Instant, String)> = state
+            .map
+            .iter()
+            .filter(|(_, f)| !self.delaying(f, now))
+            .map(|(k, f)| (f.count, f.last, k.clone()))
+            .collect();
+        let excess = state.map.len() + needed - max;
+        let batch = excess.max(max / 8).min(spare.len());
+        if batch > 0 {
+            if batch < spare.len() {
+                spare.select_nth_unstable_by(batch - 1, |a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+            }
+            for (_, _, k) in spare.drain(..batch) {
+                state.map.remove(&k);
+            }
+            tracing::warn!(target: TARGET, dropped = batch,
+                "login guard full; counts still within their free failures dropped (raise max_keys)");
+        }
+        if state.map.len() + needed <= max {
+            return Ok(());
+        }
+        // Only delaying counts are left: refuse new keys until the oldest is forgotten.
+        let oldest = state.map.values().map(|f| f.last).min().unwrap_or(now);
+        let until = (oldest + forget).max(now + Duration::from_secs(1));
+        state.full_until = Some(until);
+        tracing::warn!(target: TARGET, max_keys = max,
+            "login guard full of delayed accounts and IPs; attempts needing a new entry are refused (raise max_keys)");
+        Err(until - now)
     }
 
     fn keys(&self, account: &str, ip: IpAddr) -> (String, String) {
@@ -120,23 +204,36 @@ impl LoginGuard {
     pub fn check(&self, account: &str, ip: IpAddr) -> Result<(), Problem> {
         let (acc, ipk) = self.keys(account, ip);
         let now = Instant::now();
-        let map = self.map();
-        let wait = self
-            .wait(map.get(&acc), self.policy.free_per_account, now)
-            .max(self.wait(map.get(&ipk), self.policy.free_per_ip, now));
-        drop(map);
+        let mut state = self.map();
+        let mut wait = self.current_wait(&state, &acc, &ipk, now);
+        if wait.is_zero() {
+            // Fail closed when the failure could not be counted afterwards.
+            if let Err(full) = self.make_room(&mut state, &[acc, ipk], now) {
+                wait = full;
+            }
+        }
+        drop(state);
         if wait.is_zero() {
             return Ok(());
         }
+        Err(self.refuse(ip, wait))
+    }
+
+    fn current_wait(&self, state: &State, acc: &str, ipk: &str, now: Instant) -> Duration {
+        self.wait(state.map.get(acc), self.policy.free_per_account, now)
+            .max(self.wait(state.map.get(ipk), self.policy.free_per_ip, now))
+    }
+
+    fn refuse(&self, ip: IpAddr, wait: Duration) -> Problem {
         tracing::warn!(target: TARGET, %ip, reason = "login_throttled", "login attempt delayed");
-        Err(Decision {
+        Decision {
             allowed: false,
             limit: self.policy.free_per_account,
             remaining: 0,
             reset: wait,
             retry_after: Some(wait),
         }
-        .to_problem())
+        .to_problem()
     }
 
     /// Checks and counts an attempt in one step, before the password is verified: the attempt
@@ -160,23 +257,16 @@ impl LoginGuard {
     pub fn reserve(&self, account: &str, ip: IpAddr) -> Result<LoginAttempt<'_>, Problem> {
         let (acc, ipk) = self.keys(account, ip);
         let now = Instant::now();
-        let mut map = self.map();
-        let wait = self
-            .wait(map.get(&acc), self.policy.free_per_account, now)
-            .max(self.wait(map.get(&ipk), self.policy.free_per_ip, now));
+        let mut state = self.map();
+        let wait = self.current_wait(&state, &acc, &ipk, now);
         if !wait.is_zero() {
-            drop(map);
-            tracing::warn!(target: TARGET, %ip, reason = "login_throttled", "login attempt delayed");
-            return Err(Decision {
-                allowed: false,
-                limit: self.policy.free_per_account,
-                remaining: 0,
-                reset: wait,
-                retry_after: Some(wait),
-            }
-            .to_problem());
+            drop(state);
+            return Err(self.refuse(ip, wait));
         }
-        self.count_failure(&mut map, [acc.clone(), ipk.clone()], now);
+        if let Err(wait) = self.count_failure(&mut state, [acc.clone(), ipk.clone()], now) {
+            drop(state);
+            return Err(self.refuse(ip, wait));
+        }
         Ok(LoginAttempt {
             guard: self,
             account: acc,
@@ -184,49 +274,55 @@ impl LoginGuard {
         })
     }
 
-    /// Records a failed attempt (wrong password or unknown account alike).
+    /// Records a failed attempt (wrong password or unknown account alike). When the guard is
+    /// full of delayed counts (see [`LoginPolicy::max_keys`]), a key not held yet is not
+    /// counted; [`check`](Self::check) already refused such attempts, and
+    /// [`reserve`](Self::reserve) refuses them in the same step.
     pub fn record_failure(&self, account: &str, ip: IpAddr) {
         let (acc, ipk) = self.keys(account, ip);
         let now = Instant::now();
-        let mut map = self.map();
-        self.count_failure(&mut map, [acc, ipk], now);
+        let mut state = self.map();
+        let keys = [acc, ipk];
+        if self.count_failure(&mut state, keys.clone(), now).is_err() {
+            // Still count what is held: a known account or IP keeps growing its delay.
+            for k in &keys {
+                if let Some(f) = state.map.get_mut(k) {
+                    self.bump(f, now);
+                }
+            }
+        }
     }
 
+    fn bump(&self, f: &mut Failures, now: Instant) {
+        if now.duration_since(f.last) >= self.policy.forget_after {
+            f.count = 0;
+        }
+        f.count = f.count.saturating_add(1);
+        f.last = now;
+    }
+
+    /// Counts one failure for both keys; `Err(wait)` (nothing counted) when there is no room.
     fn count_failure(
         &self,
-        map: &mut MutexGuard<'_, HashMap<String, Failures>>,
+        state: &mut State,
         keys: [String; 2],
         now: Instant,
-    ) {
-        let forget = self.policy.forget_after;
-        if map.len() + 2 > self.policy.max_keys {
-            map.retain(|_, f| now.duration_since(f.last) < forget);
-        }
-        if map.len() + 2 > self.policy.max_keys {
-            // Still full of recent failures: drop the oldest half rather than grow.
-            let mut lasts: Vec<Instant> = map.values().map(|f| f.last).collect();
-            let mid = lasts.len() / 2;
-            let (_, cut, _) = lasts.select_nth_unstable(mid);
-            let cut = *cut;
-            map.retain(|_, f| f.last > cut);
-            tracing::warn!(target: TARGET, "login guard full; oldest failure counts dropped");
-        }
-        for k in keys {
-            let e = map.entry(k).or_insert(Failures {
+    ) -> Result<(), Duration> {
+        self.make_room(state, &keys, now)?;
+        for (i, k) in keys.into_iter().enumerate() {
+            let f = state.map.entry(k).or_insert(Failures {
                 count: 0,
                 last: now,
+                ip: i == 1,
             });
-            if now.duration_since(e.last) >= forget {
-                e.count = 0;
-            }
-            e.count = e.count.saturating_add(1);
-            e.last = now;
+            self.bump(f, now);
         }
+        Ok(())
     }
 
     /// Accounts and IPs with a failure count held right now.
     pub fn len(&self) -> usize {
-        self.map().len()
+        self.map().map.len()
     }
 
     /// Whether no failure count is held.
@@ -238,7 +334,7 @@ impl LoginGuard {
     /// attacker cannot wash it by logging into an account of their own between guesses.
     pub fn record_success(&self, account: &str, ip: IpAddr) {
         let (acc, _) = self.keys(account, ip);
-        self.map().remove(&acc);
+        self.map().map.remove(&acc);
     }
 
     /// Runs one login attempt: reserves it, runs `verify`, reports its outcome. `verify` must
@@ -277,9 +373,9 @@ impl LoginAttempt<'_> {
     /// IP's (earlier failures from the IP stay, so logging into an account of one's own
     /// between guesses does not wash them).
     pub fn succeeded(self) {
-        let mut map = self.guard.map();
-        map.remove(&self.account);
-        if let Some(f) = map.get_mut(&self.ip) {
+        let mut state = self.guard.map();
+        state.map.remove(&self.account);
+        if let Some(f) = state.map.get_mut(&self.ip) {
             f.count = f.count.saturating_sub(1);
         }
     }
