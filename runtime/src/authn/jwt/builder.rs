@@ -191,14 +191,15 @@ impl JwtServiceBuilder {
     /// ```
     pub fn from_settings(mut self, get: impl Fn(&str) -> Option<String>) -> Self {
         if let Some(value) = get(PRIVATE_KEY_SETTING) {
-            match keys::resolve_pem(PRIVATE_KEY_SETTING, &value) {
+            match keys::resolve_pem(PRIVATE_KEY_SETTING, &value, "-----BEGIN PRIVATE KEY-----") {
                 Ok(pem) => self = self.add_private(PRIVATE_KEY_SETTING, pem.as_bytes(), None),
                 Err(e) => self.signing = Some(Err(e)),
             }
         }
         if let Some(value) = get(PUBLIC_KEYS_SETTING) {
-            let blocks = keys::resolve_pem(PUBLIC_KEYS_SETTING, &value)
-                .and_then(|text| keys::split_pem_blocks(PUBLIC_KEYS_SETTING, &text));
+            let blocks =
+                keys::resolve_pem(PUBLIC_KEYS_SETTING, &value, "-----BEGIN PUBLIC KEY-----")
+                    .and_then(|text| keys::split_pem_blocks(PUBLIC_KEYS_SETTING, &text));
             match blocks {
                 Ok(blocks) => {
                     for b in blocks {
@@ -277,7 +278,9 @@ impl JwtServiceBuilder {
         self
     }
 
-    /// Clock-skew allowance for `exp`, `nbf` and `iat` (default 30 s).
+    /// Clock-skew allowance for `exp`, `nbf` and `iat` (default 30 s, at most [`MAX_LEEWAY`]:
+    /// [`build`](Self::build) refuses more, since revocations are kept only that long past
+    /// `exp`).
     ///
     /// ```
     /// use portcullis::authn::FailureReason;
@@ -296,7 +299,9 @@ impl JwtServiceBuilder {
         self
     }
 
-    /// Checks every key and builds the service.
+    /// Checks every key and builds the service. Two different keys under one `kid` are an
+    /// error naming the kid (one would otherwise silently replace the other); the same public
+    /// key listed twice is one key.
     ///
     /// ```
     /// use portcullis::authn::jwt::{JwtService, PRIVATE_KEY_SETTING};
@@ -304,19 +309,53 @@ impl JwtServiceBuilder {
     /// assert_eq!(err.setting, PRIVATE_KEY_SETTING);
     /// let err = JwtService::builder().private_key_pem(b"not a key").build().unwrap_err();
     /// assert_eq!(err.setting, "JwtServiceBuilder::private_key_pem");
+    /// let err = JwtService::builder()
+    ///     .hmac_secret("k1", &[7u8; 32])
+    ///     .hmac_secret("k1", &[8u8; 32])
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(err.to_string().contains(r#"duplicate kid "k1""#));
     /// ```
     pub fn build(self) -> Result<JwtService, KeyError> {
         let signing = self.signing.transpose()?;
-        let mut keys = HashMap::new();
+        let mut keys: HashMap<String, VerifyingKey> = HashMap::new();
         for k in self.keys {
             let (kid, key) = k?;
-            keys.insert(kid, key);
+            match keys.entry(kid) {
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(key);
+                }
+                std::collections::hash_map::Entry::Occupied(o) => {
+                    // The same public key listed twice (e.g. the signing key's public half
+                    // among the public keys) is harmless; anything else is ambiguous.
+                    let same = key.jwk.is_some() && key.jwk == o.get().jwk;
+                    if !same {
+                        return Err(KeyError::new(
+                            "kid",
+                            format!(
+                                "duplicate kid {:?}: two different keys cannot share a kid",
+                                o.key()
+                            ),
+                        ));
+                    }
+                }
+            }
         }
         if keys.is_empty() {
             return Err(KeyError::new(
                 PRIVATE_KEY_SETTING,
                 format!(
                     "no key configured: set {PRIVATE_KEY_SETTING} and/or {PUBLIC_KEYS_SETTING}"
+                ),
+            ));
+        }
+        if self.leeway > MAX_LEEWAY {
+            return Err(KeyError::new(
+                "JwtServiceBuilder::leeway",
+                format!(
+                    "a leeway of {} s is more than the {} s maximum",
+                    self.leeway.as_secs(),
+                    MAX_LEEWAY.as_secs()
                 ),
             ));
         }

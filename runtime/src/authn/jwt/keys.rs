@@ -272,8 +272,9 @@ pub(crate) fn load_public_pem(
 }
 
 /// A setting's PEM text: the value itself (with literal `\n` turned into newlines), or the
-/// contents of the file it names.
-pub(crate) fn resolve_pem(setting: &str, value: &str) -> Result<String, KeyError> {
+/// contents of the file it names. `armour` is the PEM header the setting expects, for the
+/// error. The value is never echoed: without PEM armour it may well be a bare key.
+pub(crate) fn resolve_pem(setting: &str, value: &str, armour: &str) -> Result<String, KeyError> {
     let value = value.trim();
     if value.contains("-----BEGIN") {
         return Ok(if value.contains('\n') {
@@ -286,9 +287,15 @@ pub(crate) fn resolve_pem(setting: &str, value: &str) -> Result<String, KeyError
         return Err(KeyError::new(setting, "empty value"));
     }
     std::fs::read_to_string(value).map_err(|e| {
+        // `e` names no path (std's file errors carry only the OS reason).
         KeyError::new(
             setting,
-            format!("neither PEM text nor a readable PEM file ({value:?}: {e})"),
+            format!(
+                "expected a PEM block starting with {armour}, or the path of a PEM file; the \
+                 value ({} characters, not shown) is neither PEM text nor a readable PEM file \
+                 (as a path: {e})",
+                value.chars().count()
+            ),
         )
     })
 }

@@ -60,6 +60,24 @@ pub const ISSUER_SETTING: &str = "PORTCULLIS_AUTHN__ISSUER";
 pub const AUDIENCE_SETTING: &str = "PORTCULLIS_AUTHN__AUDIENCE";
 pub use parse::MAX_TOKEN_LEN;
 
+/// The largest clock-skew allowance [`JwtServiceBuilder::leeway`] accepts (5 minutes). The
+/// revocation stores keep a revoked `jti` this long past the token's `exp`
+/// ([`REVOCATION_GRACE`](crate::authn::revocation::REVOCATION_GRACE)), so a token can never
+/// outlive its revocation inside the leeway.
+///
+/// ```
+/// use portcullis::authn::jwt::{JwtService, MAX_LEEWAY};
+/// use std::time::Duration;
+/// assert_eq!(MAX_LEEWAY, Duration::from_secs(300));
+/// let err = JwtService::builder()
+///     .hmac_secret("k1", &[7u8; 32])
+///     .leeway(MAX_LEEWAY + Duration::from_secs(1))
+///     .build()
+///     .unwrap_err();
+/// assert_eq!(err.setting, "JwtServiceBuilder::leeway");
+/// ```
+pub const MAX_LEEWAY: Duration = Duration::from_secs(300);
+
 use crate::authn::FailureReason;
 use crate::authn::util;
 use jsonwebtoken::errors::ErrorKind;
