@@ -19,8 +19,9 @@ async fn exercise(store: &dyn RevocationStore, purges: bool) {
     store.revoke("a", now() + 900).await.unwrap(); // idempotent
     assert!(store.is_revoked("a").await.unwrap());
     assert!(!store.is_revoked("b").await.unwrap());
-    // An entry past its expiry no longer counts and is purged.
-    store.revoke("old", now() - 10).await.unwrap();
+    // An entry past its expiry and the revocation grace no longer counts and is purged.
+    let grace = portcullis::authn::revocation::REVOCATION_GRACE.as_secs() as i64;
+    store.revoke("old", now() - grace - 10).await.unwrap();
     assert!(!store.is_revoked("old").await.unwrap());
     let purged = store.purge_expired().await.unwrap();
     if purges {
@@ -75,7 +76,7 @@ async fn redis_store() {
         .await
         .unwrap_or_else(|e| authn_common::redis_unreachable(e));
     exercise(&store, false).await;
-    // Keys carry the prefix and an expiry.
+    // Keys carry the prefix and an expiry: the token's, plus the revocation grace.
     let client = redis::Client::open(authn_common::REDIS_URL).unwrap();
     let mut conn = client.get_multiplexed_async_connection().await.unwrap();
     let ttl: i64 = redis::cmd("TTL")
@@ -83,7 +84,8 @@ async fn redis_store() {
         .query_async(&mut conn)
         .await
         .unwrap();
-    assert!((1..=900).contains(&ttl), "ttl {ttl}");
+    let grace = portcullis::authn::revocation::REVOCATION_GRACE.as_secs() as i64;
+    assert!((grace + 1..=grace + 900).contains(&ttl), "ttl {ttl}");
     let _: i64 = redis::cmd("DEL")
         .arg(format!("{prefix}revoked:a"))
         .arg(format!(

@@ -20,6 +20,8 @@ pub mod revocation;
 pub mod session;
 pub mod strategy;
 
+mod bounded;
+
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod migrate;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
@@ -71,6 +73,15 @@ pub enum StoreError {
     /// The operating system's random number generator failed (no id or token was made).
     #[error("OS random number generator: {0}")]
     Rng(#[from] getrandom::Error),
+    /// An in-memory store is at its capacity of live entries, and nothing was stored: the
+    /// stores refuse rather than drop a live revocation, session or refresh token. A 503.
+    #[error("{store} is full ({capacity} live entries); raise its capacity")]
+    Full {
+        /// The store's type name.
+        store: &'static str,
+        /// Its capacity.
+        capacity: usize,
+    },
 }
 
 impl From<diesel::result::Error> for StoreError {
@@ -88,7 +99,11 @@ impl From<diesel_async::pooled_connection::bb8::RunError> for StoreError {
 impl From<StoreError> for crate::Problem {
     fn from(e: StoreError) -> Self {
         tracing::error!(target: "portcullis::authn", error = %e, "authentication store error");
-        crate::Problem::internal()
+        match e {
+            // Capacity, not a fault: the client may retry later.
+            StoreError::Full { .. } => crate::Problem::new(http::StatusCode::SERVICE_UNAVAILABLE),
+            _ => crate::Problem::internal(),
+        }
     }
 }
 

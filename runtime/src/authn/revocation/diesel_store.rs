@@ -1,6 +1,6 @@
 //! The SQL deny-list (SQLite or PostgreSQL through [`Pool`]).
 
-use super::RevocationStore;
+use super::{GRACE_SECS, RevocationStore};
 use crate::authn::sql::with_conn;
 use crate::authn::util::now;
 use crate::authn::{BoxFuture, StoreError};
@@ -20,6 +20,8 @@ diesel::table! {
 }
 
 /// A deny-list in the `portcullis_revoked_jti` table (run [`migrate`](crate::authn::migrate)).
+/// The `expires_at` column holds the token's `exp`; a row counts (and is kept) until
+/// [`REVOCATION_GRACE`](super::REVOCATION_GRACE) after it.
 ///
 /// ```no_run
 /// use portcullis::authn::jwt::{Claims, JwtService};
@@ -78,7 +80,8 @@ impl RevocationStore for DieselRevocationStore {
             use portcullis_revoked_jti as t;
             let q = t::table
                 .filter(t::jti.eq(jti))
-                .filter(t::expires_at.ge(now()))
+                // `exp >= now - grace` is `deny_until(exp) >= now`, on the indexed column.
+                .filter(t::expires_at.ge(now().saturating_sub(GRACE_SECS)))
                 .count();
             let n: i64 = with_conn!(&self.pool, c => q.get_result(c).await?);
             Ok(n > 0)
@@ -88,7 +91,7 @@ impl RevocationStore for DieselRevocationStore {
     fn purge_expired(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
         Box::pin(async move {
             let q = diesel::sql_query("DELETE FROM portcullis_revoked_jti WHERE expires_at < $1")
-                .bind::<BigInt, _>(now());
+                .bind::<BigInt, _>(now().saturating_sub(GRACE_SECS));
             let n = with_conn!(&self.pool, c => q.execute(c).await?);
             Ok(n as u64)
         })

@@ -78,7 +78,7 @@ impl RevocationStore for RedisRevocationStore {
                 .arg(self.key(jti))
                 .arg(1)
                 .arg("EXAT")
-                .arg(expires_at.max(1))
+                .arg(super::deny_until(expires_at).max(1))
                 .query_async::<()>(&mut conn)
                 .await?;
             Ok(())
