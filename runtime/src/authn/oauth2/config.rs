@@ -57,6 +57,7 @@ pub struct ProviderConfig {
     pub(crate) state_ttl: Duration,
     pub(crate) http_timeout: Duration,
     pub(crate) allow_http: bool,
+    pub(crate) replay_cache_capacity: usize,
 }
 
 impl std::fmt::Debug for ProviderConfig {
@@ -73,6 +74,13 @@ impl std::fmt::Debug for ProviderConfig {
             .finish_non_exhaustive()
     }
 }
+
+/// The default bound of an [`OAuth2Client`](super::OAuth2Client)'s state-replay cache.
+///
+/// ```
+/// assert_eq!(portcullis::authn::oauth2::DEFAULT_REPLAY_CACHE_CAPACITY, 100_000);
+/// ```
+pub const DEFAULT_REPLAY_CACHE_CAPACITY: usize = 100_000;
 
 /// The environment variable of `field` for provider `name`.
 ///
@@ -107,6 +115,7 @@ impl ProviderConfig {
             state_ttl: Duration::from_secs(600),
             http_timeout: Duration::from_secs(10),
             allow_http: false,
+            replay_cache_capacity: DEFAULT_REPLAY_CACHE_CAPACITY,
         }
     }
 
@@ -312,6 +321,25 @@ impl ProviderConfig {
     /// ```
     pub fn http_timeout(mut self, t: Duration) -> Self {
         self.http_timeout = t;
+        self
+    }
+
+    /// How many used `state` values the client remembers to refuse replays (default
+    /// [`DEFAULT_REPLAY_CACHE_CAPACITY`], 100,000; at least 1). A state is remembered until its
+    /// cookie expires ([`state_ttl`](Self::state_ttl)); this bounds the sign-ins that may
+    /// complete within one `state_ttl`. When the cache is full of states that are still valid,
+    /// a callback with a new state is refused with 503 and `Retry-After` (logged at WARN)
+    /// rather than forget one and accept its replay.
+    ///
+    /// ```
+    /// use portcullis::authn::oauth2::{OAuth2Client, ProviderConfig};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let base = ProviderConfig::new("github").client_id("abc").auth_url("https://github.com/login/oauth/authorize").token_url("https://github.com/login/oauth/access_token").redirect_url("https://app.example/cb").cookie_key([7u8; 32]);
+    /// let client = OAuth2Client::new(base.replay_cache_capacity(10_000))?;
+    /// # let _ = client; Ok(()) }
+    /// ```
+    pub fn replay_cache_capacity(mut self, capacity: usize) -> Self {
+        self.replay_cache_capacity = capacity;
         self
     }
 

@@ -4,7 +4,8 @@
 //! [`OAuth2Client::authorize`] makes the redirect to the provider and a signed, `HttpOnly`,
 //! `Secure`, `SameSite=Lax`, short-lived cookie holding `state` and the PKCE verifier;
 //! [`OAuth2Client::callback`] checks `state` against the cookie in constant time (missing,
-//! mismatched, expired or replayed state is a 400), exchanges the code over an HTTP client that
+//! mismatched, expired or replayed state is a 400; a full replay cache is a 503, see
+//! [`ProviderConfig::replay_cache_capacity`]), exchanges the code over an HTTP client that
 //! never follows redirects and times out, fetches userinfo if configured, and hands the
 //! [`Identity`] to the application's [`MapPrincipal`].
 //!
@@ -17,7 +18,7 @@
 mod config;
 mod cookie;
 
-pub use config::{ConfigError, ProviderConfig, env_key};
+pub use config::{ConfigError, DEFAULT_REPLAY_CACHE_CAPACITY, ProviderConfig, env_key};
 
 use axum::response::{IntoResponse, Redirect, Response};
 use http::header::{LOCATION, SET_COOKIE};
@@ -32,12 +33,12 @@ use oauth2::{
     StandardRevocableToken, StandardTokenResponse, TokenResponse, TokenUrl,
 };
 use serde::Deserialize;
-use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 use subtle::ConstantTimeEq;
 
 use crate::Problem;
+use crate::authn::bounded::ExpiringMap;
 use cookie::{StateCookie, clear_cookie, find_cookie, now_secs, set_cookie};
 
 const TARGET: &str = "portcullis::authn";
@@ -242,7 +243,8 @@ pub struct OAuth2Client {
     key: Vec<u8>,
     cookie_name: String,
     ttl: Duration,
-    used: Mutex<HashMap<String, u64>>,
+    /// Used states until their cookie expires: bounded, ordered by expiry.
+    used: Mutex<ExpiringMap<()>>,
 }
 
 impl std::fmt::Debug for OAuth2Client {
@@ -331,7 +333,7 @@ impl OAuth2Client {
             scopes: config.scopes,
             key,
             ttl: config.state_ttl,
-            used: Mutex::new(HashMap::new()),
+            used: Mutex::new(ExpiringMap::new(config.replay_cache_capacity)),
         })
     }
 
@@ -460,14 +462,30 @@ impl OAuth2Client {
         })
     }
 
-    /// Marks a state as used; a second callback with it is a replay.
+    /// Marks a state as used; a second callback with it is a replay. O(log n): expired states
+    /// are dropped from the front of an expiry-ordered index, never by a scan.
     fn consume(&self, cookie: &StateCookie) -> Result<(), Problem> {
-        let now = now_secs();
+        let now = i64::try_from(now_secs()).unwrap_or(i64::MAX);
+        let expires = i64::try_from(cookie.expires).unwrap_or(i64::MAX);
+        // A poisoned lock still guards a consistent map (single map operations).
         let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
-        used.retain(|_, expires| *expires > now);
-        if used.insert(cookie.state.clone(), cookie.expires).is_some() {
+        if used.contains_key(&cookie.state) {
             return Err(bad_state("state_replayed"));
         }
+        if !used.make_room(&cookie.state, now).0 {
+            // Every remembered state is still valid: forgetting one would let it be replayed.
+            let wait = used
+                .soonest_expiry()
+                .map_or(1, |e| e.saturating_sub(now).max(1));
+            let capacity = used.capacity();
+            drop(used);
+            tracing::warn!(target: TARGET, provider = %self.name, capacity,
+                reason = "replay_cache_full", "oauth2 sign-in refused: state-replay cache full (raise replay_cache_capacity)");
+            return Err(Problem::new(StatusCode::SERVICE_UNAVAILABLE)
+                .with_header(http::header::RETRY_AFTER, wait.to_string())
+                .with_detail("Too many sign-ins are in progress; try again shortly."));
+        }
+        used.insert(cookie.state.clone(), expires, ());
         Ok(())
     }
 
