@@ -29,6 +29,7 @@ impl<V> ExpiringMap<V> {
         self.capacity
     }
 
+    #[cfg_attr(not(any(feature = "session", feature = "oauth2")), allow(dead_code))]
     pub(crate) fn contains_key(&self, key: &str) -> bool {
         self.entries.contains_key(key)
     }
@@ -42,6 +43,7 @@ impl<V> ExpiringMap<V> {
     }
 
     /// The earliest expiry held.
+    #[cfg_attr(not(feature = "oauth2"), allow(dead_code))]
     pub(crate) fn soonest_expiry(&self) -> Option<i64> {
         self.by_expiry.first().map(|(e, _)| *e)
     }
@@ -83,6 +85,7 @@ impl<V> ExpiringMap<V> {
         self.entries.insert(key, (expiry, value));
     }
 
+    #[cfg_attr(not(feature = "session"), allow(dead_code))]
     pub(crate) fn remove(&mut self, key: &str) -> Option<V> {
         let (expiry, v) = self.entries.remove(key)?;
         self.by_expiry.remove(&(expiry, key.to_owned()));
@@ -90,6 +93,7 @@ impl<V> ExpiringMap<V> {
     }
 
     /// Keeps the entries for which `keep` is true; returns how many went.
+    #[cfg_attr(not(feature = "session"), allow(dead_code))]
     pub(crate) fn retain(&mut self, mut keep: impl FnMut(&str, i64, &V) -> bool) -> usize {
         let gone: Vec<(i64, String)> = self
             .entries

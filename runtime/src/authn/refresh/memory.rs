@@ -240,10 +240,10 @@ impl RefreshStore for MemoryRefreshStore {
                         }
                     }),
                 };
-                if outcome.is_ok() {
-                    if let Some(old) = s.tokens.get_mut(old_hash) {
-                        old.used = true;
-                    }
+                if outcome.is_ok()
+                    && let Some(old) = s.tokens.get_mut(old_hash)
+                {
+                    old.used = true;
                 }
                 outcome
             }
