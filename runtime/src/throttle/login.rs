@@ -146,6 +146,11 @@ impl LoginGuard {
             .map(|(k, f)| (f.count, f.last, k.clone()))
             .collect();
         let excess = state.map.len() + needed - max;
+        if spare.len() < max / 8 {
+            // Nearly all counts are delaying: the next scans would find little, so none for a
+            // second (attempts needing room meanwhile are refused).
+            state.full_until = Some(now + Duration::from_secs(1));
+        }
         let batch = excess.max(max / 8).min(spare.len());
         if batch > 0 {
             if batch < spare.len() {
