@@ -14,6 +14,9 @@
 //! - `list`: N keep-alive connections, each as its own user, sending `GET /docs?limit=50`
 //!   `--list-requests` (40) times back to back (below the route's 120/min per user).
 //!
+//! `--pad-kib K` adds a field of K KiB, which the login ignores, to every login body (a flood
+//! of large bodies: `JsonBody` reads up to axum's default limit of 2 MiB).
+//!
 //! For each N (`--n 10,100,500`) it resets the process' peak RSS (`/proc/<pid>/clear_refs`),
 //! runs the round, waits until the server has used no CPU for 0.5 s (aborted logins keep
 //! hashing after their client left), and reads `VmHWM` (peak) and `VmRSS` (after) from
@@ -24,7 +27,7 @@
 //!
 //! ```text
 //! cargo run --release -p portcullis-bench --bin login_rss -- [--n 10,100,500] [--kinds login,aborted,list]
-//!     [--binary target/release/portcullis-example] [--abort-ms 30] [--list-requests 40]
+//!     [--binary target/release/portcullis-example] [--abort-ms 30] [--list-requests 40] [--pad-kib 0]
 //! ```
 //!
 //! Linux only (`/proc`). Only loopback addresses are ever connected to; the server dies with
@@ -93,18 +96,21 @@ struct Options {
     binary: Option<PathBuf>,
     abort_after: Duration,
     list_requests: usize,
+    /// KiB of padding (an extra JSON field, which the login ignores) in each login body.
+    pad_kib: usize,
 }
 
 impl Options {
     fn parse(args: &[String]) -> Result<Self, BoxError> {
         let usage = "usage: login_rss [--n 10,100,500] [--kinds login,aborted,list] \
-                     [--binary PATH] [--abort-ms 1..10000] [--list-requests 1..100]";
+                     [--binary PATH] [--abort-ms 1..10000] [--list-requests 1..100] [--pad-kib 0..2000]";
         let mut o = Options {
             ns: vec![10, 100, 500],
             kinds: vec![Kind::Login, Kind::Aborted, Kind::List],
             binary: None,
             abort_after: Duration::from_millis(30),
             list_requests: 40,
+            pad_kib: 0,
         };
         let mut it = args.iter();
         while let Some(flag) = it.next() {
@@ -133,6 +139,11 @@ impl Options {
                         .collect::<Result<_, _>>()?;
                 }
                 "--binary" => o.binary = Some(PathBuf::from(value)),
+                // Below axum's default body limit (2 MiB), which `JsonBody` applies.
+                "--pad-kib" => match value.parse::<usize>() {
+                    Ok(k) if k <= 2000 => o.pad_kib = k,
+                    _ => return Err(format!("--pad-kib: {value:?}; {usage}").into()),
+                },
                 "--abort-ms" => match value.parse::<u64>() {
                     Ok(ms) if (1..=10_000).contains(&ms) => {
                         o.abort_after = Duration::from_millis(ms)
@@ -497,8 +508,12 @@ fn source_ip(i: usize) -> Result<Ipv4Addr, BoxError> {
 /// What happened to one request.
 type Outcome = String;
 
-fn login_request(server: SocketAddr, email: &str) -> Vec<u8> {
-    let body = serde_json::json!({ "email": email, "password": DEMO_PASSWORD }).to_string();
+fn login_request(server: SocketAddr, email: &str, pad_kib: usize) -> Vec<u8> {
+    let mut body = serde_json::json!({ "email": email, "password": DEMO_PASSWORD });
+    if pad_kib > 0 {
+        body["pad"] = "x".repeat(pad_kib * 1024).into();
+    }
+    let body = body.to_string();
     format!(
         "POST /auth/login HTTP/1.1\r\nhost: {server}\r\ncontent-type: application/json\r\n\
          content-length: {}\r\n\r\n{body}",
@@ -625,7 +640,7 @@ async fn round(
     let mut tasks = tokio::task::JoinSet::new();
     for (i, user) in users.iter().enumerate() {
         let (request, repeat) = match kind {
-            Kind::Login | Kind::Aborted => (login_request(server, &user.email), 1),
+            Kind::Login | Kind::Aborted => (login_request(server, &user.email, o.pad_kib), 1),
             Kind::List => (
                 list_request(server, tokens.get(i).ok_or("a list user without a token")?),
                 o.list_requests,
@@ -695,9 +710,10 @@ fn run(o: Options) -> Result<(), BoxError> {
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
     println!(
-        "example: {} ({}); argon2 m_cost {} KiB × max_concurrent {} = {:.1} MiB; slack {} MiB; allocator env: {}",
+        "example: {} ({}); login bodies padded by {} KiB; argon2 m_cost {} KiB × max_concurrent {} = {:.1} MiB; slack {} MiB; allocator env: {}",
         binary.display(),
         db.spec().label(),
+        o.pad_kib,
         hashing.m_cost_kib,
         hashing.max_concurrent,
         mib(hashing_kib),
