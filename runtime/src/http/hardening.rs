@@ -57,7 +57,7 @@ impl Hardening {
     ///
     /// ```
     /// use portcullis::http::Hardening;
-    /// use tower::{Service, ServiceExt};
+    /// use tower::ServiceExt;
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
     /// let svc = tower::Layer::layer(&Hardening::new(), tower::service_fn(|_req: axum::extract::Request| async {
     ///     Ok::<_, std::convert::Infallible>(axum::response::Response::new(axum::body::Body::empty()))
