@@ -22,6 +22,7 @@ use portcullis::authn::session::{
 use portcullis::authn::strategy::{Bearer, Chain, FailureReason};
 use portcullis::authn::{BoxFuture, StoreError};
 use portcullis::db::{DbError, Pool, PoolConfig};
+use portcullis::http::Hardening;
 use portcullis::routing::{get, post};
 use portcullis::throttle::RedisLimiterBuilder;
 use portcullis::throttle::{LoginGuard, LoginPolicy, MemoryBackend, TrustedProxies};
@@ -380,6 +381,9 @@ pub fn router(state: AppState) -> portcullis::Router<()> {
         None => router.throttle_backend(MemoryBackend::default()),
     }
     .with_state(state)
+    // Security headers, `no-store` on authenticated responses, problem+json for every error,
+    // same-origin unsafe requests on cookie sessions. No HSTS: the example serves plain HTTP.
+    .layer(Hardening::new())
 }
 
 /// The signing service and whether its key was generated for this process. Tokens carry and

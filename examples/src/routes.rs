@@ -13,6 +13,7 @@ use diesel::{ExpressionMethods, QueryDsl};
 use portcullis::authn::jwt::JwtService;
 use portcullis::authn::password::violations_problem;
 use portcullis::guard::JsonBody;
+use portcullis::http::SameOrigin;
 use portcullis::page::{Cursor, CursorPage};
 use portcullis::{
     Bind, Create, Db, Delete, FieldError, Page, Patch, Principal, Problem, Read, Scoped, Shaped,
@@ -103,10 +104,12 @@ struct RegisterBody {
     organization: String,
 }
 
-/// Sign-up: a new tenant (organization) with the caller as its admin.
+/// Sign-up: a new tenant (organization) with the caller as its admin. Cross-site browser
+/// requests are refused (`SameOrigin`).
 #[guarded(public, throttle = "10/min per ip")]
 pub async fn register(
     State(state): State<AppState>,
+    _: SameOrigin,
     JsonBody(body): JsonBody,
 ) -> Result<Response, Problem> {
     let body: RegisterBody = parse(&body)?;
@@ -298,12 +301,14 @@ pub async fn logout(
 
 /// Password login, cookie variant: a server-side session (`Set-Cookie`, `HttpOnly; Secure;
 /// SameSite=Lax`) and the CSRF token unsafe requests must echo in `x-csrf-token`. A session
-/// cookie sent along is replaced (fixation).
+/// cookie sent along is replaced (fixation). Cross-site browser requests are refused
+/// (`SameOrigin`: login CSRF).
 #[guarded(public, throttle = "5/min per ip")]
 pub async fn session_login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
+    _: SameOrigin,
     JsonBody(body): JsonBody,
 ) -> Result<Response, Problem> {
     let user = check_credentials(&state, ip, &body).await?;

@@ -15,6 +15,7 @@ pub mod cond;
 pub mod db;
 pub mod escape;
 pub mod guard;
+pub mod http;
 pub mod ops;
 pub mod page;
 pub mod problem;

@@ -28,12 +28,18 @@ async fn exercise<S: SessionStore>(store: S) {
     ));
     let s = sessions.login("alice", None).await.unwrap();
     assert_eq!(s.id.len(), 43, "256-bit id");
+    assert!(s.set_cookie.starts_with(&format!("sid={};", s.id)));
+    let mut attrs: Vec<&str> = s.set_cookie.split("; ").skip(1).collect();
+    attrs.sort_unstable();
     assert_eq!(
-        s.set_cookie,
-        format!(
-            "sid={}; Path=/; Max-Age=43200; Secure; HttpOnly; SameSite=Lax",
-            s.id
-        )
+        attrs,
+        [
+            "HttpOnly",
+            "Max-Age=43200",
+            "Path=/",
+            "SameSite=Lax",
+            "Secure"
+        ]
     );
     let r = sessions.load(&s.id).await.unwrap().unwrap();
     assert_eq!(
@@ -83,9 +89,57 @@ async fn exercise<S: SessionStore>(store: S) {
         FailureReason::Revoked
     );
 
+    // The cookie twice (a sibling subdomain planting one): refused, not one picked.
+    for dup in [
+        format!("sid={0}; sid={0}", s3.id),
+        format!("sid={}; theme=dark; sid=planted-0123456789abcdef", s3.id),
+        format!("sid=planted-0123456789abcdef; sid={}", s3.id),
+    ] {
+        let mut p = parts("GET", &[("cookie", &dup)]);
+        assert_eq!(
+            auth.authenticate(&mut p).await.unwrap_err().reason,
+            FailureReason::DuplicateCookie,
+            "{dup}"
+        );
+    }
+    // Unsafe methods from another site are refused even with the CSRF token; reads are not.
+    for (k, v) in [
+        ("origin", "https://evil.example"),
+        ("sec-fetch-site", "cross-site"),
+        ("sec-fetch-site", "same-site"),
+    ] {
+        let mut p = parts(
+            "POST",
+            &[
+                ("cookie", &cookie),
+                ("x-csrf-token", &s3.csrf_token),
+                (k, v),
+            ],
+        );
+        let r = auth.authenticate(&mut p).await.unwrap_err();
+        assert_eq!(r.reason, FailureReason::CrossSite, "{k}: {v}");
+        assert_eq!(portcullis::Problem::from(r).status(), 403);
+        let mut p = parts("GET", &[("cookie", &cookie), (k, v)]);
+        assert_eq!(auth.authenticate(&mut p).await.unwrap(), "alice");
+    }
+    let mut p = parts(
+        "POST",
+        &[
+            ("cookie", &cookie),
+            ("x-csrf-token", &s3.csrf_token),
+            ("host", "api.example"),
+            ("origin", "https://api.example"),
+            ("sec-fetch-site", "same-origin"),
+        ],
+    );
+    assert_eq!(auth.authenticate(&mut p).await.unwrap(), "alice");
+
     // Logout deletes server-side and clears the cookie.
     let clear = sessions.logout(&s3.id).await.unwrap();
-    assert!(clear.starts_with("sid=; Path=/; Max-Age=0"), "{clear}");
+    assert!(
+        clear.starts_with("sid=;") && clear.contains("; Max-Age=0"),
+        "{clear}"
+    );
     let mut p = parts("GET", &[("cookie", &cookie)]);
     assert_eq!(
         auth.authenticate(&mut p).await.unwrap_err().reason,
@@ -103,7 +157,7 @@ async fn timeouts<S: SessionStore>(store: S) {
     let s = sessions.login("bob", None).await.unwrap();
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let auth = SessionCookie::new(sessions.clone(), |r: &SessionRecord| Ok(r.user_id.clone()));
-    let mut p = parts("GET", &[("cookie", &format!("id={}", s.id))]);
+    let mut p = parts("GET", &[("cookie", &format!("__Host-id={}", s.id))]);
     assert_eq!(
         auth.authenticate(&mut p).await.unwrap_err().reason,
         FailureReason::SessionExpired
@@ -162,6 +216,14 @@ async fn insecure_cookie_must_be_asked_for() {
     let s = sessions.login("a", None).await.unwrap();
     assert!(!s.set_cookie.contains("Secure"));
     assert!(s.set_cookie.contains("HttpOnly"));
+    // Browsers refuse a `__Host-` cookie without `Secure`: the prefix goes too, both ways.
+    assert!(s.set_cookie.starts_with("id="), "{}", s.set_cookie);
+    let mut headers = http::HeaderMap::new();
+    headers.insert(
+        http::header::COOKIE,
+        format!("id={}", s.id).parse().unwrap(),
+    );
+    assert_eq!(sessions.cookie_value(&headers), Some(s.id.as_str()));
 }
 
 #[tokio::test]

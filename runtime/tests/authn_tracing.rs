@@ -188,7 +188,7 @@ fn session_failures_warn_with_their_reason() {
             });
             let s = sessions.login("alice", None).await.unwrap();
             let mut parts = http::Request::post("/x")
-                .header("cookie", format!("id={}", s.id))
+                .header("cookie", format!("__Host-id={}", s.id))
                 .body(())
                 .unwrap()
                 .into_parts()
@@ -196,7 +196,7 @@ fn session_failures_warn_with_their_reason() {
             assert!(auth.authenticate(&mut parts).await.is_err());
             sessions.logout(&s.id).await.unwrap();
             let mut parts = http::Request::get("/x")
-                .header("cookie", format!("id={}", s.id))
+                .header("cookie", format!("__Host-id={}", s.id))
                 .body(())
                 .unwrap()
                 .into_parts()

@@ -165,7 +165,8 @@ where
 }
 
 /// A request body that declares itself JSON (`Content-Type: application/json` or
-/// `application/*+json`); anything else is a 415 problem. Use it instead of `Bytes` or
+/// `application/*+json`); anything else is a 415 problem, a body over the limit
+/// (`axum::extract::DefaultBodyLimit`, 2 MiB by default) a 413 problem. Use it instead of `Bytes` or
 /// `String` for JSON endpoints: a cross-site `<form enctype="text/plain">` can send a body
 /// that parses as JSON, but not with a JSON content type, which browsers only send with CORS.
 ///
@@ -206,9 +207,15 @@ async fn json_body<S: Send + Sync>(req: Request, state: &S) -> Result<bytes::Byt
         return Err(Problem::new(http::StatusCode::UNSUPPORTED_MEDIA_TYPE)
             .with_detail("The request body must be JSON (Content-Type: application/json)."));
     }
-    bytes::Bytes::from_request(req, state)
-        .await
-        .map_err(|_| Problem::bad_request().with_detail("The request body could not be read."))
+    bytes::Bytes::from_request(req, state).await.map_err(|e| {
+        if e.status() == http::StatusCode::PAYLOAD_TOO_LARGE {
+            Problem::new(http::StatusCode::PAYLOAD_TOO_LARGE)
+                .with_detail("The request body is too large.")
+        } else {
+            tracing::debug!(target: "portcullis::http", error = %e, "request body unreadable");
+            Problem::bad_request().with_detail("The request body could not be read.")
+        }
+    })
 }
 
 impl<E: Resource, S: Send + Sync> FromRequest<S> for Patch<E> {

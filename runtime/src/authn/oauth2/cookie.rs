@@ -93,25 +93,24 @@ impl StateCookie {
 
 /// `Set-Cookie` value that stores `value` for `ttl`.
 pub(crate) fn set_cookie(name: &str, value: &str, ttl: Duration) -> String {
-    format!(
-        "{name}={value}; Path=/; Max-Age={}; HttpOnly; Secure; SameSite=Lax",
-        ttl.as_secs()
+    build(
+        name,
+        value,
+        i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX),
     )
 }
 
 /// `Set-Cookie` value that deletes the cookie.
 pub(crate) fn clear_cookie(name: &str) -> String {
-    format!("{name}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Lax")
+    build(name, "", 0)
 }
 
-/// The value of cookie `name` among all `Cookie` headers.
-pub(crate) fn find_cookie<'a>(headers: &'a http::HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
+fn build(name: &str, value: &str, max_age: i64) -> String {
+    ::cookie::Cookie::build((name, value))
+        .path("/")
+        .max_age(::cookie::time::Duration::seconds(max_age))
+        .http_only(true)
+        .secure(true)
+        .same_site(::cookie::SameSite::Lax)
+        .to_string()
 }

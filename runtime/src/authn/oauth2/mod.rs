@@ -39,7 +39,8 @@ use subtle::ConstantTimeEq;
 
 use crate::Problem;
 use crate::authn::bounded::ExpiringMap;
-use cookie::{StateCookie, clear_cookie, find_cookie, now_secs, set_cookie};
+use crate::http::cookies::{self, Lookup};
+use cookie::{StateCookie, clear_cookie, now_secs, set_cookie};
 
 const TARGET: &str = "portcullis::authn";
 
@@ -422,8 +423,11 @@ impl OAuth2Client {
             tracing::warn!(target: TARGET, provider = %self.name, error = %err, reason = "provider_error", "oauth2 provider reported an error");
             return Err(Problem::unauthorized());
         }
-        let raw = find_cookie(headers, &self.cookie_name)
-            .ok_or_else(|| bad_state("state_cookie_missing"))?;
+        let raw = match cookies::lookup(headers, &self.cookie_name) {
+            Lookup::One(raw) => raw,
+            Lookup::Absent => return Err(bad_state("state_cookie_missing")),
+            Lookup::Duplicate => return Err(bad_state("state_cookie_duplicate")),
+        };
         let cookie = StateCookie::decode(raw, &self.key).map_err(|e| bad_state(e.code()))?;
         let state = query
             .state

@@ -1,34 +1,23 @@
-//! The session-cookie [`Authenticator`]: cookie → live session → principal, with the CSRF check
-//! on unsafe methods.
+//! The session-cookie [`Authenticator`]: cookie → live session → principal, with the origin
+//! and CSRF checks on unsafe methods.
 
 use super::{SessionManager, SessionRecord, SessionState, SessionStore};
 use crate::authn::BoxFuture;
 use crate::authn::strategy::{AuthRejection, Authenticator, Challenge, FailureReason};
+use crate::http::OriginPolicy;
+use crate::http::cookies::Lookup;
 use http::request::Parts;
 use std::sync::Arc;
 use subtle::ConstantTimeEq;
 
-/// Longest `Cookie` header value read.
-const MAX_COOKIE_HEADER: usize = 8 * 1024;
-
-/// Finds cookie `name` in the request's `Cookie` headers (RFC 6265 §5.4).
-pub(crate) fn find_cookie<'h>(headers: &'h http::HeaderMap, name: &str) -> Option<&'h str> {
-    headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter(|v| v.len() <= MAX_COOKIE_HEADER)
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.trim_matches('"'))
-}
-
 type Mapper<P> = dyn Fn(&SessionRecord) -> Result<P, FailureReason> + Send + Sync;
 
 /// Authenticates by session cookie. On unsafe methods (anything but GET, HEAD, OPTIONS, TRACE)
-/// the CSRF header must equal the session's token (compared in constant time). On success the
-/// [`SessionRecord`] is also put into the request extensions.
+/// the request must come from an allowed origin (`Origin` / `Sec-Fetch-Site`, see
+/// [`OriginPolicy`]; same origin unless [`Hardening`](crate::http::Hardening) says otherwise),
+/// else 403, and the CSRF header must equal the session's token (compared in constant time).
+/// A session cookie sent twice is refused (401, reason `duplicate_cookie`) rather than one
+/// picked. On success the [`SessionRecord`] is also put into the request extensions.
 ///
 /// ```
 /// use portcullis::authn::session::{MemorySessionStore, SessionConfig, SessionCookie, SessionManager, SessionRecord};
@@ -39,7 +28,7 @@ type Mapper<P> = dyn Fn(&SessionRecord) -> Result<P, FailureReason> + Send + Syn
 /// let auth = SessionCookie::new(sessions.clone(), |r: &SessionRecord| Ok(r.user_id.clone()));
 /// let s = sessions.login("alice", None).await.unwrap();
 /// let req = http::Request::post("/docs")
-///     .header("cookie", format!("id={}", s.id))
+///     .header("cookie", format!("__Host-id={}", s.id))
 ///     .header("x-csrf-token", &s.csrf_token)
 ///     .body(()).unwrap();
 /// let (mut parts, ()) = req.into_parts();
@@ -89,17 +78,19 @@ fn is_safe(method: &http::Method) -> bool {
 impl<S: SessionStore, P: Send + 'static> Authenticator<P> for SessionCookie<S, P> {
     fn authenticate<'a>(&'a self, parts: &'a mut Parts) -> BoxFuture<'a, Result<P, AuthRejection>> {
         Box::pin(async move {
-            let Some(id) = self.sessions.cookie_value(&parts.headers) else {
-                return Err(AuthRejection::new(
-                    FailureReason::Missing,
-                    Challenge::Cookie,
-                ));
+            let id = match self.sessions.lookup(&parts.headers) {
+                Lookup::One(id) if !id.is_empty() => id,
+                Lookup::Absent | Lookup::One(_) => {
+                    return Err(AuthRejection::new(
+                        FailureReason::Missing,
+                        Challenge::Cookie,
+                    ));
+                }
+                Lookup::Duplicate => return Err(reject(FailureReason::DuplicateCookie)),
             };
-            if id.is_empty() {
-                return Err(AuthRejection::new(
-                    FailureReason::Missing,
-                    Challenge::Cookie,
-                ));
+            // Before the store is asked: a forged cross-site request costs no lookup.
+            if !is_safe(&parts.method) && OriginPolicy::of(parts).check(parts).is_err() {
+                return Err(reject(FailureReason::CrossSite));
             }
             let record = match self.sessions.load_state(id).await {
                 Ok(Ok(r)) => r,

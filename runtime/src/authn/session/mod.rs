@@ -1,15 +1,20 @@
 //! Server-side sessions (feature `session`): 256-bit ids from the OS RNG, stored only as
-//! SHA-256 hashes; a cookie with a generic name and `Secure; HttpOnly; SameSite=Lax; Path=/`;
-//! idle and absolute timeouts; a new id on login and on privilege change (CWE-384); a
-//! synchronizer CSRF token required on unsafe methods.
+//! SHA-256 hashes; a cookie named `__Host-id` with `Secure; HttpOnly; SameSite=Lax; Path=/` and
+//! no `Domain` (the `__Host-` prefix makes browsers refuse one planted by a sibling subdomain
+//! or over plain HTTP), refused when sent twice; idle and absolute timeouts; a new id on login
+//! and on privilege change (CWE-384); on unsafe methods, an origin check and a synchronizer
+//! CSRF token.
 //!
 //! ```
 //! use portcullis::authn::session::{MemorySessionStore, SessionConfig, SessionManager};
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), portcullis::authn::StoreError> {
 //! let sessions = SessionManager::new(MemorySessionStore::new(), SessionConfig::default());
 //! let s = sessions.login("user-7", None).await?;
-//! assert!(s.set_cookie.starts_with("id="));
-//! assert!(s.set_cookie.contains("; Secure; HttpOnly; SameSite=Lax"));
+//! assert!(s.set_cookie.starts_with("__Host-id="));
+//! for attr in ["; Secure", "; HttpOnly", "; SameSite=Lax", "; Path=/"] {
+//!     assert!(s.set_cookie.contains(attr));
+//! }
+//! assert!(!s.set_cookie.contains("Domain"));
 //! assert_eq!(sessions.load(&s.id).await?.map(|r| r.user_id), Some("user-7".to_owned()));
 //! sessions.logout(&s.id).await?;
 //! assert!(sessions.load(&s.id).await?.is_none());
@@ -159,8 +164,8 @@ pub trait SessionStore: Send + Sync + 'static {
     ) -> BoxFuture<'_, Result<u64, StoreError>>;
 }
 
-/// Session settings. Defaults: cookie `id`, 30 min idle, 12 h absolute, `Secure` on, CSRF
-/// header `x-csrf-token`.
+/// Session settings. Defaults: cookie `__Host-id`, 30 min idle, 12 h absolute, `Secure` on,
+/// CSRF header `x-csrf-token`.
 ///
 /// ```
 /// use portcullis::authn::session::{MemorySessionStore, SessionConfig, SessionManager};
@@ -184,7 +189,7 @@ pub struct SessionConfig {
 impl Default for SessionConfig {
     fn default() -> Self {
         Self {
-            cookie_name: "id".to_owned(),
+            cookie_name: DEFAULT_COOKIE_NAME.to_owned(),
             idle: Duration::from_secs(30 * 60),
             absolute: Duration::from_secs(12 * 3600),
             secure: true,
@@ -195,9 +200,17 @@ impl Default for SessionConfig {
 
 static INSECURE_WARNED: std::sync::Once = std::sync::Once::new();
 
+/// The default session cookie name: generic, and `__Host-` so that only this host, over
+/// HTTPS, with `Path=/`, can set it.
+pub const DEFAULT_COOKIE_NAME: &str = "__Host-id";
+
+/// Cookie name prefixes browsers honour only on `Secure` cookies.
+const SECURE_PREFIXES: [&str; 2] = ["__Host-", "__Secure-"];
+
 impl SessionConfig {
-    /// The cookie name (keep it generic: it should not reveal the framework). Only letters,
-    /// digits, `-` and `_` are kept.
+    /// The cookie name (keep it generic: it should not reveal the framework; keep the
+    /// `__Host-` prefix so no other host can set it). Only letters, digits, `-` and `_` are
+    /// kept.
     ///
     /// ```
     /// use portcullis::authn::session::{MemorySessionStore, SessionConfig, SessionManager};
@@ -260,7 +273,8 @@ impl SessionConfig {
     }
 
     /// Drops `Secure` from the cookie, for plain-HTTP local development only. Logged once at
-    /// WARN.
+    /// WARN. A `__Host-` or `__Secure-` prefix is then dropped from the name too: browsers
+    /// refuse such a cookie without `Secure`.
     ///
     /// ```
     /// use portcullis::authn::session::{MemorySessionStore, SessionConfig, SessionManager};
@@ -269,6 +283,7 @@ impl SessionConfig {
     /// let config = if dev { SessionConfig::default().insecure_cookie() } else { SessionConfig::default() };
     /// let s = SessionManager::new(MemorySessionStore::new(), config).login("u1", None).await?;
     /// assert_eq!(s.set_cookie.contains("Secure"), !dev);
+    /// assert_eq!(s.set_cookie.starts_with("__Host-id="), !dev);
     /// # Ok(()) }
     /// ```
     pub fn insecure_cookie(mut self) -> Self {
@@ -513,7 +528,7 @@ impl<S: SessionStore> SessionManager<S> {
     /// let sessions = SessionManager::new(MemorySessionStore::new(), SessionConfig::default());
     /// let s = sessions.login("u1", None).await?;
     /// let clear = sessions.logout(&s.id).await?; // send as `Set-Cookie`
-    /// assert!(clear.starts_with("id=; Path=/; Max-Age=0"));
+    /// assert!(clear.starts_with("__Host-id=;") && clear.contains("Max-Age=0"));
     /// # Ok(()) }
     /// ```
     pub async fn logout(&self, id: &str) -> Result<String, StoreError> {
@@ -542,26 +557,53 @@ impl<S: SessionStore> SessionManager<S> {
             .await
     }
 
-    fn cookie(&self, value: &str, max_age: u64) -> String {
-        format!(
-            "{}={}; Path=/; Max-Age={}{}; HttpOnly; SameSite=Lax",
-            self.config.cookie_name,
-            value,
-            max_age,
-            if self.config.secure { "; Secure" } else { "" },
-        )
+    /// The name the cookie is set and read under (see [`SessionConfig::insecure_cookie`]).
+    fn cookie_name(&self) -> &str {
+        let name = self.config.cookie_name.as_str();
+        if self.config.secure {
+            return name;
+        }
+        SECURE_PREFIXES
+            .iter()
+            .find_map(|p| name.strip_prefix(p))
+            .filter(|rest| !rest.is_empty())
+            .unwrap_or(name)
     }
 
-    /// The session id from the request's `Cookie` headers, if present.
+    fn cookie(&self, value: &str, max_age: u64) -> String {
+        let max_age = i64::try_from(max_age).unwrap_or(i64::MAX);
+        ::cookie::Cookie::build((self.cookie_name(), value))
+            .path("/")
+            .max_age(::cookie::time::Duration::seconds(max_age))
+            .secure(self.config.secure)
+            .http_only(true)
+            .same_site(::cookie::SameSite::Lax)
+            .to_string()
+    }
+
+    /// The session id from the request's `Cookie` headers, if sent exactly once (`None` when
+    /// the cookie is sent twice: which one is genuine cannot be told).
     ///
     /// ```
     /// use portcullis::authn::session::{MemorySessionStore, SessionConfig, SessionManager};
     /// let sessions = SessionManager::new(MemorySessionStore::new(), SessionConfig::default());
     /// let mut headers = http::HeaderMap::new();
-    /// headers.insert(http::header::COOKIE, "theme=dark; id=abc".parse().unwrap());
+    /// headers.insert(http::header::COOKIE, "theme=dark; __Host-id=abc".parse().unwrap());
     /// assert_eq!(sessions.cookie_value(&headers), Some("abc"));
+    /// headers.append(http::header::COOKIE, "__Host-id=planted".parse().unwrap());
+    /// assert_eq!(sessions.cookie_value(&headers), None);
     /// ```
     pub fn cookie_value<'p>(&self, headers: &'p http::HeaderMap) -> Option<&'p str> {
-        cookie::find_cookie(headers, &self.config.cookie_name)
+        match self.lookup(headers) {
+            crate::http::cookies::Lookup::One(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn lookup<'p>(
+        &self,
+        headers: &'p http::HeaderMap,
+    ) -> crate::http::cookies::Lookup<'p> {
+        crate::http::cookies::lookup(headers, self.cookie_name())
     }
 }

@@ -84,6 +84,11 @@ pub enum FailureReason {
     SessionExpired,
     /// An unsafe method without a valid CSRF token.
     CsrfMismatch,
+    /// An unsafe method authenticated by cookie from another site (`Origin` or
+    /// `Sec-Fetch-Site`, see [`OriginPolicy`](crate::http::OriginPolicy)).
+    CrossSite,
+    /// The session cookie was sent more than once: which one is genuine cannot be told.
+    DuplicateCookie,
     /// The credential verified but the principal could not be built from it.
     UnknownPrincipal,
     /// A store or the OS RNG failed.
@@ -118,6 +123,8 @@ impl FailureReason {
             FailureReason::InvalidCredentials => "invalid_credentials",
             FailureReason::SessionExpired => "session_expired",
             FailureReason::CsrfMismatch => "csrf_mismatch",
+            FailureReason::CrossSite => "cross_site",
+            FailureReason::DuplicateCookie => "duplicate_cookie",
             FailureReason::UnknownPrincipal => "unknown_principal",
             FailureReason::Internal => "internal",
         }
@@ -152,7 +159,7 @@ pub enum Challenge {
 
 /// A failed authentication: the reason class and the challenge to send. Converts into a
 /// [`Problem`]: 401 with `WWW-Authenticate: Bearer` when nothing was sent,
-/// `Bearer error="invalid_token"` for bad credentials, 403 for a CSRF failure, 500 for an
+/// `Bearer error="invalid_token"` for bad credentials, 403 for a CSRF or cross-site failure, 500 for an
 /// internal error. The client never learns the reason.
 ///
 /// ```
@@ -229,7 +236,7 @@ impl From<AuthRejection> for Problem {
         use http::header::WWW_AUTHENTICATE;
         match (r.reason, r.challenge) {
             (FailureReason::Internal, _) => Problem::internal(),
-            (FailureReason::CsrfMismatch, _) => Problem::forbidden(),
+            (FailureReason::CsrfMismatch | FailureReason::CrossSite, _) => Problem::forbidden(),
             (FailureReason::Missing, Challenge::Basic) => Problem::unauthorized().with_header(
                 WWW_AUTHENTICATE,
                 r#"Basic realm="portcullis", charset="UTF-8""#,
