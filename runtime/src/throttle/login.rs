@@ -209,7 +209,7 @@ impl LoginGuard {
             let (_, cut, _) = lasts.select_nth_unstable(mid);
             let cut = *cut;
             map.retain(|_, f| f.last > cut);
-            tracing::warn!(target: TARGET, "login guard full; oldest failure counts dropped");
+            tracing::warn!(target: TARGET, reason = "login_guard_full", "login guard full; oldest failure counts dropped");
         }
         for k in keys {
             let e = map.entry(k).or_insert(Failures {
