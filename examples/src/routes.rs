@@ -44,18 +44,36 @@ pub async fn not_found() -> Problem {
     Problem::not_found().with_detail("No such route.")
 }
 
-/// A JSON body into `T`; malformed JSON is 400, a wrong shape 422 (both problems).
+/// Whether text anywhere in `v` holds U+0000.
+fn has_nul(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::String(s) => s.contains('\0'),
+        serde_json::Value::Array(items) => items.iter().any(has_nul),
+        serde_json::Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
+}
+
+/// A JSON body into `T`; malformed JSON is 400, a wrong shape 422 (both problems), and so is
+/// text holding U+0000, which PostgreSQL cannot store (422 naming the field).
 fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
-    serde_json::from_slice(body).map_err(|e| {
-        if e.is_syntax() || e.is_eof() {
-            Problem::bad_request().with_detail("The request body is not valid JSON.")
-        } else {
-            Problem::unprocessable(vec![FieldError::new(
-                "body",
-                "invalid",
-                "The request body does not have the expected fields.",
-            )])
-        }
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|_| Problem::bad_request().with_detail("The request body is not valid JSON."))?;
+    if let serde_json::Value::Object(map) = &value
+        && let Some((field, _)) = map.iter().find(|(k, v)| k.contains('\0') || has_nul(v))
+    {
+        return Err(Problem::unprocessable(vec![FieldError::new(
+            field.clone(),
+            "invalid",
+            "Text may not contain the NUL character (U+0000).",
+        )]));
+    }
+    serde_json::from_value(value).map_err(|_| {
+        Problem::unprocessable(vec![FieldError::new(
+            "body",
+            "invalid",
+            "The request body does not have the expected fields.",
+        )])
     })
 }
 
@@ -270,30 +288,27 @@ pub async fn refresh(
 }
 
 /// Logout: revokes the presented access token (its `jti`, until it expires) and the refresh
-/// token's family. Unknown refresh tokens are ignored (204 all the same).
+/// token's family. Unknown refresh tokens are ignored (204 all the same). The access token is
+/// revoked first: a malformed body still ends the token the caller authenticated with, and
+/// only then is the body's problem answered.
 #[guarded(auth, throttle = "30/min per user")]
 pub async fn logout(
     State(state): State<AppState>,
     Principal(user): Principal<User>,
     headers: HeaderMap,
-    JsonBody(body): JsonBody,
+    body: Result<JsonBody, Problem>,
 ) -> Result<StatusCode, Problem> {
-    let body: RefreshBody = parse(&body)?;
-    // The guard already verified this token; it is read again here only for its jti and exp.
-    let claims = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            // The scheme is case-insensitive (RFC 9110): `bearer x` was verified by the guard
-            // and must be revoked too.
-            let (scheme, token) = v.split_once(' ')?;
-            scheme.eq_ignore_ascii_case("bearer").then_some(token)
-        })
-        .and_then(|t| state.jwt.verify::<TokenClaims>(t.trim()).ok());
-    if let Some(jti) = claims.as_ref().and_then(|c| c.jti.as_deref()) {
-        let exp = claims.as_ref().map_or(0, |c| c.exp);
-        state.revoked.revoke(jti, exp).await?;
+    // The guard already verified this token; it is read again, with the bearer strategy's own
+    // parsing (any case of the scheme), only for its jti and exp.
+    let claims = portcullis::authn::strategy::bearer_token(&headers)
+        .and_then(|t| state.jwt.verify::<TokenClaims>(t).ok());
+    if let Some(claims) = &claims
+        && let Some(jti) = claims.jti.as_deref()
+    {
+        state.revoked.revoke(jti, claims.exp).await?;
     }
+    let JsonBody(body) = body?;
+    let body: RefreshBody = parse(&body)?;
     state.refresh.logout(&body.refresh_token).await?;
     tracing::info!(user = user.id, "logged out");
     Ok(StatusCode::NO_CONTENT)

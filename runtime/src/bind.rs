@@ -27,13 +27,15 @@ impl<E: Governs<A>, A: Action> std::fmt::Debug for Bind<E, A> {
 }
 
 /// The problem for a row the subject may not act on: 403, or 404 when the resource conceals
-/// existence. The reason goes to the log on `portcullis::authz`.
+/// existence. The reason and the deciding rules (from [`Ability::explain`]) go to the log on
+/// `portcullis::authz`; the route and principal come with the guarded handler's span.
 pub(crate) fn out_of_scope<E: Resource>(
     action: &str,
     id: &dyn std::fmt::Debug,
     reason: &str,
+    rule: &crate::ability::Explanation,
 ) -> Problem {
-    tracing::warn!(target: "portcullis::authz", entity = E::NAME, action, id = ?id, reason, "denied");
+    tracing::warn!(target: "portcullis::authz", entity = E::NAME, action, id = ?id, reason, rule = %rule, "denied");
     if E::CONCEAL {
         Problem::not_found()
     } else {
@@ -63,7 +65,12 @@ impl<E: Governs<A> + Stored, A: Action> Bind<E, A> {
                 tracing::debug!(target: "portcullis::scope", entity = E::NAME, id = ?id, "no such row");
                 Err(Problem::not_found())
             }
-            Some((_, false)) => Err(out_of_scope::<E>(A::NAME, &id, "out_of_scope")),
+            Some((row, false)) => Err(out_of_scope::<E>(
+                A::NAME,
+                &id,
+                "out_of_scope",
+                &ability.explain::<A>(&row),
+            )),
             Some((row, true)) => {
                 tracing::debug!(target: "portcullis::authz", entity = E::NAME, action = A::NAME, id = ?id, "granted");
                 Ok(Self {
@@ -129,7 +136,12 @@ impl<E: Governs<A> + Stored, A: Action> Bind<E, A> {
     {
         let id = self.row.id().clone();
         if !self.ability.can::<Update>(&self.row) {
-            return Err(out_of_scope::<E>("update", &id, "no_grant"));
+            return Err(out_of_scope::<E>(
+                "update",
+                &id,
+                "no_grant",
+                &self.ability.explain::<Update>(&self.row),
+            ));
         }
         let permitted = self.ability.permitted_fields::<Update>(&self.row);
         let refused = patch.fields().minus(permitted);
@@ -145,7 +157,8 @@ impl<E: Governs<A> + Stored, A: Action> Bind<E, A> {
                 })
                 .collect();
             tracing::warn!(target: "portcullis::authz", entity = E::NAME, action = "update", id = ?id,
-                fields = ?refused, reason = "field_not_permitted", "denied");
+                fields = ?refused, reason = "field_not_permitted",
+                rule = %self.ability.explain::<Update>(&self.row), "denied");
             let mut p = Problem::forbidden()
                 .with_detail("The request changes fields that may not be changed.");
             for e in errors {
@@ -195,7 +208,12 @@ impl<E: Governs<A> + Stored, A: Action> Bind<E, A> {
     {
         let id = self.row.id().clone();
         if !self.ability.can::<Delete>(&self.row) {
-            return Err(out_of_scope::<E>("delete", &id, "no_grant"));
+            return Err(out_of_scope::<E>(
+                "delete",
+                &id,
+                "no_grant",
+                &self.ability.explain::<Delete>(&self.row),
+            ));
         }
         let scope = self.ability.scope::<Delete>();
         let n = on_backend!(pool.__pool(), |conn: DB| {

@@ -842,6 +842,7 @@ impl Pool {
             tracing::warn!(
                 target: "portcullis::db",
                 setting = PoolConfig::ENV_SQLITE_SYNCHRONOUS,
+                reason = "sqlite_synchronous_off",
                 "SQLite runs with PRAGMA synchronous = OFF: a power loss or OS crash can corrupt \
                  the database; use `normal` (safe in WAL mode) unless the data is disposable"
             );

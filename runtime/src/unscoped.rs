@@ -16,7 +16,7 @@ pub struct Unscoped<'p> {
 impl<'p> Unscoped<'p> {
     pub(crate) fn new(pool: &'p Pool, reason: &'static str) -> Self {
         let reason = if reason.trim().is_empty() {
-            tracing::warn!(target: "portcullis::scope", "unscoped database access without a reason");
+            tracing::warn!(target: "portcullis::scope", reason = "no_reason", "unscoped database access without a reason");
             "(no reason given)"
         } else {
             reason

@@ -10,7 +10,8 @@ use crate::problem::{FieldError, Problem};
 use crate::resource::{FieldSet, Resource, SetField};
 
 /// Reads a JSON object field by field into `target` with `set`; 400 for bytes that are not
-/// JSON, 422 listing every unknown, read-only or malformed field.
+/// JSON, 422 listing every unknown, read-only or malformed field, and every field whose text
+/// holds U+0000 (which PostgreSQL cannot store).
 fn read_object<E: Resource, T>(
     bytes: &[u8],
     target: &mut T,
@@ -30,6 +31,17 @@ fn read_object<E: Resource, T>(
     let mut present = FieldSet::EMPTY;
     let mut errors = Vec::new();
     for (name, v) in map {
+        if contains_nul(&v) {
+            // PostgreSQL text and jsonb cannot hold U+0000 (the INSERT would fail as a 500);
+            // refused on every backend so they answer alike.
+            tracing::debug!(target: "portcullis::scope", entity = E::NAME, field = %name, "NUL character in a text value");
+            errors.push(FieldError::new(
+                name,
+                "invalid",
+                "Text may not contain the NUL character (U+0000).",
+            ));
+            continue;
+        }
         match set(target, &name, v) {
             SetField::Set(f) => present = present | f,
             SetField::Unknown => {
@@ -54,6 +66,18 @@ fn read_object<E: Resource, T>(
         Ok(present)
     } else {
         Err(Problem::unprocessable(errors))
+    }
+}
+
+/// Whether a string anywhere in `v` (values and object keys) holds U+0000.
+fn contains_nul(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::String(s) => s.contains('\0'),
+        serde_json::Value::Array(items) => items.iter().any(contains_nul),
+        serde_json::Value::Object(map) => {
+            map.iter().any(|(k, v)| k.contains('\0') || contains_nul(v))
+        }
+        _ => false,
     }
 }
 

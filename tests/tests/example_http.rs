@@ -844,3 +844,134 @@ async fn logout_revokes_with_any_case_of_the_bearer_scheme() {
         t.finish().await;
     }
 }
+
+/// An authenticated logout ends the presented access token even when its body is malformed
+/// (not JSON, a wrong shape, or not declared JSON): the token is revoked first, then the body's
+/// problem is answered. Before, the body was validated first and a bad body left the token
+/// alive.
+#[tokio::test]
+async fn logout_revokes_the_token_even_with_a_malformed_body() {
+    for t in backends("logout_body").await {
+        for (content_type, body, status) in [
+            ("application/json", "{not json", 400),
+            ("application/json", r#"{"refreshToken":5}"#, 422),
+            ("text/plain", "x", 415),
+        ] {
+            let (access, _) = t.login("alice@acme.test").await;
+            let mut req = http::Request::builder()
+                .method("POST")
+                .uri("/auth/logout")
+                .header("authorization", format!("BEARER {access}"))
+                .header("content-type", content_type)
+                .body(axum::body::Body::from(body.to_owned()))
+                .unwrap();
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+                    [198, 51, 100, 79],
+                    40000,
+                ))));
+            let res = tower::ServiceExt::oneshot(t.app.clone(), req)
+                .await
+                .unwrap();
+            assert_eq!(res.status(), status, "{}: {body}", t.backend);
+            let me = t.call("GET", "/me", Some(&access), None).await;
+            assert_eq!(
+                me.status, 401,
+                "{}: {content_type} {body}: the token still works",
+                t.backend
+            );
+        }
+        t.finish().await;
+    }
+}
+
+/// U+0000 in text is refused with a 422 naming the field on every backend, and nothing is
+/// written. PostgreSQL text cannot hold it, so before, `POST /docs` and `PATCH /docs/{id}`
+/// answered 500 there (and stored the NUL on SQLite); comments and sign-up likewise.
+#[tokio::test]
+async fn nul_characters_in_text_are_refused_with_422_and_nothing_is_written() {
+    for t in backends("nul").await {
+        let (alice, _) = t.login("alice@acme.test").await;
+        let count = |t: &'_ example_app::TestApp| {
+            let alice = alice.clone();
+            let app = t.app.clone();
+            async move {
+                let res = example_app::request(
+                    app,
+                    "GET",
+                    "/docs?limit=100",
+                    Some(&alice),
+                    None,
+                    [203, 0, 113, 8],
+                    &[],
+                )
+                .await;
+                assert_eq!(res.status, 200, "{}", res.body);
+                res.json()["items"].as_array().map_or(0, Vec::len)
+            }
+        };
+        let docs_before = count(&t).await;
+        let before = t.stored(1, 1).await;
+        for (method, uri, body, field) in [
+            (
+                "POST",
+                "/docs",
+                r#"{"title":"a\u0000b","body":"x"}"#,
+                "title",
+            ),
+            ("POST", "/docs", r#"{"title":"t","body":"\u0000"}"#, "body"),
+            ("PATCH", "/docs/1", r#"{"title":"\u0000"}"#, "title"),
+            (
+                "PATCH",
+                "/docs/1",
+                r#"{"title":"ok","body":"x\u0000"}"#,
+                "body",
+            ),
+            ("POST", "/docs/1/comments", r#"{"body":"x\u0000"}"#, "body"),
+        ] {
+            let res = t.call(method, uri, Some(&alice), Some(body)).await;
+            assert_eq!(
+                res.status, 422,
+                "{}: {method} {uri} {body}: {}",
+                t.backend, res.body
+            );
+            assert!(
+                res.body.contains(&format!(r#""field":"{field}""#)),
+                "{}: {}",
+                t.backend,
+                res.body
+            );
+        }
+        let register = t
+            .call(
+                "POST",
+                "/auth/register",
+                None,
+                Some(r#"{"email":"nul@x.test","password":"a long enough passphrase 42","organization":"N\u0000L"}"#),
+            )
+            .await;
+        assert_eq!(register.status, 422, "{}: {}", t.backend, register.body);
+        assert!(
+            register.body.contains(r#""field":"organization""#),
+            "{}",
+            register.body
+        );
+
+        assert_eq!(
+            count(&t).await,
+            docs_before,
+            "{}: a document was created",
+            t.backend
+        );
+        let after = t.stored(1, 1).await;
+        assert_eq!(
+            (&after.title, &after.body),
+            (&before.title, &before.body),
+            "{}",
+            t.backend
+        );
+        let comments = t.call("GET", "/docs/1/comments", Some(&alice), None).await;
+        assert!(!comments.body.contains("\\u0000"), "{}", comments.body);
+        t.finish().await;
+    }
+}

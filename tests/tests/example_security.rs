@@ -534,13 +534,16 @@ async fn jwt_attack_corpus_over_http() {
         assert!(corpus.len() >= 40, "{}", corpus.len());
         let mut failures = Vec::new();
         let mut bodies = std::collections::BTreeSet::new();
-        for case in &corpus {
-            // A read and a write: neither may run on a refused token.
+        for (i, case) in corpus.iter().enumerate() {
+            // A read and a write: neither may run on a refused token. Each case from another
+            // client address: the route throttles count refused tokens per IP (before the
+            // authenticator), and this test is about the refusal, not the throttle.
+            let ip = [203, 0, 114, u8::try_from(i).expect("under 256 cases")];
             for (method, uri, body) in [
                 ("GET", "/me", None),
                 ("POST", "/docs", Some(r#"{"title":"forged","body":"x"}"#)),
             ] {
-                let res = t.call(method, uri, Some(&case.token), body).await;
+                let res = t.call_from(method, uri, Some(&case.token), body, ip).await;
                 let challenge = res
                     .headers
                     .get(http::header::WWW_AUTHENTICATE)

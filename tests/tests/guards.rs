@@ -760,3 +760,118 @@ async fn the_built_app_is_sealed_and_the_escape_is_in_the_posture() {
     );
     db.cleanup().await;
 }
+
+#[guarded(auth, throttle = "3/min per ip")]
+async fn limited_per_ip() -> &'static str {
+    "ok"
+}
+
+#[guarded(auth, throttle = "3/min per user")]
+async fn limited_per_user() -> &'static str {
+    "ok"
+}
+
+/// The bearer strategy, counting how often authentication runs.
+struct Counting(Bearer<Extra, User>, Arc<std::sync::atomic::AtomicUsize>);
+
+impl portcullis::authn::strategy::Authenticator<User> for Counting {
+    fn authenticate<'a>(
+        &'a self,
+        parts: &'a mut http::request::Parts,
+    ) -> portcullis::authn::BoxFuture<'a, Result<User, portcullis::authn::strategy::AuthRejection>>
+    {
+        self.1.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.0.authenticate(parts)
+    }
+}
+
+/// On `auth` routes the throttle runs before authentication: bad bearer tokens spend the
+/// client IP's budget and are answered 429, not 401. On a `per ip` route the authenticator is
+/// not even called once the budget is spent; on a `per user` route failures are counted per
+/// client IP (the forwarded one behind a trusted proxy), apart from the users' own budgets.
+/// Before, the throttle ran after authentication and a flood of bad tokens was never counted.
+#[tokio::test]
+async fn auth_route_throttles_count_bad_credentials_before_authentication() {
+    let db = databases("guards_throttle_auth", SQLITE_SCHEMA, PG_SCHEMA)
+        .await
+        .remove(0);
+    let jwt = jwt();
+    let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let app = Router::<AppState>::new()
+        .route("/ip", get(limited_per_ip))
+        .route("/user", get(limited_per_user))
+        .authenticator(Counting(bearer(jwt.clone()), calls.clone()))
+        .throttle_backend(MemoryBackend::default())
+        .trusted_proxies(portcullis::throttle::TrustedProxies::new(["10.0.0.1"]).unwrap())
+        .with_state(AppState {
+            pool: db.pool.clone(),
+        })
+        .build()
+        .unwrap();
+    let send = |uri: &'static str, auth: String, peer: [u8; 4], xff: Option<&'static str>| {
+        let app = app.clone();
+        async move {
+            let mut req = Request::builder()
+                .uri(uri)
+                .header(header::AUTHORIZATION, auth);
+            if let Some(xff) = xff {
+                req = req.header("x-forwarded-for", xff);
+            }
+            let mut req = req.body(Body::empty()).unwrap();
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+                    peer, 40000,
+                ))));
+            app.oneshot(req).await.unwrap().status()
+        }
+    };
+    let bad = || "Bearer not.a.token".to_owned();
+    let good = format!("Bearer {}", token(&jwt, &alice()));
+    for uri in ["/ip", "/user"] {
+        let before = calls.load(std::sync::atomic::Ordering::SeqCst);
+        for i in 0..3 {
+            assert_eq!(
+                send(uri, bad(), [192, 0, 2, 1], None).await,
+                401,
+                "{uri} #{i}"
+            );
+        }
+        for i in 0..5 {
+            assert_eq!(
+                send(uri, bad(), [192, 0, 2, 1], None).await,
+                429,
+                "{uri} #{i}"
+            );
+        }
+        let ran = calls.load(std::sync::atomic::Ordering::SeqCst) - before;
+        if uri == "/ip" {
+            assert_eq!(
+                ran, 3,
+                "{uri}: authentication ran after the budget was spent"
+            );
+        }
+        // Another client is not affected; behind the trusted proxy, the forwarded one counts.
+        assert_eq!(send(uri, bad(), [192, 0, 2, 2], None).await, 401, "{uri}");
+        for _ in 0..3 {
+            assert_eq!(
+                send(uri, bad(), [10, 0, 0, 1], Some("198.51.100.5")).await,
+                401
+            );
+        }
+        assert_eq!(
+            send(uri, bad(), [10, 0, 0, 1], Some("198.51.100.5")).await,
+            429
+        );
+        assert_eq!(
+            send(uri, bad(), [10, 0, 0, 1], Some("198.51.100.6")).await,
+            401
+        );
+    }
+    // A valid user keeps a budget of their own on the per-user route, even from the flooding
+    // address, and spends it like before.
+    for _ in 0..3 {
+        assert_eq!(send("/user", good.clone(), [192, 0, 2, 1], None).await, 200);
+    }
+    assert_eq!(send("/user", good.clone(), [192, 0, 2, 1], None).await, 429);
+    db.cleanup().await;
+}

@@ -248,9 +248,10 @@ pub(crate) struct RouteContext {
     pub(crate) auth: OnceLock<Arc<dyn ErasedAuth>>,
 }
 
-fn deny(ctx: &RouteContext, who: &str, reason: &str, extra: &str) -> Response {
+/// A guard denial; `rule` is the guard's deciding requirement (`roles(..)` or `can(..)`).
+fn deny(ctx: &RouteContext, who: &str, reason: &str, rule: &str) -> Response {
     tracing::warn!(target: "portcullis::authz", route = %ctx.route, handler = ctx.guard.handler,
-        principal = who, reason, detail = extra, "denied");
+        principal = who, reason, rule, "denied");
     if ctx.guard.conceal {
         Problem::not_found()
     } else {
@@ -259,62 +260,97 @@ fn deny(ctx: &RouteContext, who: &str, reason: &str, extra: &str) -> Response {
     .into_response()
 }
 
+/// Counts the request against the route's limit; `Err` is the 429 (or 503) response.
+async fn throttle(
+    t: &RouteThrottle,
+    parts: &Parts,
+    who: Option<&str>,
+) -> Result<crate::throttle::Decision, Response> {
+    t.check(parts, who)
+        .await
+        .map_err(IntoResponse::into_response)
+}
+
 /// Runs the guard; on success returns the throttle decision whose headers go on the response.
+///
+/// The throttle runs before authentication, so a flood of bad credentials spends the budget
+/// and is answered 429 without reaching the authenticator: `per ip` and `per route` limits
+/// are counted first, always. A `per user` limit cannot know the user before authentication;
+/// there, a request whose authentication fails is counted against its client IP (trusted
+/// proxies honoured) under the same limit, and once that budget is spent it is answered 429
+/// instead of 401, as are further failures.
 pub(crate) async fn enforce(
     ctx: &RouteContext,
     parts: &mut Parts,
 ) -> Result<Option<crate::throttle::Decision>, Response> {
     let guard = ctx.guard;
-    let mut who: Option<String> = None;
-    if !guard.public {
-        let Some(auth) = ctx.auth.get() else {
-            // `Router::build` refuses auth routes without an authenticator; reaching this means
-            // the handler was mounted some other way.
-            tracing::error!(target: "portcullis::authz", route = %ctx.route, "auth route without an authenticator");
-            return Err(Problem::internal().into_response());
-        };
-        let principal = match auth.authenticate(parts).await {
-            Ok(p) => p,
-            Err(rejection) => {
-                tracing::warn!(target: "portcullis::authz", route = %ctx.route, handler = guard.handler,
-                    reason = if rejection.reason == crate::authn::strategy::FailureReason::Missing { "anonymous" } else { "unauthenticated" },
-                    "denied");
-                return Err(Problem::from(rejection).into_response());
-            }
-        };
-        let id = principal.id();
-        if !guard.roles.is_empty() && !guard.roles.iter().any(|r| principal.has_role(r)) {
-            return Err(deny(ctx, &id, "missing_role", &guard.roles.join(",")));
-        }
-        if let Some(can) = &guard.can {
-            match (can.check)(&parts.extensions) {
-                Some(true) => {}
-                Some(false) => {
-                    return Err(deny(
-                        ctx,
-                        &id,
-                        "no_grant",
-                        &format!("{} {}", can.action, can.entity),
-                    ));
-                }
-                None => {
-                    tracing::error!(target: "portcullis::authz", route = %ctx.route, entity = can.entity,
-                        "the principal is not the subject type of the policy named in can(..)");
-                    return Err(Problem::internal().into_response());
-                }
-            }
-        }
-        tracing::debug!(target: "portcullis::authz", route = %ctx.route, handler = guard.handler, principal = %id, "granted");
-        parts.extensions.insert(PrincipalId(id.clone()));
-        who = Some(id);
+    let limit = ctx.throttle.get();
+    let per_user = limit.is_some_and(|t| t.spec().per == crate::throttle::Per::User);
+    let mut decision = None;
+    if let Some(t) = limit
+        && (guard.public || !per_user)
+    {
+        decision = Some(throttle(t, parts, None).await?);
     }
-    match ctx.throttle.get() {
-        Some(t) => match t.check(parts, who.as_deref()).await {
-            Ok(decision) => Ok(Some(decision)),
-            Err(problem) => Err(problem.into_response()),
-        },
-        None => Ok(None),
+    if guard.public {
+        return Ok(decision);
     }
+    let Some(auth) = ctx.auth.get() else {
+        // `Router::build` refuses auth routes without an authenticator; reaching this means
+        // the handler was mounted some other way.
+        tracing::error!(target: "portcullis::authz", route = %ctx.route, "auth route without an authenticator");
+        return Err(Problem::internal().into_response());
+    };
+    let principal = match auth.authenticate(parts).await {
+        Ok(p) => p,
+        Err(rejection) => {
+            if let Some(t) = limit
+                && per_user
+            {
+                // Unauthenticated: counted by client IP, so guessing is bounded too.
+                throttle(t, parts, None).await?;
+            }
+            tracing::warn!(target: "portcullis::authz", route = %ctx.route, handler = guard.handler,
+                reason = if rejection.reason == crate::authn::strategy::FailureReason::Missing { "anonymous" } else { "unauthenticated" },
+                "denied");
+            return Err(Problem::from(rejection).into_response());
+        }
+    };
+    let id = principal.id();
+    if !guard.roles.is_empty() && !guard.roles.iter().any(|r| principal.has_role(r)) {
+        return Err(deny(
+            ctx,
+            &id,
+            "missing_role",
+            &format!("roles({})", guard.roles.join(", ")),
+        ));
+    }
+    if let Some(can) = &guard.can {
+        match (can.check)(&parts.extensions) {
+            Some(true) => {}
+            Some(false) => {
+                return Err(deny(
+                    ctx,
+                    &id,
+                    "no_grant",
+                    &format!("can({}, {})", can.action, can.entity),
+                ));
+            }
+            None => {
+                tracing::error!(target: "portcullis::authz", route = %ctx.route, entity = can.entity,
+                    "the principal is not the subject type of the policy named in can(..)");
+                return Err(Problem::internal().into_response());
+            }
+        }
+    }
+    tracing::debug!(target: "portcullis::authz", route = %ctx.route, handler = guard.handler, principal = %id, "granted");
+    parts.extensions.insert(PrincipalId(id.clone()));
+    if let Some(t) = limit
+        && per_user
+    {
+        decision = Some(throttle(t, parts, Some(&id)).await?);
+    }
+    Ok(decision)
 }
 
 /// An axum handler: the guard, then the guarded handler.

@@ -159,7 +159,7 @@ impl LoginGuard {
             for (_, _, k) in spare.drain(..batch) {
                 state.map.remove(&k);
             }
-            tracing::warn!(target: TARGET, dropped = batch,
+            tracing::warn!(target: TARGET, reason = "login_guard_full", dropped = batch,
                 "login guard full; counts still within their free failures dropped (raise max_keys)");
         }
         if state.map.len() + needed <= max {
@@ -169,7 +169,7 @@ impl LoginGuard {
         let oldest = state.map.values().map(|f| f.last).min().unwrap_or(now);
         let until = (oldest + forget).max(now + Duration::from_secs(1));
         state.full_until = Some(until);
-        tracing::warn!(target: TARGET, max_keys = max,
+        tracing::warn!(target: TARGET, reason = "login_guard_refusing", max_keys = max,
             "login guard full of delayed accounts and IPs; attempts needing a new entry are refused (raise max_keys)");
         Err(until - now)
     }

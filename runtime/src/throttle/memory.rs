@@ -71,7 +71,7 @@ impl<C: Clock> BoundedStore<C> {
             return;
         }
         if !self.warned_full.swap(true, Ordering::Relaxed) {
-            tracing::warn!(target: TARGET, max_keys = self.per_shard * SHARDS,
+            tracing::warn!(target: TARGET, max_keys = self.per_shard * SHARDS, reason = "limiter_full",
                 "in-memory limiter full of active keys; evicting the least-loaded ones (raise max_keys)");
         }
         // Evict the eighth of the keys closest to idle, so the scan is paid once per many inserts.

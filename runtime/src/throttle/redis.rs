@@ -79,7 +79,7 @@ impl RedisLimiterBuilder {
     /// What to do when Redis cannot be reached. `FailPolicy::Open` is logged at WARN here.
     pub fn fail_policy(mut self, policy: FailPolicy) -> Self {
         if policy == FailPolicy::Open {
-            tracing::warn!(target: TARGET, "redis limiter configured fail_open: requests are unmetered while redis is unreachable");
+            tracing::warn!(target: TARGET, reason = "fail_open", "redis limiter configured fail_open: requests are unmetered while redis is unreachable");
         }
         self.policy = policy;
         self
@@ -180,11 +180,11 @@ impl Limiter for RedisLimiter {
             self.shared.forget_connection();
             match self.shared.policy {
                 FailPolicy::Open => {
-                    tracing::warn!(target: TARGET, error = %err, policy = "fail_open", "redis limiter unavailable; request admitted unmetered");
+                    tracing::warn!(target: TARGET, error = %err, policy = "fail_open", reason = "store_unavailable", "redis limiter unavailable; request admitted unmetered");
                     Ok(unmetered(self.rate))
                 }
                 FailPolicy::Closed => {
-                    tracing::warn!(target: TARGET, error = %err, policy = "fail_closed", "redis limiter unavailable; request rejected");
+                    tracing::warn!(target: TARGET, error = %err, policy = "fail_closed", reason = "store_unavailable", "redis limiter unavailable; request rejected");
                     Err(LimitError::Unavailable(err))
                 }
             }

@@ -307,7 +307,7 @@ impl OAuth2Client {
             ));
         }
         if config.allow_http {
-            tracing::warn!(target: TARGET, provider = %name, "oauth2 provider allows plain http endpoints: unsafe outside tests");
+            tracing::warn!(target: TARGET, provider = %name, reason = "plain_http", "oauth2 provider allows plain http endpoints: unsafe outside tests");
         }
         let mut client: Client = oauth2::Client::new(ClientId::new(client_id))
             .set_auth_uri(AuthUrl::from_url(auth))

@@ -264,7 +264,7 @@ impl PasswordHasher {
         let params = Params::new(config.m_cost_kib, config.t_cost, config.p_cost, None)
             .map_err(|e| PasswordError::Params(e.to_string()))?;
         if config.m_cost_kib < 19_456 || config.t_cost < 2 {
-            tracing::warn!(target: "portcullis::authn", m_cost_kib = config.m_cost_kib, t_cost = config.t_cost, "argon2 cost below OWASP's minimum");
+            tracing::warn!(target: "portcullis::authn", m_cost_kib = config.m_cost_kib, t_cost = config.t_cost, reason = "weak_argon2_cost", "argon2 cost below OWASP's minimum");
         }
         let output = crate::authn::util::random_bytes::<32>()
             .map_err(|e| PasswordError::Internal(format!("OS RNG: {e}")))?;

@@ -161,7 +161,7 @@ impl PasswordPolicy {
     pub fn min_len(mut self, n: usize) -> Self {
         if n < 8 {
             WEAK_WARNED.call_once(|| {
-                tracing::warn!(target: "portcullis::authn", min_len = n, "password policy minimum below NIST SP 800-63B's 8 characters");
+                tracing::warn!(target: "portcullis::authn", min_len = n, reason = "short_min_length", "password policy minimum below NIST SP 800-63B's 8 characters");
             });
         }
         self.min_len = n.max(1);
@@ -190,7 +190,7 @@ impl PasswordPolicy {
     /// ```
     pub fn without_blocklist(mut self) -> Self {
         NO_BLOCKLIST_WARNED.call_once(|| {
-            tracing::warn!(target: "portcullis::authn", "password blocklist disabled");
+            tracing::warn!(target: "portcullis::authn", reason = "blocklist_disabled", "password blocklist disabled");
         });
         self.blocklist = false;
         self

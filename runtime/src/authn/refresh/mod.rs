@@ -419,7 +419,7 @@ impl<S: RefreshStore> RefreshService<S> {
                 expires_at,
             }),
             RotateOutcome::Reused { family_id } => {
-                tracing::warn!(target: "portcullis::authn", family = %family_id, "refresh token reused: family revoked");
+                tracing::warn!(target: "portcullis::authn", family = %family_id, reason = "family_revoked", "refresh token reused: family revoked");
                 Err(rejected(FailureReason::Reused))
             }
             RotateOutcome::Revoked => Err(rejected(FailureReason::Revoked)),

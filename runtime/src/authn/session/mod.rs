@@ -288,7 +288,7 @@ impl SessionConfig {
     /// ```
     pub fn insecure_cookie(mut self) -> Self {
         INSECURE_WARNED.call_once(|| {
-            tracing::warn!(target: "portcullis::authn", "session cookie without `Secure`: for local development only");
+            tracing::warn!(target: "portcullis::authn", reason = "insecure_cookie", "session cookie without `Secure`: for local development only");
         });
         self.secure = false;
         self

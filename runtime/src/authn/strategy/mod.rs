@@ -432,7 +432,28 @@ impl<P: Send + 'static> Authenticator<P> for Chain<P> {
 /// The credentials of an `Authorization: <scheme> <credentials>` header, if that scheme is used.
 /// `Err` when the header is present but unreadable for this scheme.
 pub(crate) fn authorization<'p>(parts: &'p Parts, scheme: &str) -> Result<Option<&'p str>, ()> {
-    let mut values = parts.headers.get_all(http::header::AUTHORIZATION).iter();
+    authorization_in(&parts.headers, scheme)
+}
+
+/// The token of an `Authorization: Bearer <token>` header, read exactly as the [`Bearer`]
+/// strategy reads it (the scheme in any case, one header, one token): for handlers that need
+/// the token the guard verified, e.g. to revoke it at logout. `None` when there is no bearer
+/// token or the header is malformed.
+///
+/// ```
+/// use portcullis::authn::strategy::bearer_token;
+/// let mut headers = http::HeaderMap::new();
+/// headers.insert("authorization", "bearer abc.def.ghi".parse().unwrap());
+/// assert_eq!(bearer_token(&headers), Some("abc.def.ghi"));
+/// headers.insert("authorization", "Basic dTpw".parse().unwrap());
+/// assert_eq!(bearer_token(&headers), None);
+/// ```
+pub fn bearer_token(headers: &http::HeaderMap) -> Option<&str> {
+    authorization_in(headers, "Bearer").ok().flatten()
+}
+
+fn authorization_in<'h>(headers: &'h http::HeaderMap, scheme: &str) -> Result<Option<&'h str>, ()> {
+    let mut values = headers.get_all(http::header::AUTHORIZATION).iter();
     let Some(value) = values.next() else {
         return Ok(None);
     };
