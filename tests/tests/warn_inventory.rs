@@ -34,6 +34,7 @@ const SITES: &[(&str, &str, &str, &str)] = &[
     ("authn/oauth2/mod.rs", "portcullis::authn", "{reason}", "oauth2_callback_rejections_warn"),
     ("authn/oauth2/mod.rs", "portcullis::authn", "plain_http", "oauth2_callback_rejections_warn"),
     ("authn/oauth2/mod.rs", "portcullis::authn", "provider_error", "oauth2_callback_rejections_warn"),
+    ("authn/oauth2/mod.rs", "portcullis::authn", "replay_cache_full", "oauth2_replay_cache_full_warns"),
     ("authn/oauth2/mod.rs", "portcullis::authn", "token_rejected", "oauth2_provider_failures_warn"),
     ("authn/oauth2/mod.rs", "portcullis::authn", "token_exchange_failed", "oauth2_provider_failures_warn"),
     ("authn/oauth2/mod.rs", "portcullis::authn", "userinfo_failed", "oauth2_provider_failures_warn"),
@@ -51,11 +52,11 @@ const SITES: &[(&str, &str, &str, &str)] = &[
     ("bind.rs", "portcullis::authz", "left_scope", "writes_on_rows_that_left_the_scope_warn"),
     ("bind.rs", "portcullis::authz", "left_scope", "writes_on_rows_that_left_the_scope_warn"),
     ("db.rs", "portcullis::db", "sqlite_synchronous_off", "unsafe_database_settings_warn"),
+    ("http/origin.rs", "portcullis::http", "cross_site", "cross_site_requests_warn"),
     ("guard/mod.rs", "portcullis::authz", "{reason}", "guard_denials_carry_route_principal_and_rule"),
     ("guard/mod.rs", "portcullis::authz", "{if rejection.reason == crate::authn::strategy::FailureReason::Missing { \"anonymous\" } else { \"unauthenticated\" }}", "guard_denials_carry_route_principal_and_rule"),
     ("guard/router.rs", "portcullis::authz", "{reason}", "unguarded_router_escape_warns"),
     ("throttle/layer.rs", "portcullis::throttle", "throttled", "throttle_rejections_warn"),
-    ("throttle/login.rs", "portcullis::throttle", "login_throttled", "login_guard_warns"),
     ("throttle/login.rs", "portcullis::throttle", "login_throttled", "login_guard_warns"),
     ("throttle/login.rs", "portcullis::throttle", "login_guard_full", "login_guard_warns"),
     ("throttle/login.rs", "portcullis::throttle", "login_guard_refusing", "login_guard_warns"),
@@ -932,7 +933,11 @@ async fn login_guard_warns() {
             std::net::IpAddr::from([198, 51, 100, 100 + i]),
         );
     }
-    assert!(locked.reserve("new@x.test", "203.0.113.9".parse().unwrap()).is_err());
+    assert!(
+        locked
+            .reserve("new@x.test", "203.0.113.9".parse().unwrap())
+            .is_err()
+    );
     logs.expect_warn(THROTTLE, "login_guard_refusing");
     logs.assert_no_secret(&["alice@acme.test"]);
 }
@@ -1104,6 +1109,71 @@ async fn oauth2_callback_rejections_warn() {
     let cookie = headers[header::COOKIE].to_str().unwrap().to_owned();
     let cookie_value = cookie.split_once('=').map(|(_, v)| v).unwrap_or_default();
     logs.assert_no_secret(&[cookie_value, "client-secret-value"]);
+}
+
+#[tokio::test]
+async fn oauth2_replay_cache_full_warns() {
+    use portcullis::authn::oauth2::{CallbackQuery, OAuth2Client, ProviderConfig};
+    let base = oauth2_mock().await;
+    let (logs, _g) = Logs::start();
+    let client = OAuth2Client::new(
+        ProviderConfig::new("mock")
+            .client_id("client-1")
+            .client_secret("client-secret-value")
+            .auth_url(format!("{base}/authorize"))
+            .token_url(format!("{base}/token"))
+            .redirect_url("http://127.0.0.1/callback")
+            .userinfo_url(format!("{base}/userinfo"))
+            .cookie_key([42u8; 32])
+            .allow_insecure_http()
+            .replay_cache_capacity(1),
+    )
+    .expect("client");
+    // The first sign-in takes the only slot (its token call then fails: that is not the point);
+    // the second finds the cache full of a state that is still valid.
+    let mut statuses = Vec::new();
+    for _ in 0..2 {
+        let (headers, state) = oauth2_begin(&client);
+        let q = CallbackQuery {
+            code: Some("code-1".into()),
+            state: Some(state),
+            error: None,
+        };
+        statuses.push(
+            client
+                .callback(&headers, &q, &oauth2_map)
+                .await
+                .unwrap_err()
+                .status(),
+        );
+    }
+    assert_eq!(statuses[1], 503, "{statuses:?}");
+    logs.expect_warn(AUTHN, "replay_cache_full");
+    logs.assert_no_secret(&["client-secret-value"]);
+}
+
+#[tokio::test]
+async fn cross_site_requests_warn() {
+    use portcullis::http::SameOrigin;
+    let (logs, _g) = Logs::start();
+    let app = axum::Router::new().route(
+        "/auth/session",
+        axum::routing::post(|_: SameOrigin| async { "ok" }),
+    );
+    let req = Request::post("/auth/session")
+        .header(header::HOST, "api.example")
+        .header(header::ORIGIN, "https://evil.example")
+        .header("sec-fetch-site", "cross-site")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(app.oneshot(req).await.unwrap().status(), 403);
+    let events = logs.expect_warn("portcullis::http", "cross_site");
+    assert!(
+        events
+            .iter()
+            .any(|e| e.field("path") == Some("/auth/session")),
+        "{events:#?}"
+    );
 }
 
 #[tokio::test]
