@@ -18,6 +18,8 @@ pub mod guard;
 pub mod ops;
 pub mod page;
 pub mod problem;
+#[cfg(feature = "redis")]
+pub mod redis_conn;
 pub mod resource;
 pub mod scope;
 pub mod shaped;
