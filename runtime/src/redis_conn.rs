@@ -4,9 +4,10 @@
 //! A [`RedisConnection`] is cheap to clone and shared; it
 //!
 //! - **reconnects**: it wraps the redis crate's `aio::ConnectionManager`, which replaces a
-//!   dropped connection (server restart, failover) on the next command; a command that times
-//!   out or meets a read-only replica also discards the connection, so a stalled or
-//!   black-holed server is not waited on forever and DNS is resolved again;
+//!   dropped connection (server restart, failover); the command that met the dead connection
+//!   is sent once more on the new one. A command that times out or meets a read-only replica
+//!   discards the connection, so a stalled or black-holed server is not waited on forever
+//!   and DNS is resolved again;
 //! - **bounds every call**: connecting is bounded by the connect timeout (default 1 s), each
 //!   command by the response timeout (default 500 ms), and no call ever waits longer than the
 //!   two added up;
@@ -297,7 +298,9 @@ impl RedisConnection {
         &self.inner.target
     }
 
-    /// Runs one command, bounded by the timeouts.
+    /// Runs one command, bounded by the timeouts. A command whose connection dropped under
+    /// it is sent once more on the new connection, so it must be safe to repeat (`GET`,
+    /// `SET`, `DEL`, `EXISTS`, `SET … NX` are; `INCR` is not).
     ///
     /// ```no_run
     /// use portcullis::redis_conn::RedisConnection;
@@ -312,15 +315,15 @@ impl RedisConnection {
     }
 
     /// Runs a Lua script (`EVALSHA`, loading it first when the server does not know it, e.g.
-    /// after a restart), bounded by the timeouts.
+    /// after a restart), bounded by the timeouts and repeated once like [`query`](Self::query).
     ///
     /// ```no_run
     /// use portcullis::redis_conn::RedisConnection;
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), portcullis::redis_conn::RedisConnError> {
     /// let redis = RedisConnection::connect("redis://127.0.0.1:6379").await?;
-    /// let script = redis::Script::new("return redis.call('INCR', KEYS[1])");
-    /// let n: i64 = redis.invoke(&script.key("myapp:counter")).await?;
-    /// # let _ = n; Ok(()) }
+    /// let script = redis::Script::new("return redis.call('GET', KEYS[1])");
+    /// let v: Option<String> = redis.invoke(&script.key("myapp:key")).await?;
+    /// # let _ = v; Ok(()) }
     /// ```
     pub async fn invoke<T: FromRedisValue>(
         &self,
@@ -332,7 +335,7 @@ impl RedisConnection {
 
     async fn call<T, F, Fut>(&self, op: F) -> Result<T, RedisConnError>
     where
-        F: FnOnce(ConnectionManager) -> Fut,
+        F: Fn(ConnectionManager) -> Fut,
         Fut: Future<Output = Result<T, RedisError>>,
     {
         // The manager's own timeouts bound each connection attempt and each answer; this
@@ -347,7 +350,16 @@ impl RedisConnection {
         let attempt = async {
             let (id, conn) = self.manager().await?;
             flight.id = Some(id);
-            op(conn).await.map_err(|e| self.classify(e))
+            match op(conn.clone()).await {
+                // The connection died under this command (server restarted, failover): the
+                // manager is already reconnecting, and the command goes once more on the new
+                // connection, so a quick restart costs no request. Every command portcullis
+                // sends is safe to repeat (at worst a GCRA check counts twice, which errs on
+                // the strict side).
+                Err(e) if e.is_connection_dropped() => op(conn).await,
+                other => other,
+            }
+            .map_err(|e| self.classify(e))
         };
         let outcome = tokio::time::timeout(bound, attempt)
             .await

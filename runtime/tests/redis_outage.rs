@@ -185,3 +185,32 @@ async fn lazy_connection_starts_while_redis_is_down() {
     let (r, _) = bounded("is_revoked", store.is_revoked("x")).await;
     assert!(!r.expect("works once redis is up"));
 }
+
+/// A restart between two requests (Redis back before the next one) costs no request: the
+/// command that meets the dead connection is sent again once on the new one.
+#[tokio::test]
+async fn a_quick_restart_costs_no_request() {
+    if !authn_common::services() {
+        eprintln!("skipped: set PORTCULLIS_TEST_SERVICES=1 (needs the redis-server binary)");
+        return;
+    }
+    let mut redis = RedisServer::start();
+    let s = stack(&redis).await;
+    s.revoked.revoke("jti-1", in_an_hour()).await.unwrap();
+    let session = s.sessions.login("u1", None).await.unwrap();
+    for round in 0..3 {
+        redis.kill();
+        redis.restart();
+        let (r, took) = bounded("is_revoked", s.revoked.is_revoked("jti-1")).await;
+        assert!(!r.unwrap_or_else(|e| panic!("round {round}: {e}")));
+        eprintln!("first call after restart {round}: {took:?}");
+        redis.kill();
+        redis.restart();
+        let (r, _) = bounded("session load", s.sessions.load(&session.id)).await;
+        assert!(r.unwrap_or_else(|e| panic!("round {round}: {e}")).is_none());
+        redis.kill();
+        redis.restart();
+        let (r, _) = bounded("limiter", s.limiter.check("ip:192.0.2.1")).await;
+        assert!(r.unwrap_or_else(|e| panic!("round {round}: {e}")).allowed);
+    }
+}

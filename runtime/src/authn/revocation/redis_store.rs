@@ -24,7 +24,7 @@ use crate::redis_conn::RedisConnection;
 /// use portcullis::authn::revocation::{RedisRevocationStore, RevocationStore};
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), portcullis::authn::StoreError> {
 /// let store = RedisRevocationStore::connect("redis://127.0.0.1:6379", "myapp:").await?;
-/// store.revoke("jti-1", i64::MAX).await?; // key `myapp:revoked:jti-1`
+/// store.revoke("jti-1", 4_102_444_800).await?; // key `myapp:revoked:jti-1`, gone in 2100
 /// assert!(store.is_revoked("jti-1").await?);
 /// # Ok(()) }
 /// ```
