@@ -23,6 +23,7 @@ use portcullis::authn::strategy::{Bearer, Chain, FailureReason};
 use portcullis::authn::{BoxFuture, StoreError};
 use portcullis::db::{DbError, Pool, PoolConfig};
 use portcullis::http::Hardening;
+use portcullis::redis_conn::RedisConnection;
 use portcullis::routing::{get, post};
 use portcullis::throttle::RedisLimiterBuilder;
 use portcullis::throttle::{LoginGuard, LoginPolicy, MemoryBackend, TrustedProxies};
@@ -289,15 +290,15 @@ pub async fn example(config: Config) -> Result<Example, Error> {
         match &config.redis_url {
             Some(url) => {
                 let prefix = &config.redis_prefix;
-                let redis = |e: StoreError| Error::Redis(e.to_string());
-                let revoked = RedisRevocationStore::connect(url, prefix.clone())
+                // One connection for all three, checked here (start-up fails naming the
+                // server when it does not answer); it reconnects by itself after a restart
+                // or failover, and every call is bounded by its timeouts.
+                let redis = RedisConnection::connect(url)
                     .await
-                    .map_err(redis)?;
-                let sessions = RedisSessionStore::connect(url, prefix.clone())
-                    .await
-                    .map_err(redis)?;
-                let limits = RedisLimiterBuilder::new(url)
-                    .map_err(|e| Error::Redis(e.to_string()))?
+                    .map_err(|e| Error::Redis(e.to_string()))?;
+                let revoked = RedisRevocationStore::new(redis.clone(), prefix.clone());
+                let sessions = RedisSessionStore::new(redis.clone(), prefix.clone());
+                let limits = RedisLimiterBuilder::with_connection(redis)
                     .prefix(format!("{prefix}throttle:"));
                 (
                     Arc::new(revoked),

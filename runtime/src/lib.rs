@@ -19,6 +19,8 @@ pub mod http;
 pub mod ops;
 pub mod page;
 pub mod problem;
+#[cfg(feature = "redis")]
+pub mod redis_conn;
 pub mod resource;
 pub mod scope;
 pub mod shaped;

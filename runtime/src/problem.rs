@@ -125,6 +125,20 @@ impl Problem {
             .with_header(header::RETRY_AFTER, retry_after_secs.max(1).to_string())
     }
 
+    /// 503 with `Retry-After` in whole seconds (at least 1): a dependency the request needs
+    /// (a store, the rate limiter's Redis) is down or too slow, and the request was refused
+    /// rather than let through. The cause is logged where the problem is made, never sent.
+    ///
+    /// ```
+    /// let p = portcullis::Problem::service_unavailable(1);
+    /// assert_eq!(p.status(), http::StatusCode::SERVICE_UNAVAILABLE);
+    /// assert_eq!(p.headers()["retry-after"], "1");
+    /// ```
+    pub fn service_unavailable(retry_after_secs: u64) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE)
+            .with_header(header::RETRY_AFTER, retry_after_secs.max(1).to_string())
+    }
+
     /// 500: the cause is logged where the problem is made, never sent.
     pub fn internal() -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR)

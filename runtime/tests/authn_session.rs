@@ -301,3 +301,66 @@ async fn redis_store() {
     store.delete("h").await.unwrap();
     assert!(store.get("h").await.unwrap().is_none());
 }
+
+/// Sessions that cannot be read: Redis down.
+struct DownStore;
+
+fn down() -> portcullis::authn::StoreError {
+    portcullis::authn::StoreError::Unavailable("redis timed out".into())
+}
+
+impl SessionStore for DownStore {
+    fn create<'a>(
+        &'a self,
+        _: &'a str,
+        _: &'a SessionRecord,
+        _: Duration,
+    ) -> portcullis::authn::BoxFuture<'a, Result<bool, portcullis::authn::StoreError>> {
+        Box::pin(async { Err(down()) })
+    }
+    fn get<'a>(
+        &'a self,
+        _: &'a str,
+    ) -> portcullis::authn::BoxFuture<
+        'a,
+        Result<Option<SessionRecord>, portcullis::authn::StoreError>,
+    > {
+        Box::pin(async { Err(down()) })
+    }
+    fn touch<'a>(
+        &'a self,
+        _: &'a str,
+        _: i64,
+    ) -> portcullis::authn::BoxFuture<'a, Result<(), portcullis::authn::StoreError>> {
+        Box::pin(async { Err(down()) })
+    }
+    fn delete<'a>(
+        &'a self,
+        _: &'a str,
+    ) -> portcullis::authn::BoxFuture<'a, Result<(), portcullis::authn::StoreError>> {
+        Box::pin(async { Err(down()) })
+    }
+    fn purge_expired(
+        &self,
+        _: i64,
+        _: i64,
+    ) -> portcullis::authn::BoxFuture<'_, Result<u64, portcullis::authn::StoreError>> {
+        Box::pin(async { Err(down()) })
+    }
+}
+
+/// Fail closed: a cookie whose session cannot be loaded is refused with a 503 (`Retry-After`),
+/// not trusted and not a 500.
+#[tokio::test]
+async fn unavailable_session_store_refuses_with_503() {
+    use axum::response::IntoResponse;
+    let sessions = Arc::new(SessionManager::new(DownStore, SessionConfig::default()));
+    let auth = SessionCookie::new(sessions, |r: &SessionRecord| Ok(r.user_id.clone()));
+    let id = "A".repeat(43);
+    let mut p = parts("GET", &[("cookie", &format!("id={id}"))]);
+    let r = auth.authenticate(&mut p).await.unwrap_err();
+    assert_eq!(r.reason, FailureReason::Unavailable);
+    let res = r.into_response();
+    assert_eq!(res.status(), http::StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(res.headers()["retry-after"], "1");
+}

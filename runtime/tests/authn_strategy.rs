@@ -169,6 +169,60 @@ async fn revoked_jti_is_refused_when_revocation_is_enabled() {
     );
 }
 
+/// A deny-list that cannot answer: down (`Unavailable`) or broken (`Corrupt`).
+struct FailingStore(fn() -> StoreError);
+
+impl RevocationStore for FailingStore {
+    fn revoke<'a>(&'a self, _: &'a str, _: i64) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move { Err((self.0)()) })
+    }
+    fn is_revoked<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move { Err((self.0)()) })
+    }
+    fn purge_expired(&self) -> BoxFuture<'_, Result<u64, StoreError>> {
+        Box::pin(async move { Err((self.0)()) })
+    }
+}
+
+/// Fail closed: a token whose revocation cannot be checked is refused, with a 503 the client
+/// may retry when the store is unavailable and a 500 when it is broken; the body says neither.
+#[tokio::test]
+async fn revocation_store_failures_refuse_the_token() {
+    let jwt = jwt();
+    let h = format!("Bearer {}", jwt.sign("alice", ()).unwrap());
+    let down = bearer(jwt.clone()).with_revocation(Arc::new(FailingStore(|| {
+        StoreError::Unavailable("redis at redis://10.0.0.9:6379/0 unavailable (timeout)".into())
+    })));
+    let r = run(&down, &[("authorization", &h)]).await.unwrap_err();
+    assert_eq!(r.reason, FailureReason::Unavailable);
+    assert_eq!(r.reason.as_str(), "store_unavailable");
+    let res = r.into_response();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(res.headers()[header::RETRY_AFTER], "1");
+    assert_eq!(
+        res.headers()[header::CONTENT_TYPE],
+        "application/problem+json"
+    );
+    let body = axum::body::to_bytes(res.into_body(), 4096).await.unwrap();
+    assert_eq!(
+        &body[..],
+        br#"{"type":"about:blank","title":"Service Unavailable","status":503}"#
+    );
+    let broken = bearer(jwt.clone()).with_revocation(Arc::new(FailingStore(|| {
+        StoreError::Corrupt("bad value".into())
+    })));
+    let r = run(&broken, &[("authorization", &h)]).await.unwrap_err();
+    assert_eq!(r.reason, FailureReason::Internal);
+    assert_eq!(
+        r.into_response().status(),
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
+    // A handler's `?` on an unavailable store is a 503 too.
+    let p = Problem::from(StoreError::Unavailable("timed out".into()));
+    assert_eq!(p.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(p.headers()[header::RETRY_AFTER], "1");
+}
+
 struct Accounts {
     hasher: PasswordHasher,
     phc: String,

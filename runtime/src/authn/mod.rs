@@ -56,6 +56,10 @@ pub type BoxFuture<'a, T> = futures_util::future::BoxFuture<'a, T>;
 /// // In a handler, `?` turns it into a logged, opaque 500.
 /// let problem = portcullis::Problem::from(e);
 /// assert_eq!(problem.status(), http::StatusCode::INTERNAL_SERVER_ERROR);
+/// // A store that is down or too slow is refused with a 503 the client may retry.
+/// let problem = portcullis::Problem::from(StoreError::Unavailable("redis timed out".to_owned()));
+/// assert_eq!(problem.status(), http::StatusCode::SERVICE_UNAVAILABLE);
+/// assert_eq!(problem.headers()["retry-after"], "1");
 /// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -63,10 +67,16 @@ pub enum StoreError {
     /// The database failed.
     #[error(transparent)]
     Db(#[from] crate::db::DbError),
-    /// Redis failed.
+    /// Redis answered with an error (a bug or a misconfiguration, not an outage: an
+    /// unreachable or slow Redis is [`StoreError::Unavailable`]).
     #[cfg(feature = "redis")]
-    #[error("redis: {0}")]
-    Redis(#[from] redis::RedisError),
+    #[error(transparent)]
+    Redis(crate::redis_conn::RedisConnError),
+    /// The store could not be reached or did not answer in time (Redis down, stalled or
+    /// failing over). Transient: the request is refused with a 503 and `Retry-After`, never
+    /// let through (every store fails closed).
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
     /// A stored value could not be read back.
     #[error("corrupt stored value: {0}")]
     Corrupt(String),
@@ -84,6 +94,30 @@ pub enum StoreError {
     },
 }
 
+impl StoreError {
+    /// Whether the store is unavailable (transient), as opposed to broken.
+    ///
+    /// ```
+    /// use portcullis::authn::StoreError;
+    /// assert!(StoreError::Unavailable("timed out".into()).is_unavailable());
+    /// assert!(!StoreError::Corrupt("bad JSON".into()).is_unavailable());
+    /// ```
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_))
+    }
+}
+
+#[cfg(feature = "redis")]
+impl From<crate::redis_conn::RedisConnError> for StoreError {
+    fn from(e: crate::redis_conn::RedisConnError) -> Self {
+        if e.is_unavailable() {
+            StoreError::Unavailable(e.to_string())
+        } else {
+            StoreError::Redis(e)
+        }
+    }
+}
+
 impl From<diesel::result::Error> for StoreError {
     fn from(e: diesel::result::Error) -> Self {
         StoreError::Db(crate::db::DbError::Query(e))
@@ -98,6 +132,10 @@ impl From<diesel_async::pooled_connection::bb8::RunError> for StoreError {
 
 impl From<StoreError> for crate::Problem {
     fn from(e: StoreError) -> Self {
+        if e.is_unavailable() {
+            tracing::warn!(target: "portcullis::authn", reason = FailureReason::Unavailable.as_str(), error = %e, "authentication store unavailable; request refused");
+            return crate::Problem::service_unavailable(1);
+        }
         tracing::error!(target: "portcullis::authn", error = %e, "authentication store error");
         match e {
             // Capacity, not a fault: the client may retry later.

@@ -124,8 +124,7 @@ pub enum LimitError {
 impl LimitError {
     /// The 503 problem a fail-closed limiter answers with.
     pub fn to_problem(&self) -> Problem {
-        Problem::new(http::StatusCode::SERVICE_UNAVAILABLE)
-            .with_header(http::header::RETRY_AFTER, "1")
+        Problem::service_unavailable(1)
     }
 }
 

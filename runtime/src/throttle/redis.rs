@@ -1,14 +1,15 @@
 //! The Redis limiter (feature `redis`): GCRA in one atomic Lua script per check, on the Redis
 //! server's clock (so app instances with skewed clocks agree), each key expiring when its
 //! budget is full again so nothing accumulates. Every call is bounded by a timeout; an
-//! unreachable server is handled by the [`FailPolicy`].
+//! unreachable server is handled by the [`FailPolicy`]. Connecting, reconnecting and the
+//! timeouts are the shared [`RedisConnection`]'s.
 
 use futures_util::future::{BoxFuture, FutureExt};
-use redis::aio::MultiplexedConnection;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Decision, FailPolicy, LimitError, Limiter, LimiterFactory, Rate, TARGET, unmetered};
+use crate::redis_conn::{RedisConnError, RedisConnection, RedisConnectionBuilder};
 
 /// KEYS[1] = key; ARGV[1] = emission interval T (µs); ARGV[2] = burst.
 /// Returns {allowed, remaining, retry_after_us, reset_us}.
@@ -33,8 +34,10 @@ return {1, math.floor((now + tau + T - new_tat) / T), 0, new_tat - now}
 /// per-route limits on Redis.
 #[derive(Clone)]
 pub struct RedisLimiterBuilder {
-    client: redis::Client,
-    conn: Arc<Mutex<Option<MultiplexedConnection>>>,
+    conn: RedisConnection,
+    /// Set when the builder opened the connection itself: [`timeout`](Self::timeout) then
+    /// also bounds connecting and each answer.
+    own: Option<RedisConnectionBuilder>,
     prefix: String,
     timeout: Duration,
     policy: FailPolicy,
@@ -43,6 +46,7 @@ pub struct RedisLimiterBuilder {
 impl std::fmt::Debug for RedisLimiterBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisLimiterBuilder")
+            .field("redis", &self.conn.target())
             .field("prefix", &self.prefix)
             .field("timeout", &self.timeout)
             .field("policy", &self.policy)
@@ -51,17 +55,49 @@ impl std::fmt::Debug for RedisLimiterBuilder {
 }
 
 impl RedisLimiterBuilder {
+    const DEFAULT_TIMEOUT: Duration = Duration::from_millis(250);
+
     /// Limiters on the Redis at `url` (`redis://127.0.0.1:6379`), key prefix
     /// `portcullis:throttle:`, timeout 250 ms, fail closed. A malformed URL is an error at
-    /// start-up; the server is first contacted on the first check.
-    pub fn new(url: &str) -> Result<Self, redis::RedisError> {
-        Ok(Self {
-            client: redis::Client::open(url)?,
-            conn: Arc::new(Mutex::new(None)),
+    /// start-up; the server is first contacted on the first check (a
+    /// [lazy](RedisConnectionBuilder::lazy) connection, so a limiter never stops start-up:
+    /// its [`FailPolicy`] covers an unreachable server).
+    ///
+    /// ```
+    /// use portcullis::throttle::RedisLimiterBuilder;
+    /// assert!(RedisLimiterBuilder::new("redis://127.0.0.1:6379").is_ok());
+    /// assert!(RedisLimiterBuilder::new("not a url").is_err());
+    /// ```
+    pub fn new(url: &str) -> Result<Self, RedisConnError> {
+        let own = RedisConnection::builder(url)?
+            .connect_timeout(Self::DEFAULT_TIMEOUT)
+            .response_timeout(Self::DEFAULT_TIMEOUT);
+        let mut builder = Self::with_connection(own.clone().lazy());
+        builder.own = Some(own);
+        builder.timeout = Self::DEFAULT_TIMEOUT;
+        Ok(builder)
+    }
+
+    /// Limiters on an existing [`RedisConnection`], e.g. the one the revocation and session
+    /// stores use. A check waits at most the connection's [bound](RedisConnection::bound)
+    /// unless [`timeout`](Self::timeout) sets a shorter one.
+    ///
+    /// ```no_run
+    /// use portcullis::redis_conn::RedisConnection;
+    /// use portcullis::throttle::RedisLimiterBuilder;
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let redis = RedisConnection::connect("redis://127.0.0.1:6379").await?;
+    /// let limits = RedisLimiterBuilder::with_connection(redis.clone()).prefix("myapp:throttle:");
+    /// # let _ = limits; Ok(()) }
+    /// ```
+    pub fn with_connection(conn: RedisConnection) -> Self {
+        Self {
+            timeout: conn.bound(),
+            conn,
+            own: None,
             prefix: "portcullis:throttle:".to_owned(),
-            timeout: Duration::from_millis(250),
             policy: FailPolicy::Closed,
-        })
+        }
     }
 
     /// The prefix of every Redis key.
@@ -70,9 +106,15 @@ impl RedisLimiterBuilder {
         self
     }
 
-    /// The bound on connecting plus one check.
+    /// The bound on one check, connecting included. With [`new`](Self::new) it is also the
+    /// connection's connect and response timeout.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        if let Some(own) = self.own.take() {
+            let own = own.connect_timeout(timeout).response_timeout(timeout);
+            self.conn = own.clone().lazy();
+            self.own = Some(own);
+        }
         self
     }
 
@@ -92,26 +134,6 @@ impl RedisLimiterBuilder {
             rate,
             script: redis::Script::new(GCRA),
         }
-    }
-
-    async fn connection(&self) -> Result<MultiplexedConnection, redis::RedisError> {
-        let cached = self.conn.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        if let Some(c) = cached {
-            return Ok(c);
-        }
-        let config = redis::AsyncConnectionConfig::new()
-            .set_connection_timeout(self.timeout)
-            .set_response_timeout(self.timeout);
-        let c = self
-            .client
-            .get_multiplexed_async_connection_with_config(&config)
-            .await?;
-        *self.conn.lock().unwrap_or_else(|e| e.into_inner()) = Some(c.clone());
-        Ok(c)
-    }
-
-    fn forget_connection(&self) {
-        *self.conn.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 }
 
@@ -141,17 +163,19 @@ pub struct RedisLimiter {
 }
 
 impl RedisLimiter {
-    async fn run(&self, key: &str) -> Result<Decision, redis::RedisError> {
-        let mut conn = self.shared.connection().await?;
+    async fn run(&self, key: &str) -> Result<Decision, RedisConnError> {
         let t_us = u64::try_from(self.rate.emission_interval().as_micros())
             .unwrap_or(u64::MAX)
             .max(1);
         let (allowed, remaining, retry_us, reset_us): (i64, i64, i64, i64) = self
-            .script
-            .key(format!("{}{key}", self.shared.prefix))
-            .arg(t_us)
-            .arg(self.rate.burst())
-            .invoke_async(&mut conn)
+            .shared
+            .conn
+            .invoke(
+                self.script
+                    .key(format!("{}{key}", self.shared.prefix))
+                    .arg(t_us)
+                    .arg(self.rate.burst()),
+            )
             .await?;
         let us = |v: i64| Duration::from_micros(u64::try_from(v).unwrap_or(0));
         Ok(Decision {
@@ -177,7 +201,6 @@ impl Limiter for RedisLimiter {
                 Ok(Err(e)) => e.to_string(),
                 Err(_) => "timed out".to_owned(),
             };
-            self.shared.forget_connection();
             match self.shared.policy {
                 FailPolicy::Open => {
                     tracing::warn!(target: TARGET, error = %err, policy = "fail_open", reason = "store_unavailable", "redis limiter unavailable; request admitted unmetered");

@@ -2,35 +2,51 @@
 
 use super::RevocationStore;
 use crate::authn::{BoxFuture, StoreError};
-use redis::aio::MultiplexedConnection;
+use crate::redis_conn::RedisConnection;
 
 /// A deny-list on Redis, shared by every instance of the application. Keys are
 /// `<prefix>revoked:<jti>` and expire with the token (`SET … EXAT`).
+///
+/// **Fails closed.** When Redis is down, stalled or failing over, [`is_revoked`] answers
+/// [`StoreError::Unavailable`] within the connection's timeouts, and the bearer strategy
+/// refuses the request with a 503 (`Retry-After`), logged at WARN on `portcullis::authn` with
+/// reason `store_unavailable`: a token whose revocation cannot be checked is never accepted.
+/// The connection is re-established on its own once Redis answers again (see
+/// [`RedisConnection`]).
+///
+/// **The deny-list lives in Redis memory.** A Redis restarted without persistence (RDB or
+/// AOF) has forgotten every revocation: run it with persistence (`appendonly yes`) or keep
+/// access tokens short-lived.
+///
+/// [`is_revoked`]: RevocationStore::is_revoked
 ///
 /// ```no_run
 /// use portcullis::authn::revocation::{RedisRevocationStore, RevocationStore};
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), portcullis::authn::StoreError> {
 /// let store = RedisRevocationStore::connect("redis://127.0.0.1:6379", "myapp:").await?;
-/// store.revoke("jti-1", i64::MAX).await?; // key `myapp:revoked:jti-1`
+/// store.revoke("jti-1", 4_102_444_800).await?; // key `myapp:revoked:jti-1`, gone in 2100
 /// assert!(store.is_revoked("jti-1").await?);
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
 pub struct RedisRevocationStore {
-    conn: MultiplexedConnection,
+    conn: RedisConnection,
     prefix: String,
 }
 
 impl std::fmt::Debug for RedisRevocationStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisRevocationStore")
+            .field("redis", &self.conn.target())
             .field("prefix", &self.prefix)
             .finish_non_exhaustive()
     }
 }
 
 impl RedisRevocationStore {
-    /// Connects to `url` (e.g. `redis://127.0.0.1:6379`); keys start with `prefix`.
+    /// Connects to `url` (e.g. `redis://127.0.0.1:6379`) with the default timeouts (1 s to
+    /// connect, 500 ms per command) and checks that it answers: an unreachable server is an
+    /// error here, naming it (password redacted). Keys start with `prefix`.
     ///
     /// ```no_run
     /// use portcullis::authn::revocation::RedisRevocationStore;
@@ -39,22 +55,24 @@ impl RedisRevocationStore {
     /// # let _ = store; Ok(()) }
     /// ```
     pub async fn connect(url: &str, prefix: impl Into<String>) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url)?;
-        let conn = client.get_multiplexed_async_connection().await?;
-        Ok(Self::new(conn, prefix))
+        Ok(Self::new(RedisConnection::connect(url).await?, prefix))
     }
 
-    /// A store on an existing connection.
+    /// A store on a [`RedisConnection`] (shared with the other stores, other timeouts, or
+    /// [lazy](crate::redis_conn::RedisConnectionBuilder::lazy) to start while Redis is down).
     ///
     /// ```no_run
     /// use portcullis::authn::revocation::RedisRevocationStore;
+    /// use portcullis::redis_conn::RedisConnection;
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let client = redis::Client::open("redis://127.0.0.1:6379")?;
-    /// let conn = client.get_multiplexed_async_connection().await?; // shared with the rest of the app
-    /// let store = RedisRevocationStore::new(conn, "myapp:");
+    /// let redis = RedisConnection::builder("redis://127.0.0.1:6379")?
+    ///     .response_timeout(std::time::Duration::from_millis(250))
+    ///     .connect()
+    ///     .await?;
+    /// let store = RedisRevocationStore::new(redis, "myapp:");
     /// # let _ = store; Ok(()) }
     /// ```
-    pub fn new(conn: MultiplexedConnection, prefix: impl Into<String>) -> Self {
+    pub fn new(conn: RedisConnection, prefix: impl Into<String>) -> Self {
         Self {
             conn,
             prefix: prefix.into(),
@@ -73,13 +91,14 @@ impl RevocationStore for RedisRevocationStore {
         expires_at: i64,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
-            let mut conn = self.conn.clone();
-            redis::cmd("SET")
-                .arg(self.key(jti))
-                .arg(1)
-                .arg("EXAT")
-                .arg(super::deny_until(expires_at).max(1))
-                .query_async::<()>(&mut conn)
+            self.conn
+                .query::<()>(
+                    redis::cmd("SET")
+                        .arg(self.key(jti))
+                        .arg(1)
+                        .arg("EXAT")
+                        .arg(super::deny_until(expires_at).max(1)),
+                )
                 .await?;
             Ok(())
         })
@@ -87,10 +106,9 @@ impl RevocationStore for RedisRevocationStore {
 
     fn is_revoked<'a>(&'a self, jti: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(async move {
-            let mut conn = self.conn.clone();
-            let n: i64 = redis::cmd("EXISTS")
-                .arg(self.key(jti))
-                .query_async(&mut conn)
+            let n: i64 = self
+                .conn
+                .query(redis::cmd("EXISTS").arg(self.key(jti)))
                 .await?;
             Ok(n > 0)
         })

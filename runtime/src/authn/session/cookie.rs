@@ -98,9 +98,13 @@ impl<S: SessionStore, P: Send + 'static> Authenticator<P> for SessionCookie<S, P
                 Ok(Err(SessionState::Expired)) => {
                     return Err(reject(FailureReason::SessionExpired));
                 }
+                // Fail closed: a session that cannot be loaded is not trusted.
                 Err(e) => {
-                    tracing::error!(target: "portcullis::authn", error = %e, "session store failed");
-                    return Err(reject(FailureReason::Internal));
+                    return Err(crate::authn::strategy::store_failed(
+                        "session",
+                        &e,
+                        Challenge::Cookie,
+                    ));
                 }
             };
             if !is_safe(&parts.method) {

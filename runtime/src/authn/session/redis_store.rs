@@ -2,11 +2,19 @@
 
 use super::{SessionRecord, SessionStore};
 use crate::authn::{BoxFuture, StoreError};
-use redis::aio::MultiplexedConnection;
+use crate::redis_conn::RedisConnection;
 use std::time::Duration;
 
 /// Sessions on Redis: `<prefix>session:<id hash>` holds the JSON record and expires at the
 /// absolute timeout; creation is `SET … NX`.
+///
+/// **Fails closed.** When Redis is down, stalled or failing over, every call answers
+/// [`StoreError::Unavailable`] within the connection's timeouts: the cookie strategy refuses
+/// the request with a 503 (`Retry-After`), logged at WARN on `portcullis::authn` with reason
+/// `store_unavailable`, and a login answers 503 too. No session is trusted without being
+/// read. The connection is re-established on its own once Redis answers again (see
+/// [`RedisConnection`]). Sessions live in Redis memory: without persistence a Redis restart
+/// logs everyone out.
 ///
 /// ```no_run
 /// use portcullis::authn::session::{RedisSessionStore, SessionConfig, SessionManager};
@@ -18,20 +26,23 @@ use std::time::Duration;
 /// ```
 #[derive(Clone)]
 pub struct RedisSessionStore {
-    conn: MultiplexedConnection,
+    conn: RedisConnection,
     prefix: String,
 }
 
 impl std::fmt::Debug for RedisSessionStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisSessionStore")
+            .field("redis", &self.conn.target())
             .field("prefix", &self.prefix)
             .finish_non_exhaustive()
     }
 }
 
 impl RedisSessionStore {
-    /// Connects to `url`; keys start with `prefix`.
+    /// Connects to `url` with the default timeouts (1 s to connect, 500 ms per command) and
+    /// checks that it answers: an unreachable server is an error here, naming it (password
+    /// redacted). Keys start with `prefix`.
     ///
     /// ```no_run
     /// use portcullis::authn::session::RedisSessionStore;
@@ -40,22 +51,21 @@ impl RedisSessionStore {
     /// # let _ = store; Ok(()) }
     /// ```
     pub async fn connect(url: &str, prefix: impl Into<String>) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url)?;
-        let conn = client.get_multiplexed_async_connection().await?;
-        Ok(Self::new(conn, prefix))
+        Ok(Self::new(RedisConnection::connect(url).await?, prefix))
     }
 
-    /// A store on an existing connection.
+    /// A store on a [`RedisConnection`] (shared with the other stores, other timeouts, or
+    /// [lazy](crate::redis_conn::RedisConnectionBuilder::lazy) to start while Redis is down).
     ///
     /// ```no_run
     /// use portcullis::authn::session::RedisSessionStore;
+    /// use portcullis::redis_conn::RedisConnection;
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let client = redis::Client::open("redis://127.0.0.1:6379")?;
-    /// let conn = client.get_multiplexed_async_connection().await?; // shared with the rest of the app
-    /// let store = RedisSessionStore::new(conn, "myapp:");
+    /// let redis = RedisConnection::connect("redis://127.0.0.1:6379").await?; // shared with the rest of the app
+    /// let store = RedisSessionStore::new(redis, "myapp:");
     /// # let _ = store; Ok(()) }
     /// ```
-    pub fn new(conn: MultiplexedConnection, prefix: impl Into<String>) -> Self {
+    pub fn new(conn: RedisConnection, prefix: impl Into<String>) -> Self {
         Self {
             conn,
             prefix: prefix.into(),
@@ -79,14 +89,16 @@ impl SessionStore for RedisSessionStore {
         ttl: Duration,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(async move {
-            let mut conn = self.conn.clone();
-            let ok: Option<String> = redis::cmd("SET")
-                .arg(self.key(id_hash))
-                .arg(encode(record)?)
-                .arg("NX")
-                .arg("EX")
-                .arg(ttl.as_secs().max(1))
-                .query_async(&mut conn)
+            let ok: Option<String> = self
+                .conn
+                .query(
+                    redis::cmd("SET")
+                        .arg(self.key(id_hash))
+                        .arg(encode(record)?)
+                        .arg("NX")
+                        .arg("EX")
+                        .arg(ttl.as_secs().max(1)),
+                )
                 .await?;
             Ok(ok.is_some())
         })
@@ -97,10 +109,9 @@ impl SessionStore for RedisSessionStore {
         id_hash: &'a str,
     ) -> BoxFuture<'a, Result<Option<SessionRecord>, StoreError>> {
         Box::pin(async move {
-            let mut conn = self.conn.clone();
-            let v: Option<String> = redis::cmd("GET")
-                .arg(self.key(id_hash))
-                .query_async(&mut conn)
+            let v: Option<String> = self
+                .conn
+                .query(redis::cmd("GET").arg(self.key(id_hash)))
                 .await?;
             v.map(|s| serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(e.to_string())))
                 .transpose()
@@ -117,14 +128,15 @@ impl SessionStore for RedisSessionStore {
                 return Ok(());
             };
             r.last_seen = last_seen;
-            let mut conn = self.conn.clone();
             // XX: never resurrect a session deleted meanwhile; KEEPTTL: keep the absolute expiry.
-            redis::cmd("SET")
-                .arg(self.key(id_hash))
-                .arg(encode(&r)?)
-                .arg("XX")
-                .arg("KEEPTTL")
-                .query_async::<Option<String>>(&mut conn)
+            self.conn
+                .query::<Option<String>>(
+                    redis::cmd("SET")
+                        .arg(self.key(id_hash))
+                        .arg(encode(&r)?)
+                        .arg("XX")
+                        .arg("KEEPTTL"),
+                )
                 .await?;
             Ok(())
         })
@@ -132,10 +144,8 @@ impl SessionStore for RedisSessionStore {
 
     fn delete<'a>(&'a self, id_hash: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
-            let mut conn = self.conn.clone();
-            redis::cmd("DEL")
-                .arg(self.key(id_hash))
-                .query_async::<i64>(&mut conn)
+            self.conn
+                .query::<i64>(redis::cmd("DEL").arg(self.key(id_hash)))
                 .await?;
             Ok(())
         })

@@ -154,10 +154,7 @@ where
             match self.verifier.verify(&user, &pass).await {
                 Ok(Some(p)) => Ok(p),
                 Ok(None) => Err(reject(FailureReason::InvalidCredentials)),
-                Err(e) => {
-                    tracing::error!(target: "portcullis::authn", error = %e, "basic verifier failed");
-                    Err(reject(FailureReason::Internal))
-                }
+                Err(e) => Err(super::store_failed("basic verifier", &e, Challenge::Basic)),
             }
         })
     }

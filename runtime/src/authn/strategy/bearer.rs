@@ -151,10 +151,8 @@ where
                 match store.is_revoked(jti).await {
                     Ok(false) => {}
                     Ok(true) => return Err(reject(FailureReason::Revoked)),
-                    Err(e) => {
-                        tracing::error!(target: "portcullis::authn", error = %e, "revocation store failed");
-                        return Err(reject(FailureReason::Internal));
-                    }
+                    // Fail closed: a token whose revocation cannot be checked is refused.
+                    Err(e) => return Err(super::store_failed("revocation", &e, Challenge::Bearer)),
                 }
             }
             (self.map)(claims).await.map_err(reject)

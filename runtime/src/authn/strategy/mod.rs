@@ -93,6 +93,9 @@ pub enum FailureReason {
     UnknownPrincipal,
     /// A store or the OS RNG failed.
     Internal,
+    /// A store (revocation deny-list, sessions) could not be reached or did not answer in
+    /// time: the request is refused (fail closed) with a 503 and `Retry-After`.
+    Unavailable,
 }
 
 impl FailureReason {
@@ -127,6 +130,7 @@ impl FailureReason {
             FailureReason::DuplicateCookie => "duplicate_cookie",
             FailureReason::UnknownPrincipal => "unknown_principal",
             FailureReason::Internal => "internal",
+            FailureReason::Unavailable => "store_unavailable",
         }
     }
 }
@@ -159,8 +163,9 @@ pub enum Challenge {
 
 /// A failed authentication: the reason class and the challenge to send. Converts into a
 /// [`Problem`]: 401 with `WWW-Authenticate: Bearer` when nothing was sent,
-/// `Bearer error="invalid_token"` for bad credentials, 403 for a CSRF or cross-site failure, 500 for an
-/// internal error. The client never learns the reason.
+/// `Bearer error="invalid_token"` for bad credentials, 403 for a CSRF or cross-site failure,
+/// 503 with `Retry-After` for an unavailable store, 500 for an internal error. The client never
+/// learns the reason.
 ///
 /// ```
 /// use axum::response::IntoResponse;
@@ -231,11 +236,29 @@ impl AuthRejection {
     }
 }
 
+/// The rejection when `store` failed during authentication, logged with its cause: an
+/// unavailable store refuses the request (fail closed, 503), any other failure is a 500.
+pub(crate) fn store_failed(
+    store: &'static str,
+    e: &crate::authn::StoreError,
+    challenge: Challenge,
+) -> AuthRejection {
+    let reason = if e.is_unavailable() {
+        tracing::warn!(target: "portcullis::authn", reason = FailureReason::Unavailable.as_str(), store, error = %e, "store unavailable; request refused (fail closed)");
+        FailureReason::Unavailable
+    } else {
+        tracing::error!(target: "portcullis::authn", store, error = %e, "store failed");
+        FailureReason::Internal
+    };
+    AuthRejection::new(reason, challenge).logged()
+}
+
 impl From<AuthRejection> for Problem {
     fn from(r: AuthRejection) -> Self {
         use http::header::WWW_AUTHENTICATE;
         match (r.reason, r.challenge) {
             (FailureReason::Internal, _) => Problem::internal(),
+            (FailureReason::Unavailable, _) => Problem::service_unavailable(1),
             (FailureReason::CsrfMismatch | FailureReason::CrossSite, _) => Problem::forbidden(),
             (FailureReason::Missing, Challenge::Basic) => Problem::unauthorized().with_header(
                 WWW_AUTHENTICATE,
