@@ -312,11 +312,14 @@ pub struct Member {
 
 #[derive(Action)]
 pub struct ByTitle;
+#[derive(Action)]
+pub struct Plain;
 
 #[policy(Task, subject = Member)]
 pub fn task_policy(m: &Member) {
     allow!(read where project_id in m.projects);
     allow!(ByTitle where title in m.titles);
+    allow!(Plain where project_id > 5 && project_id != {m.projects.len() as i64} && title != "t0");
 }
 
 const TASKS_SQLITE: &str = "CREATE TABLE tasks (id INTEGER PRIMARY KEY, project_id BIGINT NOT NULL,
@@ -454,5 +457,109 @@ async fn in_lists_are_served_by_the_index() {
             panic!("{}: {report}", db.name);
         }
         db.cleanup().await;
+    }
+}
+
+// ---- the SQL each leaf renders -----------------------------------------------------------------
+
+fn sqlite_sql<E, A>(scope: &portcullis::Scope<E, A>) -> String
+where
+    E: Resource + portcullis::Governs<A>,
+    A: portcullis::Action,
+{
+    diesel::debug_query::<diesel::sqlite::Sqlite, _>(&scope.sqlite_filter()).to_string()
+}
+
+fn pg_sql<E, A>(scope: &portcullis::Scope<E, A>) -> String
+where
+    E: Resource + portcullis::Governs<A>,
+    A: portcullis::Action,
+{
+    diesel::debug_query::<diesel::pg::Pg, _>(&scope.postgres_filter()).to_string()
+}
+
+/// Only float leaves that PostgreSQL could match with a stored NaN get a guard; integer and
+/// text leaves render as they always did; `in` lists are one parameter on both backends.
+#[test]
+fn leaf_sql_forms() {
+    let m = Member {
+        projects: vec![3, 6],
+        titles: vec!["a'b".into(), "c".into()],
+    };
+    let reads = Task::scope_for::<Read>(&m);
+    let plain = Task::scope_for::<Plain>(&m);
+    let titles = Task::scope_for::<ByTitle>(&m);
+    let cases = [
+        (
+            sqlite_sql(&reads),
+            r#"`tasks`.`project_id` IN (SELECT value FROM json_each(?)) -- binds: ["[3,6]"]"#,
+        ),
+        (
+            pg_sql(&reads),
+            r#"("tasks"."project_id" = ANY($1)) -- binds: [[3, 6]]"#,
+        ),
+        // Integer and text comparisons: exactly the SQL they had before NaN handling.
+        (
+            sqlite_sql(&plain),
+            r#"(((`tasks`.`project_id` > 5)) AND ((`tasks`.`project_id` != ?)) AND ((`tasks`.`title` != 't0'))) -- binds: [2]"#,
+        ),
+        (
+            pg_sql(&plain),
+            r#"((("tasks"."project_id" > 5)) AND (("tasks"."project_id" != $1)) AND (("tasks"."title" != 't0'))) -- binds: [2]"#,
+        ),
+        (
+            sqlite_sql(&titles),
+            r#"`tasks`.`title` IN (SELECT value FROM json_each(?)) -- binds: ["[\"a'b\",\"c\"]"]"#,
+        ),
+        (
+            pg_sql(&titles),
+            r#"("tasks"."title" = ANY($1)) -- binds: [["a'b", "c"]]"#,
+        ),
+    ];
+    let user = FloatUser {
+        t: 1.5,
+        ot: Some(f64::NAN),
+        u: 2.0,
+        list: vec![1.0, f64::NAN],
+    };
+    let ab = hv_policy(&user);
+    let float_cases = [
+        // SQLite cannot store NaN: no guard.
+        (sqlite_sql(&ab.scope::<Read>()), r#"(`hv`.`x` > ?) -- binds: [1.5]"#),
+        (
+            pg_sql(&ab.scope::<Read>()),
+            r#"((("hv"."x" > $1)) AND ("hv"."x" <> 'NaN')) -- binds: [1.5]"#,
+        ),
+        // `<` cannot match a NaN PostgreSQL sorts above every number: no guard.
+        (
+            pg_sql(&ab.scope::<YLtT>()),
+            r#"coalesce(("hv"."y" < $1), FALSE) -- binds: [1.5]"#,
+        ),
+        (
+            pg_sql(&ab.scope::<XNeT>()),
+            r#"((("hv"."x" != $1)) AND ("hv"."x" <> 'NaN')) -- binds: [1.5]"#,
+        ),
+        (
+            pg_sql(&ab.scope::<YNeT>()),
+            r#"((coalesce(("hv"."y" != $1), FALSE)) AND ("hv"."y" <> 'NaN')) -- binds: [1.5]"#,
+        ),
+        // A NaN subject value matches nothing: the leaf is FALSE, nothing NaN is bound.
+        (pg_sql(&ab.scope::<XLeOt>()), "FALSE -- binds: []"),
+        (sqlite_sql(&ab.scope::<XLeOt>()), "FALSE -- binds: []"),
+        (
+            sqlite_sql(&ab.scope::<XInList>()),
+            r#"`hv`.`x` IN (SELECT value FROM json_each(?)) -- binds: ["[1.0]"]"#,
+        ),
+        (
+            pg_sql(&ab.scope::<XInList>()),
+            r#"("hv"."x" = ANY($1)) -- binds: [[1.0]]"#,
+        ),
+        (
+            sqlite_sql(&ab.scope::<NotYInList>()),
+            r#"NOT (((`hv`.`y` IS NOT NULL AND `hv`.`y` IN (SELECT value FROM json_each(?))))) -- binds: ["[1.0]"]"#,
+        ),
+    ];
+    for (got, want) in cases.iter().chain(&float_cases) {
+        assert_eq!(got, want);
     }
 }
