@@ -363,6 +363,7 @@ impl<C: Default, T: FieldType + 'static, E: FieldAt<I, Ty = T>, const I: usize> 
     /// NaN: for float columns on a backend that stores NaN (PostgreSQL orders it above every
     /// number and makes `NaN = NaN` true), `>`, `>=` and `!=` also require the column not to be
     /// NaN. Other types and operators keep the comparison as it is (index-friendly).
+    #[doc(hidden)]
     #[inline]
     pub fn cmp_sql<Tbl, DB>(
         &self,
@@ -385,6 +386,7 @@ impl<C: Default, T: FieldType + 'static, E: FieldAt<I, Ty = T>, const I: usize> 
     /// The SQL of `field in list`: on SQLite one bound JSON array read by `json_each` (any
     /// length; one parameter per value would stop at SQLite's limit of bound variables), else
     /// what `bound` builds from the list (`= ANY($1)` with one array on PostgreSQL).
+    #[doc(hidden)]
     #[inline]
     pub fn in_sql<Tbl, DB>(
         &self,
@@ -637,7 +639,9 @@ impl<T, L: ListFor<T> + ?Sized> ListFor<T> for &L {
 
 /// Makes a type usable in policy conditions: as a field type and as a value compared with it.
 /// The type must be `PartialEq + PartialOrd + Clone + Send + Sync + 'static`, and (for the SQL
-/// side) diesel's `AsExpression` for its column type, as any diesel field type is.
+/// side) diesel's `AsExpression` for its column type, as any diesel field type is. Its `in`
+/// lists are bound one parameter per value (SQLite caps a statement at 32,766); the built-in
+/// integers, floats and `String` bind a list as one parameter on every backend.
 ///
 /// ```
 /// #[derive(Debug, Clone, PartialEq, PartialOrd)]

@@ -313,7 +313,7 @@ pub fn literal<C: diesel::Expression>(_column: &C, sql: &'static str) -> Literal
 /// What a backend needs for condition leaves to mean what the Rust predicate means: NaN
 /// handling for float columns, and how an `in` list of any length is bound. Implemented for
 /// the backends portcullis supports; generated code reaches it through
-/// [`Col::cmp_sql`](crate::resource::Col::cmp_sql) and [`Col::in_sql`](crate::resource::Col::in_sql).
+/// `Col::cmp_sql` and `Col::in_sql`.
 #[doc(hidden)]
 pub trait Dialect: Backend + Sized + 'static {
     /// Whether `in` lists are bound as one JSON array (SQLite, whose limit of bound variables a

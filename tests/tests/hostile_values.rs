@@ -525,7 +525,10 @@ fn leaf_sql_forms() {
     let ab = hv_policy(&user);
     let float_cases = [
         // SQLite cannot store NaN: no guard.
-        (sqlite_sql(&ab.scope::<Read>()), r#"(`hv`.`x` > ?) -- binds: [1.5]"#),
+        (
+            sqlite_sql(&ab.scope::<Read>()),
+            r#"(`hv`.`x` > ?) -- binds: [1.5]"#,
+        ),
         (
             pg_sql(&ab.scope::<Read>()),
             r#"((("hv"."x" > $1)) AND ("hv"."x" <> 'NaN')) -- binds: [1.5]"#,
