@@ -5,7 +5,7 @@
 use crate::cond::{Cond, Keyed, LeafKey};
 use diesel::backend::Backend;
 use diesel::expression::BoxableExpression;
-use diesel::query_builder::{AstPass, QueryFragment};
+use diesel::query_builder::QueryFragment;
 use diesel::sql_types::{Bool, Nullable};
 
 /// A boxed boolean filter on table `T` for backend `DB`.
@@ -388,6 +388,7 @@ impl Dialect for Pg {
 }
 
 /// Implements the expression traits of a filter node that is `Bool`, on any table.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 macro_rules! bool_filter_node {
     ($name:ident<$($p:ident),*>) => {
         impl<$($p),*> diesel::Expression for $name<$($p),*> {
@@ -418,7 +419,10 @@ bool_filter_node!(ExcludeNan<C, Tbl>);
 
 #[cfg(feature = "postgres")]
 impl<C: QueryFragment<Pg>, Tbl> QueryFragment<Pg> for ExcludeNan<C, Tbl> {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> diesel::QueryResult<()> {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, Pg>,
+    ) -> diesel::QueryResult<()> {
         out.push_sql("((");
         self.cmp.walk_ast(out.reborrow())?;
         out.push_sql(") AND (");
@@ -444,7 +448,10 @@ bool_filter_node!(InJson<C>);
 
 #[cfg(feature = "sqlite")]
 impl<C: QueryFragment<Sqlite>> QueryFragment<Sqlite> for InJson<C> {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> diesel::QueryResult<()> {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, Sqlite>,
+    ) -> diesel::QueryResult<()> {
         if self.nullable {
             out.push_sql("(");
             self.column.walk_ast(out.reborrow())?;
