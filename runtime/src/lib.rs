@@ -88,10 +88,11 @@ pub mod __private {
     pub use serde;
     pub use serde_json;
 
-    /// Runs a rule's condition in the Rust predicate: `Some(a) == Some(b)`; NULL never matches.
+    /// Runs a rule's condition in the Rust predicate: `Some(a) == Some(b)`; NULL never matches
+    /// (nor NaN: `Col::of` and `Col::captured` give `None` for it).
     #[inline(always)]
-    pub fn cmp<T: PartialOrd, C: Captured<T>>(field: Option<&T>, value: &C, op: CmpOp) -> bool {
-        match (field, value.get()) {
+    pub fn cmp<T: PartialOrd>(field: Option<&T>, value: Option<&T>, op: CmpOp) -> bool {
+        match (field, value) {
             (Some(a), Some(b)) => match op {
                 CmpOp::Eq => a == b,
                 CmpOp::Ne => a != b,

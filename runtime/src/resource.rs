@@ -323,10 +323,11 @@ impl<C, T, E, const I: usize> Col<C, T, E, I> {
 }
 
 impl<C: Default, T: FieldType + 'static, E: FieldAt<I, Ty = T>, const I: usize> Col<C, T, E, I> {
-    /// The field's value on `row`, as conditions see it (`None` for NULL).
+    /// The field's value on `row`, as conditions see it: `None` for NULL and for NaN, which
+    /// no comparison matches.
     #[inline(always)]
     pub fn of<'r>(&self, row: &'r E) -> Option<&'r T::Value> {
-        row.field_at().value()
+        row.field_at().value().filter(|v| !T::unordered(v))
     }
 
     /// The diesel column.
@@ -342,16 +343,68 @@ impl<C: Default, T: FieldType + 'static, E: FieldAt<I, Ty = T>, const I: usize> 
         value.capture()
     }
 
-    /// A captured value as this field's value type (`None` never matches).
+    /// A captured value as this field's value type; `None` (absent, or NaN) never matches, in
+    /// the predicate and in SQL alike.
     #[inline(always)]
     pub fn captured<'c, K: Captured<T::Value>>(&self, value: &'c K) -> Option<&'c T::Value> {
-        value.get()
+        value.get().filter(|v| !T::unordered(v))
     }
 
-    /// Converts a list a condition tests membership in (`field in user.ids`).
+    /// Converts a list a condition tests membership in (`field in user.ids`). NaN elements are
+    /// dropped: they match nothing (PostgreSQL would match them with stored NaNs).
     #[inline]
     pub fn capture_list<L: ListFor<T::Value> + ?Sized>(&self, list: &L) -> Vec<T::Value> {
-        list.to_values()
+        let mut values = list.to_values();
+        values.retain(|v| !T::unordered(v));
+        values
+    }
+
+    /// The SQL of a comparison leaf `column op value`, made to agree with the predicate on
+    /// NaN: for float columns on a backend that stores NaN (PostgreSQL orders it above every
+    /// number and makes `NaN = NaN` true), `>`, `>=` and `!=` also require the column not to be
+    /// NaN. Other types and operators keep the comparison as it is (index-friendly).
+    #[doc(hidden)]
+    #[inline]
+    pub fn cmp_sql<Tbl, DB>(
+        &self,
+        op: crate::cond::LeafOp,
+        cmp: crate::sql::BoxedFilter<Tbl, DB>,
+    ) -> crate::sql::BoxedFilter<Tbl, DB>
+    where
+        DB: crate::sql::Dialect,
+        C: diesel::query_builder::QueryFragment<DB> + Send + 'static,
+        Tbl: 'static,
+    {
+        use crate::cond::LeafOp;
+        if T::UNORDERED_IN_SQL && matches!(op, LeafOp::Gt | LeafOp::Ge | LeafOp::Ne) {
+            DB::exclude_nan(self.column(), cmp)
+        } else {
+            cmp
+        }
+    }
+
+    /// The SQL of `field in list`: on SQLite one bound JSON array read by `json_each` (any
+    /// length; one parameter per value would stop at SQLite's limit of bound variables), else
+    /// what `bound` builds from the list (`= ANY($1)` with one array on PostgreSQL).
+    #[doc(hidden)]
+    #[inline]
+    pub fn in_sql<Tbl, DB>(
+        &self,
+        list: &[T::Value],
+        bound: impl FnOnce(Vec<T::Value>) -> crate::sql::BoxedFilter<Tbl, DB>,
+    ) -> crate::sql::BoxedFilter<Tbl, DB>
+    where
+        DB: crate::sql::Dialect,
+        C: diesel::query_builder::QueryFragment<DB> + Send + 'static,
+        Tbl: 'static,
+    {
+        if DB::JSON_LISTS
+            && let Some(json) = T::json_list(list)
+            && let Some(filter) = DB::in_json(self.column(), json, T::NULLABLE)
+        {
+            return filter;
+        }
+        bound(list.to_vec())
     }
 
     /// The simplifier's identity of a test of this field against `value`.
@@ -396,7 +449,7 @@ impl<C: Default, T: FieldType + 'static, E: FieldAt<I, Ty = T>, const I: usize> 
     #[inline]
     pub fn pin<V: Captured<T::Value>>(&self, slot: &mut Option<T>, value: &V, force: bool) {
         if (force || slot.is_none())
-            && let Some(v) = value.get()
+            && let Some(v) = self.captured(value)
         {
             *slot = Some(T::from_value(v.clone()));
         }
@@ -418,6 +471,26 @@ pub trait FieldType {
     fn value(&self) -> Option<&Self::Value>;
     /// The field holding `value` (used to fill create inputs from rule pins).
     fn from_value(value: Self::Value) -> Self;
+    /// Whether `value` is unordered (a float NaN): conditions treat it like NULL, so every
+    /// comparison with it is false, `!=` included (README, "Conditions").
+    #[doc(hidden)]
+    #[inline(always)]
+    fn unordered(value: &Self::Value) -> bool {
+        let _ = value;
+        false
+    }
+    /// Whether the column may hold values SQL orders differently from Rust (PostgreSQL stores
+    /// NaN and sorts it above every number): `true` for `f32`/`f64`, whose `>`, `>=` and `!=`
+    /// leaves then exclude NaN in SQL.
+    #[doc(hidden)]
+    const UNORDERED_IN_SQL: bool = false;
+    /// `values` as one JSON array SQLite's `json_each` reads back as exactly these values, or
+    /// `None` to bind one parameter per value (a long list then exceeds SQLite's limit).
+    #[doc(hidden)]
+    fn json_list(values: &[Self::Value]) -> Option<String> {
+        let _ = values;
+        None
+    }
 }
 
 impl<T> FieldType for Option<T>
@@ -433,6 +506,14 @@ where
     #[inline]
     fn from_value(value: T) -> Self {
         Some(value)
+    }
+    #[inline(always)]
+    fn unordered(value: &T) -> bool {
+        T::unordered(value)
+    }
+    const UNORDERED_IN_SQL: bool = T::UNORDERED_IN_SQL;
+    fn json_list(values: &[T]) -> Option<String> {
+        T::json_list(values)
     }
 }
 
@@ -558,7 +639,9 @@ impl<T, L: ListFor<T> + ?Sized> ListFor<T> for &L {
 
 /// Makes a type usable in policy conditions: as a field type and as a value compared with it.
 /// The type must be `PartialEq + PartialOrd + Clone + Send + Sync + 'static`, and (for the SQL
-/// side) diesel's `AsExpression` for its column type, as any diesel field type is.
+/// side) diesel's `AsExpression` for its column type, as any diesel field type is. Its `in`
+/// lists are bound one parameter per value (SQLite caps a statement at 32,766); the built-in
+/// integers, floats and `String` bind a list as one parameter on every backend.
 ///
 /// ```
 /// #[derive(Debug, Clone, PartialEq, PartialOrd)]
@@ -567,7 +650,8 @@ impl<T, L: ListFor<T> + ?Sized> ListFor<T> for &L {
 /// ```
 #[macro_export]
 macro_rules! condition_value {
-    ($($t:ty),+ $(,)?) => {$(
+    // The built-in types add items to `FieldType` (NaN handling, JSON lists for SQLite).
+    (@with $t:ty { $($extra:tt)* }) => {
         impl $crate::resource::FieldType for $t {
             type Value = $t;
             const NULLABLE: bool = false;
@@ -579,6 +663,7 @@ macro_rules! condition_value {
             fn from_value(value: $t) -> $t {
                 value
             }
+            $($extra)*
         }
         impl $crate::resource::ValueFor<$t> for $t {
             type Captured = $t;
@@ -591,9 +676,82 @@ macro_rules! condition_value {
                 ::core::option::Option::Some(::core::clone::Clone::clone(self))
             }
         }
+    };
+    ($($t:ty),+ $(,)?) => {$(
+        $crate::condition_value!(@with $t {});
     )+};
 }
 
-condition_value!(
-    i8, i16, i32, i64, u8, u16, u32, u64, f32, f64, bool, String, char
-);
+/// Integers as a JSON array; `None` when one does not fit SQLite's 64-bit signed integers.
+fn json_ints<T: Copy + TryInto<i64>>(values: &[T]) -> Option<String> {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(2 + values.len() * 8);
+    out.push('[');
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let v: i64 = (*v).try_into().ok()?;
+        write!(out, "{v}").ok()?;
+    }
+    out.push(']');
+    Some(out)
+}
+
+/// Finite floats as a JSON array of their exact `f64` values (`{:?}` prints the shortest text
+/// that reads back as the same `f64`); `None` for infinities, which JSON cannot carry.
+fn json_floats<T: Copy + Into<f64>>(values: &[T]) -> Option<String> {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(2 + values.len() * 12);
+    out.push('[');
+    for (i, v) in values.iter().enumerate() {
+        let v: f64 = (*v).into();
+        if !v.is_finite() {
+            return None;
+        }
+        if i > 0 {
+            out.push(',');
+        }
+        write!(out, "{v:?}").ok()?;
+    }
+    out.push(']');
+    Some(out)
+}
+
+macro_rules! int_condition_values {
+    ($($t:ty),+) => {$(
+        condition_value!(@with $t {
+            fn json_list(values: &[$t]) -> Option<String> {
+                json_ints(values)
+            }
+        });
+    )+};
+}
+int_condition_values!(i8, i16, i32, i64, u8, u16, u32, u64);
+
+macro_rules! float_condition_values {
+    ($($t:ty),+) => {$(
+        condition_value!(@with $t {
+            #[inline(always)]
+            fn unordered(value: &$t) -> bool {
+                value.is_nan()
+            }
+            const UNORDERED_IN_SQL: bool = true;
+            fn json_list(values: &[$t]) -> Option<String> {
+                json_floats(values)
+            }
+        });
+    )+};
+}
+float_condition_values!(f32, f64);
+
+condition_value!(@with String {
+    fn json_list(values: &[String]) -> Option<String> {
+        // SQLite's JSON functions do not keep a NUL inside a string; bind those one by one.
+        if values.iter().any(|v| v.contains('\0')) {
+            return None;
+        }
+        serde_json::to_string(values).ok()
+    }
+});
+condition_value!(bool, char);

@@ -5,6 +5,7 @@
 use crate::cond::{Cond, Keyed, LeafKey};
 use diesel::backend::Backend;
 use diesel::expression::BoxableExpression;
+use diesel::query_builder::QueryFragment;
 use diesel::sql_types::{Bool, Nullable};
 
 /// A boxed boolean filter on table `T` for backend `DB`.
@@ -305,6 +306,166 @@ impl<T, DB: Backend> diesel::query_builder::QueryFragment<DB> for Junction<T, DB
 #[inline]
 pub fn literal<C: diesel::Expression>(_column: &C, sql: &'static str) -> Literal<C::SqlType> {
     Literal::new(sql)
+}
+
+// ---- backend differences the condition SQL works around -----------------------------------
+
+/// What a backend needs for condition leaves to mean what the Rust predicate means: NaN
+/// handling for float columns, and how an `in` list of any length is bound. Implemented for
+/// the backends portcullis supports; generated code reaches it through
+/// `Col::cmp_sql` and `Col::in_sql`.
+#[doc(hidden)]
+pub trait Dialect: Backend + Sized + 'static {
+    /// Whether `in` lists are bound as one JSON array (SQLite, whose limit of bound variables a
+    /// list of one parameter per value can exceed).
+    const JSON_LISTS: bool;
+
+    /// `cmp` on a float `column`, false where the column holds NaN. The predicate treats NaN
+    /// like NULL; PostgreSQL stores NaN, orders it above every number and makes `NaN = NaN`
+    /// true, so `>`, `>=` and `!=` need the guard. SQLite cannot store NaN (it becomes NULL).
+    fn exclude_nan<Tbl: 'static, C: QueryFragment<Self> + Send + 'static>(
+        column: C,
+        cmp: BoxedFilter<Tbl, Self>,
+    ) -> BoxedFilter<Tbl, Self>;
+
+    /// `column IN (<values of the JSON array json>)`, two-valued (`FALSE` for a NULL column),
+    /// or `None` where lists are bound otherwise.
+    fn in_json<Tbl: 'static, C: QueryFragment<Self> + Send + 'static>(
+        column: C,
+        json: String,
+        nullable: bool,
+    ) -> Option<BoxedFilter<Tbl, Self>>;
+}
+
+#[cfg(feature = "sqlite")]
+impl Dialect for Sqlite {
+    const JSON_LISTS: bool = true;
+
+    #[inline]
+    fn exclude_nan<Tbl: 'static, C: QueryFragment<Self> + Send + 'static>(
+        _column: C,
+        cmp: BoxedFilter<Tbl, Self>,
+    ) -> BoxedFilter<Tbl, Self> {
+        // SQLite stores NaN as NULL, which the comparison already rejects; a NaN subject value
+        // never reaches SQL (the leaf is `FALSE`).
+        cmp
+    }
+
+    fn in_json<Tbl: 'static, C: QueryFragment<Self> + Send + 'static>(
+        column: C,
+        json: String,
+        nullable: bool,
+    ) -> Option<BoxedFilter<Tbl, Self>> {
+        Some(Box::new(InJson {
+            column,
+            json,
+            nullable,
+        }))
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl Dialect for Pg {
+    const JSON_LISTS: bool = false;
+
+    #[inline]
+    fn exclude_nan<Tbl: 'static, C: QueryFragment<Self> + Send + 'static>(
+        column: C,
+        cmp: BoxedFilter<Tbl, Self>,
+    ) -> BoxedFilter<Tbl, Self> {
+        Box::new(ExcludeNan { column, cmp })
+    }
+
+    #[inline]
+    fn in_json<Tbl: 'static, C: QueryFragment<Self> + Send + 'static>(
+        _column: C,
+        _json: String,
+        _nullable: bool,
+    ) -> Option<BoxedFilter<Tbl, Self>> {
+        // `eq_any` binds the list as one array: `= ANY($1)`.
+        None
+    }
+}
+
+/// Implements the expression traits of a filter node that is `Bool`, on any table.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+macro_rules! bool_filter_node {
+    ($name:ident<$($p:ident),*>) => {
+        impl<$($p),*> diesel::Expression for $name<$($p),*> {
+            type SqlType = Bool;
+        }
+        impl<QS, $($p),*> diesel::AppearsOnTable<QS> for $name<$($p),*> {}
+        impl<QS, $($p),*> diesel::SelectableExpression<QS> for $name<$($p),*> {}
+        impl<$($p),*> diesel::expression::ValidGrouping<()> for $name<$($p),*> {
+            type IsAggregate = diesel::expression::is_aggregate::No;
+        }
+        impl<$($p),*> diesel::query_builder::QueryId for $name<$($p),*> {
+            type QueryId = ();
+            const HAS_STATIC_QUERY_ID: bool = false;
+        }
+    };
+}
+
+/// `((cmp) AND (column <> 'NaN'))`: two-valued when `cmp` is (`FALSE AND NULL` is `FALSE`,
+/// and a `TRUE` comparison implies a non-NULL column).
+#[cfg(feature = "postgres")]
+struct ExcludeNan<C, Tbl> {
+    column: C,
+    cmp: BoxedFilter<Tbl, Pg>,
+}
+
+#[cfg(feature = "postgres")]
+bool_filter_node!(ExcludeNan<C, Tbl>);
+
+#[cfg(feature = "postgres")]
+impl<C: QueryFragment<Pg>, Tbl> QueryFragment<Pg> for ExcludeNan<C, Tbl> {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, Pg>,
+    ) -> diesel::QueryResult<()> {
+        out.push_sql("((");
+        self.cmp.walk_ast(out.reborrow())?;
+        out.push_sql(") AND (");
+        self.column.walk_ast(out.reborrow())?;
+        out.push_sql(" <> 'NaN'))");
+        Ok(())
+    }
+}
+
+/// `column IN (SELECT value FROM json_each(?))` with the list bound as one JSON text, so its
+/// length is not bounded by SQLite's limit on bound variables; SQLite still searches the
+/// column's index once per value. A nullable column is tested for NULL first (`NULL IN (..)`
+/// is NULL, which `NOT` would keep NULL).
+#[cfg(feature = "sqlite")]
+struct InJson<C> {
+    column: C,
+    json: String,
+    nullable: bool,
+}
+
+#[cfg(feature = "sqlite")]
+bool_filter_node!(InJson<C>);
+
+#[cfg(feature = "sqlite")]
+impl<C: QueryFragment<Sqlite>> QueryFragment<Sqlite> for InJson<C> {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, Sqlite>,
+    ) -> diesel::QueryResult<()> {
+        if self.nullable {
+            out.push_sql("(");
+            self.column.walk_ast(out.reborrow())?;
+            out.push_sql(" IS NOT NULL AND ");
+        }
+        self.column.walk_ast(out.reborrow())?;
+        out.push_sql(" IN (SELECT value FROM json_each(");
+        out.push_bind_param::<diesel::sql_types::Text, String>(&self.json)?;
+        out.push_sql("))");
+        if self.nullable {
+            out.push_sql(")");
+        }
+        Ok(())
+    }
 }
 
 // ---- callbacks for generated code -------------------------------------------------------------

@@ -104,12 +104,16 @@ fn lower(cond: &Cond, b: &mut Bindings) -> (TokenStream, TokenStream) {
                 None => quote!(::core::clone::Clone::clone(__v)),
             };
             (
-                quote!(#p::cmp(#k.of(__row), &#c, #p::CmpOp::#op_tok)),
+                // Both sides see the value through `captured` (NaN, like `None`, never matches).
+                quote!(#p::cmp(#k.of(__row), #k.captured(&#c), #p::CmpOp::#op_tok)),
                 quote! {
                     match #k.captured(&#c) {
                         ::core::option::Option::Some(__v) => #p::leaf(
                             #k.key(#p::LeafOp::#op_tok, __v),
-                            #p::two_valued(#p::diesel::ExpressionMethods::#method(#k.column(), #rhs)),
+                            #k.cmp_sql(
+                                #p::LeafOp::#op_tok,
+                                #p::two_valued(#p::diesel::ExpressionMethods::#method(#k.column(), #rhs)),
+                            ),
                         ),
                         ::core::option::Option::None => #p::Cond::False,
                     }
@@ -123,7 +127,7 @@ fn lower(cond: &Cond, b: &mut Bindings) -> (TokenStream, TokenStream) {
                 quote!(#p::in_list(#k.of(__row), &#c)),
                 quote!(#p::leaf(
                     #k.list_key(&#c),
-                    #p::two_valued(#p::diesel::ExpressionMethods::eq_any(#k.column(), ::core::clone::Clone::clone(&#c))),
+                    #k.in_sql(&#c, |__l| #p::two_valued(#p::diesel::ExpressionMethods::eq_any(#k.column(), __l))),
                 )),
             )
         }
