@@ -450,7 +450,7 @@ impl RedisConnection {
     fn discard(&self, id: u64) {
         let mut s = self.state();
         if s.manager.as_ref().is_some_and(|(live, _)| *live == id) {
-            tracing::warn!(target: TARGET, redis = %self.inner.target, "redis connection discarded (timed out or read-only); the next call reconnects");
+            tracing::warn!(target: TARGET, redis = %self.inner.target, reason = "connection_discarded", "redis connection discarded (timed out or read-only); the next call reconnects");
             s.manager = None;
         }
     }

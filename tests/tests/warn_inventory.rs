@@ -6,6 +6,8 @@
 //! field; denial events also carry the route, the principal and the deciding rule.
 
 mod common;
+#[path = "../../runtime/tests/redis_server/mod.rs"]
+mod redis_server;
 
 use axum::body::Body;
 use axum::extract::FromRef;
@@ -31,6 +33,10 @@ use tracing_subscriber::registry::LookupSpan;
 #[rustfmt::skip]
 const SITES: &[(&str, &str, &str, &str)] = &[
     ("authn/jwt/mod.rs", "portcullis::authn", "{reason.as_str()}", "bearer_and_jwt_rejections_warn"),
+    ("authn/mod.rs", "portcullis::authn", "{FailureReason::Unavailable.as_str()}", "redis_outages_warn"),
+    ("authn/strategy/mod.rs", "portcullis::authn", "{FailureReason::Unavailable.as_str()}", "redis_outages_warn"),
+    ("redis_conn.rs", "portcullis::redis", "{reason}", "redis_outages_warn"),
+    ("redis_conn.rs", "portcullis::redis", "connection_discarded", "redis_outages_warn"),
     ("authn/oauth2/mod.rs", "portcullis::authn", "{reason}", "oauth2_callback_rejections_warn"),
     ("authn/oauth2/mod.rs", "portcullis::authn", "plain_http", "oauth2_callback_rejections_warn"),
     ("authn/oauth2/mod.rs", "portcullis::authn", "provider_error", "oauth2_callback_rejections_warn"),
@@ -377,7 +383,17 @@ impl Visit for Fields {
 #[derive(Clone, Default)]
 struct Logs(Arc<Mutex<Vec<Ev>>>);
 
-impl<S: tracing::Subscriber + for<'a> LookupSpan<'a>> tracing_subscriber::Layer<S> for Logs {
+thread_local! {
+    /// The capture of the test running on this thread (its current-thread runtime).
+    static CURRENT: std::cell::RefCell<Option<Logs>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The one global subscriber layer: it routes each event to the capture of the thread it
+/// happens on. A global subscriber (instead of `set_default` per test) keeps tracing's
+/// callsite interest cache from dropping events while tests run in parallel.
+struct Capture;
+
+impl<S: tracing::Subscriber + for<'a> LookupSpan<'a>> tracing_subscriber::Layer<S> for Capture {
     fn on_new_span(
         &self,
         attrs: &tracing::span::Attributes<'_>,
@@ -402,22 +418,40 @@ impl<S: tracing::Subscriber + for<'a> LookupSpan<'a>> tracing_subscriber::Layer<
                 }
             }
         }
-        self.0.lock().unwrap().push(Ev {
+        let ev = Ev {
             level: *event.metadata().level(),
             target: event.metadata().target().to_owned(),
             fields: f.0,
             spans,
+        };
+        CURRENT.with(|c| {
+            if let Some(logs) = c.borrow().as_ref() {
+                logs.0.lock().unwrap().push(ev);
+            }
         });
+    }
+}
+
+/// Ends a capture when dropped.
+struct CaptureGuard;
+
+impl Drop for CaptureGuard {
+    fn drop(&mut self) {
+        CURRENT.with(|c| c.borrow_mut().take());
     }
 }
 
 impl Logs {
     /// Captures the events of this thread (the test's current-thread runtime) until dropped.
-    fn start() -> (Self, tracing::subscriber::DefaultGuard) {
+    fn start() -> (Self, CaptureGuard) {
+        static INSTALL: std::sync::Once = std::sync::Once::new();
+        INSTALL.call_once(|| {
+            tracing::subscriber::set_global_default(tracing_subscriber::registry().with(Capture))
+                .expect("the only global subscriber of this test binary");
+        });
         let logs = Logs::default();
-        let guard =
-            tracing::subscriber::set_default(tracing_subscriber::registry().with(logs.clone()));
-        (logs, guard)
+        CURRENT.with(|c| *c.borrow_mut() = Some(logs.clone()));
+        (logs, CaptureGuard)
     }
 
     fn all(&self) -> Vec<Ev> {
@@ -961,6 +995,69 @@ async fn redis_limiter_failures_warn() {
     let events = logs.expect_warn(THROTTLE, "store_unavailable");
     let policies: Vec<_> = events.iter().filter_map(|e| e.field("policy")).collect();
     assert_eq!(policies, ["fail_open", "fail_closed"]);
+}
+
+/// A Redis that stalls (SIGSTOP) and then is gone: the connection is discarded after a timeout,
+/// reconnecting fails, and the revocation and session stores refuse (503) with a reason.
+#[tokio::test]
+async fn redis_outages_warn() {
+    use portcullis::authn::revocation::RedisRevocationStore;
+    use portcullis::authn::session::{RedisSessionStore, SessionConfig, SessionManager};
+    use portcullis::redis_conn::RedisConnection;
+    use std::time::Duration;
+    let mut redis = redis_server::RedisServer::start();
+    let conn = RedisConnection::builder(&redis.url())
+        .expect("url")
+        .connect_timeout(Duration::from_millis(200))
+        .response_timeout(Duration::from_millis(200))
+        .connect()
+        .await
+        .expect("throwaway redis is up");
+    let jwt = jwt();
+    let bearer = bearer(jwt.clone()).with_revocation(Arc::new(RedisRevocationStore::new(
+        conn.clone(),
+        "warn-inventory:",
+    )));
+    let sessions = SessionManager::new(
+        RedisSessionStore::new(conn, "warn-inventory:"),
+        SessionConfig::default(),
+    );
+    let good = token(&jwt, &alice());
+    let (logs, _g) = Logs::start();
+    let authenticate = || async {
+        let (mut parts, ()) = Request::builder()
+            .header(header::AUTHORIZATION, format!("Bearer {good}"))
+            .body(())
+            .unwrap()
+            .into_parts();
+        bearer.authenticate(&mut parts).await
+    };
+    redis.stall();
+    let refused = authenticate()
+        .await
+        .expect_err("a stalled deny-list refuses");
+    assert_eq!(portcullis::Problem::from(refused).status(), 503);
+    logs.expect_warn("portcullis::redis", "connection_discarded");
+    logs.expect_warn(AUTHN, "store_unavailable");
+    redis.resume();
+    redis.kill();
+    let err = sessions.login("u1", None).await.expect_err("redis is gone");
+    assert_eq!(portcullis::Problem::from(err).status(), 503);
+    let failed = logs.expect_warn("portcullis::redis", "connection_refused");
+    assert!(failed[0].field("redis").is_some(), "{failed:#?}");
+    let unavailable = logs.expect_warn(AUTHN, "store_unavailable");
+    // The strategy's (naming the store) and the store error's conversion into a problem.
+    assert!(
+        unavailable.iter().any(|e| e.field("store").is_some()),
+        "{unavailable:#?}"
+    );
+    assert!(
+        unavailable.iter().any(
+            |e| e.field("message") == Some("authentication store unavailable; request refused")
+        ),
+        "{unavailable:#?}"
+    );
+    logs.assert_no_secret(&[&good]);
 }
 
 #[tokio::test]
