@@ -357,7 +357,7 @@ async fn unavailable_session_store_refuses_with_503() {
     let sessions = Arc::new(SessionManager::new(DownStore, SessionConfig::default()));
     let auth = SessionCookie::new(sessions, |r: &SessionRecord| Ok(r.user_id.clone()));
     let id = "A".repeat(43);
-    let mut p = parts("GET", &[("cookie", &format!("id={id}"))]);
+    let mut p = parts("GET", &[("cookie", &format!("__Host-id={id}"))]);
     let r = auth.authenticate(&mut p).await.unwrap_err();
     assert_eq!(r.reason, FailureReason::Unavailable);
     let res = r.into_response();
