@@ -119,12 +119,30 @@ pub enum Error {
     Build(#[from] portcullis::guard::BuildError),
     #[error("DATABASE_SCHEMA must be letters, digits and underscores, got {0:?}")]
     Schema(String),
-    #[error("PORTCULLIS_REDIS_URL: {0}")]
-    Redis(String),
+    #[error("PORTCULLIS_REDIS_URL: cannot connect to {url}: {cause}")]
+    Redis {
+        /// The URL without its password.
+        url: String,
+        cause: String,
+    },
     #[error("key generation: {0}")]
     Rng(String),
     #[error("{TRUSTED_PROXIES_SETTING}: {0}")]
     Proxies(String),
+}
+
+/// `url` without its password (`scheme://user:***@host/..`), for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..scheme + 3], user, &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
 }
 
 /// Shared state of the handlers.
@@ -288,15 +306,18 @@ pub async fn example(config: Config) -> Result<Example, Error> {
         match &config.redis_url {
             Some(url) => {
                 let prefix = &config.redis_prefix;
-                let redis = |e: StoreError| Error::Redis(e.to_string());
+                let redis = |cause: String| Error::Redis {
+                    url: redact_url(url),
+                    cause,
+                };
                 let revoked = RedisRevocationStore::connect(url, prefix.clone())
                     .await
-                    .map_err(redis)?;
+                    .map_err(|e: StoreError| redis(e.to_string()))?;
                 let sessions = RedisSessionStore::connect(url, prefix.clone())
                     .await
-                    .map_err(redis)?;
+                    .map_err(|e: StoreError| redis(e.to_string()))?;
                 let limits = RedisLimiterBuilder::new(url)
-                    .map_err(|e| Error::Redis(e.to_string()))?
+                    .map_err(|e| redis(e.to_string()))?
                     .prefix(format!("{prefix}throttle:"));
                 (
                     Arc::new(revoked),
