@@ -1,5 +1,5 @@
-//! The README's "Use it in your own crate" shows `examples/minimal/Cargo.toml` and
-//! `examples/minimal/src/main.rs` verbatim; `.ci/run` builds and tests that crate from an empty
+//! The README's "Use it in your own crate" shows `minimal/Cargo.toml` and
+//! `minimal/src/main.rs` verbatim; `.ci/run` builds and tests that crate from an empty
 //! directory. This test keeps the two copies equal.
 
 fn read(path: &str) -> String {
@@ -19,6 +19,6 @@ fn assert_block(readme: &str, fence: &str, path: &str) {
 #[test]
 fn readme_shows_the_minimal_crate_verbatim() {
     let readme = read("README.md");
-    assert_block(&readme, "toml", "examples/minimal/Cargo.toml");
-    assert_block(&readme, "rust,no_run", "examples/minimal/src/main.rs");
+    assert_block(&readme, "toml", "minimal/Cargo.toml");
+    assert_block(&readme, "rust,no_run", "minimal/src/main.rs");
 }
