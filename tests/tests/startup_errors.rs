@@ -138,3 +138,29 @@ async fn unreachable_redis_names_the_setting_without_the_password() {
     assert_one_line(&msg);
     assert!(elapsed < PROMPT, "took {elapsed:?}");
 }
+
+#[tokio::test]
+async fn a_server_that_never_answers_fails_after_the_connection_timeout() {
+    // Accepts connections (the kernel completes the handshake) and never says a word.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = silent.local_addr().expect("local address").port();
+    let config = PoolConfig::new(format!("postgres://app:secret@127.0.0.1:{port}/app"))
+        .connection_timeout(Duration::from_millis(300));
+    let started = Instant::now();
+    let result = tokio::time::timeout(Duration::from_secs(10), Pool::connect_with(config)).await;
+    let elapsed = started.elapsed();
+    let msg = match result {
+        Err(_) => panic!("opening the pool hung for {elapsed:?}"),
+        Ok(Ok(_)) => panic!("the pool opened on a silent server"),
+        Ok(Err(e)) => e.to_string(),
+    };
+    assert_eq!(
+        msg,
+        format!(
+            "DATABASE_URL: cannot connect to postgres://app:***@127.0.0.1:{port}/app: \
+             no answer within 300 ms (PORTCULLIS_DB__CONNECTION_TIMEOUT_MS)"
+        )
+    );
+    assert!(elapsed < Duration::from_secs(2), "took {elapsed:?}");
+    drop(silent);
+}
