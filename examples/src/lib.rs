@@ -121,12 +121,30 @@ pub enum Error {
     Build(#[from] portcullis::guard::BuildError),
     #[error("DATABASE_SCHEMA must be letters, digits and underscores, got {0:?}")]
     Schema(String),
-    #[error("PORTCULLIS_REDIS_URL: {0}")]
-    Redis(String),
+    #[error("PORTCULLIS_REDIS_URL: cannot connect to {url}: {cause}")]
+    Redis {
+        /// The URL without its password.
+        url: String,
+        cause: String,
+    },
     #[error("key generation: {0}")]
     Rng(String),
     #[error("{TRUSTED_PROXIES_SETTING}: {0}")]
     Proxies(String),
+}
+
+/// `url` without its password (`scheme://user:***@host/..`), for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..scheme + 3], user, &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
 }
 
 /// Shared state of the handlers.
@@ -295,7 +313,10 @@ pub async fn example(config: Config) -> Result<Example, Error> {
                 // or failover, and every call is bounded by its timeouts.
                 let redis = RedisConnection::connect(url)
                     .await
-                    .map_err(|e| Error::Redis(e.to_string()))?;
+                    .map_err(|e| Error::Redis {
+                        url: redact_url(url),
+                        cause: e.to_string(),
+                    })?;
                 let revoked = RedisRevocationStore::new(redis.clone(), prefix.clone());
                 let sessions = RedisSessionStore::new(redis.clone(), prefix.clone());
                 let limits = RedisLimiterBuilder::with_connection(redis)

@@ -9,7 +9,7 @@
 //! (pool size, timeouts, SQLite cache, memory map and `synchronous`; see
 //! `portcullis::db::PoolConfig`), `RUST_LOG` (default `info`).
 
-use portcullis_example::{Config, DEMO_ACCOUNTS, DEMO_PASSWORD, example};
+use portcullis_example::{Config, DEMO_ACCOUNTS, DEMO_PASSWORD, example, redact_url};
 use std::net::SocketAddr;
 use tracing_subscriber::EnvFilter;
 
@@ -33,7 +33,7 @@ async fn main() {
     };
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let config = Config::from_env();
-    let database = redact(&config.database_url);
+    let database = redact_url(&config.database_url);
     let shared_state = if config.redis_url.is_some() {
         "Redis (PORTCULLIS_REDIS_URL)"
     } else {
@@ -80,20 +80,6 @@ async fn main() {
         std::process::exit(1);
     }
     tracing::info!("shut down");
-}
-
-/// The database URL without a password.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &url[scheme + 3..at];
-            match userinfo.split_once(':') {
-                Some((user, _)) => format!("{}{}:***{}", &url[..scheme + 3], user, &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
-    }
 }
 
 fn print_walkthrough(addr: SocketAddr, database: &str) {

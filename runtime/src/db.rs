@@ -59,8 +59,23 @@ pub enum DbError {
         /// What the setting accepts, for example `a whole number of MiB from 0 to 2047`.
         expected: String,
     },
-    /// The pool could not open its first connection.
-    #[error("{setting}: cannot connect to {url}: {source}")]
+    /// The pool could not open its first connection: the message is the database's own (for
+    /// example `database "app" does not exist`), on one line.
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use portcullis::db::{Pool, PoolConfig};
+    /// let err = Pool::connect_with(PoolConfig::new("/nonexistent/dir/app.db").setting("APP_DB"))
+    ///     .await
+    ///     .unwrap_err();
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "APP_DB: cannot connect to /nonexistent/dir/app.db: unable to open database file"
+    /// );
+    /// # });
+    /// ```
+    #[error("{setting}: cannot connect to {url}: {}", one_line(source))]
     Connect {
         /// The setting the URL came from.
         setting: String,
@@ -69,12 +84,35 @@ pub enum DbError {
         /// The driver's error.
         source: diesel_async::pooled_connection::PoolError,
     },
+    /// The database server did not answer within the connection timeout when the pool opened
+    /// its first connection (a firewall dropping packets, a wrong host).
+    #[error(
+        "{setting}: cannot connect to {url}: no answer within {timeout_ms} ms \
+         (PORTCULLIS_DB__CONNECTION_TIMEOUT_MS)"
+    )]
+    ConnectTimeout {
+        /// The setting the URL came from.
+        setting: String,
+        /// The URL with any password removed.
+        url: String,
+        /// The connection timeout that ran out.
+        timeout_ms: u64,
+    },
     /// No connection became free in time, or a pooled connection failed.
     #[error("database pool: {0}")]
     Pool(#[from] bb8::RunError),
     /// A query failed.
     #[error("database query: {0}")]
     Query(#[from] diesel::result::Error),
+}
+
+/// A driver message on one line: PostgreSQL's span several (`FATAL: ...`, `DETAIL: ...`) and end
+/// with a newline, which would break the one-line start-up error.
+fn one_line(e: &impl std::fmt::Display) -> String {
+    e.to_string()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 impl From<DbError> for crate::Problem {
@@ -496,7 +534,7 @@ impl PoolConfig {
     }
 
     /// How long a request waits for a free connection before failing (1 ms–10 min; default 5 s).
-    /// Also how long opening the pool retries its first connection.
+    /// Also how long opening the pool waits for a server that does not answer.
     ///
     /// ```
     /// use std::time::Duration;
@@ -674,6 +712,36 @@ impl PoolConfig {
     }
 }
 
+/// Opens a PostgreSQL connection as `AsyncPgConnection::establish` does, keeping the whole
+/// error: diesel-async keeps only tokio-postgres' top line (`error connecting to server`) and
+/// drops its cause (`Connection refused`); a server's refusal is its own message
+/// (`FATAL: database "app" does not exist`).
+#[cfg(feature = "postgres")]
+async fn establish_postgres(url: &str) -> diesel::ConnectionResult<PgConnection> {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .map_err(|e| {
+            diesel::ConnectionError::BadConnection(match e.as_db_error() {
+                Some(db) => db.to_string(),
+                None => error_chain(&e),
+            })
+        })?;
+    PgConnection::try_from_client_and_connection(client, connection).await
+}
+
+/// `error: cause: cause of the cause`.
+#[cfg(feature = "postgres")]
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    out
+}
+
 fn duration_millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
@@ -777,22 +845,41 @@ fn expected_urls() -> &'static str {
 
 // The pool builder is the same for every backend; diesel-async's generic bounds for it are not
 // worth spelling out, so it is written once here and instantiated per concrete connection type.
+//
+// The first connection is opened here, once, by the same set-up function the pool uses, and
+// handed to the pool: bb8's own start-up check retries a failing connect until the connection
+// timeout, so a typo in the URL cost 5 s and its cause surfaced only after that wait. A server
+// that does not answer at all is still bounded by the connection timeout.
 macro_rules! build_pool {
-    ($config:expr, $backend:expr, $manager:expr) => {
-        bb8::Pool::builder()
-            .max_size($config.effective_max_size($backend))
-            // One connection is opened (and kept) before `build` returns, retrying until the
-            // connection timeout: a bad URL or an unreachable server is a start-up error.
-            .min_idle(Some(1))
-            .connection_timeout($config.connection_timeout)
-            .build($manager)
-            .await
-            .map_err(|source| DbError::Connect {
-                setting: $config.setting.clone(),
-                url: $config.redacted_url(),
-                source,
-            })?
-    };
+    ($config:expr, $backend:expr, $manager:expr, $first:expr) => {{
+        let config: &PoolConfig = $config;
+        let first = match tokio::time::timeout(config.connection_timeout, $first).await {
+            Ok(Ok(conn)) => conn,
+            Ok(Err(source)) => {
+                return Err(DbError::Connect {
+                    setting: config.setting.clone(),
+                    url: config.redacted_url(),
+                    source: diesel_async::pooled_connection::PoolError::ConnectionError(source),
+                });
+            }
+            Err(_) => {
+                return Err(DbError::ConnectTimeout {
+                    setting: config.setting.clone(),
+                    url: config.redacted_url(),
+                    timeout_ms: duration_millis(config.connection_timeout),
+                });
+            }
+        };
+        let pool = bb8::Pool::builder()
+            .max_size(config.effective_max_size($backend))
+            .connection_timeout(config.connection_timeout)
+            .build_unchecked($manager);
+        // `add` fails only when the pool is full, which a new pool of at least one connection
+        // is not; were it to fail, the connection is dropped and the pool opens another on
+        // demand.
+        let _ = pool.add(first);
+        pool
+    }};
 }
 
 impl Pool {
@@ -801,10 +888,12 @@ impl Pool {
         Self::connect_with(PoolConfig::new(url)).await
     }
 
-    /// Opens a pool and its first connection (retrying until the connection timeout), so a bad
-    /// URL or an unreachable server fails at start-up with [`DbError::Connect`] naming the
-    /// setting. Every setting is checked first ([`PoolConfig::validate`]): a bad one is an
-    /// error, never a panic.
+    /// Opens a pool and its first connection, once, so a bad URL, a missing database, wrong
+    /// credentials or a refused port fail at start-up, at once, with [`DbError::Connect`]: the
+    /// setting's name ([`PoolConfig::setting`], `DATABASE_URL` by default), the URL without its
+    /// password, and the database's own message. A server that does not answer fails with
+    /// [`DbError::ConnectTimeout`] after the connection timeout. Every setting is checked first
+    /// ([`PoolConfig::validate`]): a bad one is an error, never a panic.
     ///
     /// ```no_run
     /// use portcullis::db::{Pool, PoolConfig};
@@ -861,9 +950,7 @@ impl Pool {
         // busy timeout turns lock contention into a short wait instead of an error; see
         // `PoolConfig` for the rest.
         let pragmas = config.sqlite_pragmas();
-        let mut manager_config = ManagerConfig::<SqliteConnection>::default();
-        manager_config.custom_setup = Box::new(move |url| {
-            let url = url.to_owned();
+        let open = move |url: String| {
             let pragmas = pragmas.clone();
             async move {
                 let mut conn = SqliteConnection::establish(&url).await?;
@@ -872,28 +959,28 @@ impl Pool {
                     .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
                 Ok(conn)
             }
-            .boxed()
-        });
+        };
+        let first = open(path.clone());
+        let mut manager_config = ManagerConfig::<SqliteConnection>::default();
+        manager_config.custom_setup = Box::new(move |url| open(url.to_owned()).boxed());
         let manager = AsyncDieselConnectionManager::new_with_config(path, manager_config);
-        let pool = build_pool!(config, Backend::Sqlite, manager);
+        let pool = build_pool!(config, Backend::Sqlite, manager, first);
         Ok(Pool(PoolInner::Sqlite(pool)))
     }
 
     #[cfg(feature = "postgres")]
     async fn connect_postgres(config: &PoolConfig) -> Result<Self, DbError> {
-        use diesel_async::{AsyncConnection, SimpleAsyncConnection};
+        use diesel_async::SimpleAsyncConnection;
         tracing::info!(
             target: "portcullis::db",
             max_size = config.effective_max_size(Backend::Postgres),
             "opening PostgreSQL pool"
         );
         let schema = config.schema.clone();
-        let mut manager_config = ManagerConfig::<PgConnection>::default();
-        manager_config.custom_setup = Box::new(move |url| {
-            let url = url.to_owned();
+        let open = move |url: String| {
             let schema = schema.clone();
             async move {
-                let mut conn = PgConnection::establish(&url).await?;
+                let mut conn = establish_postgres(&url).await?;
                 if let Some(schema) = schema {
                     // The schema was checked to be a plain identifier in `connect_with`.
                     conn.batch_execute(&format!("SET search_path TO \"{schema}\""))
@@ -902,10 +989,12 @@ impl Pool {
                 }
                 Ok(conn)
             }
-            .boxed()
-        });
+        };
+        let first = open(config.url.clone());
+        let mut manager_config = ManagerConfig::<PgConnection>::default();
+        manager_config.custom_setup = Box::new(move |url| open(url.to_owned()).boxed());
         let manager = AsyncDieselConnectionManager::new_with_config(&config.url, manager_config);
-        let pool = build_pool!(config, Backend::Postgres, manager);
+        let pool = build_pool!(config, Backend::Postgres, manager, first);
         Ok(Pool(PoolInner::Postgres(pool)))
     }
 
