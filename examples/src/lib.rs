@@ -31,6 +31,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use model::User;
+pub use routes::CREDENTIALS_BODY_MAX;
 pub use store::{DEMO_ACCOUNTS, DEMO_PASSWORD};
 
 /// How long an access token lives.

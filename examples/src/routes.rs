@@ -13,6 +13,11 @@ use diesel::{ExpressionMethods, QueryDsl};
 use portcullis::authn::jwt::JwtService;
 use portcullis::authn::password::violations_problem;
 use portcullis::guard::JsonBody;
+
+/// The largest body the credential endpoints read (sign-up, login, refresh, logout, session).
+/// Their handlers hold the body while they wait for the password-hashing bound, so a flood of
+/// large bodies would hold that much memory each; 8 KiB is far above any real credential.
+pub const CREDENTIALS_BODY_MAX: usize = 8 * 1024;
 use portcullis::http::SameOrigin;
 use portcullis::page::{Cursor, CursorPage};
 use portcullis::{
@@ -128,7 +133,7 @@ struct RegisterBody {
 pub async fn register(
     State(state): State<AppState>,
     _: SameOrigin,
-    JsonBody(body): JsonBody,
+    JsonBody(body): JsonBody<CREDENTIALS_BODY_MAX>,
 ) -> Result<Response, Problem> {
     let body: RegisterBody = parse(&body)?;
     let email = normalize_email(&body.email)?;
@@ -254,7 +259,7 @@ async fn check_credentials(
 pub async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
-    JsonBody(body): JsonBody,
+    JsonBody(body): JsonBody<CREDENTIALS_BODY_MAX>,
 ) -> Result<Json<serde_json::Value>, Problem> {
     let user = check_credentials(&state, ip, &body).await?;
     let access = access_token(&state.jwt, user.id, user.tenant_id, &user.role)?;
@@ -274,7 +279,7 @@ struct RefreshBody {
 #[guarded(public, throttle = "30/min per ip")]
 pub async fn refresh(
     State(state): State<AppState>,
-    JsonBody(body): JsonBody,
+    JsonBody(body): JsonBody<CREDENTIALS_BODY_MAX>,
 ) -> Result<Json<serde_json::Value>, Problem> {
     let body: RefreshBody = parse(&body)?;
     let next = state.refresh.rotate(&body.refresh_token).await?;
@@ -296,7 +301,7 @@ pub async fn logout(
     State(state): State<AppState>,
     Principal(user): Principal<User>,
     headers: HeaderMap,
-    body: Result<JsonBody, Problem>,
+    body: Result<JsonBody<CREDENTIALS_BODY_MAX>, Problem>,
 ) -> Result<StatusCode, Problem> {
     // The guard already verified this token; it is read again, with the bearer strategy's own
     // parsing (any case of the scheme), only for its jti and exp.
@@ -324,7 +329,7 @@ pub async fn session_login(
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     _: SameOrigin,
-    JsonBody(body): JsonBody,
+    JsonBody(body): JsonBody<CREDENTIALS_BODY_MAX>,
 ) -> Result<Response, Problem> {
     let user = check_credentials(&state, ip, &body).await?;
     let previous = state.sessions.cookie_value(&headers);

@@ -820,6 +820,68 @@ async fn json_endpoints_refuse_form_and_text_bodies() {
     }
 }
 
+/// Credential endpoints read at most `CREDENTIALS_BODY_MAX` bytes: a 1 MiB login (declared, or
+/// streamed without a length) is a 413 problem, not a body held through the argon2 queue.
+#[tokio::test]
+async fn credential_endpoints_refuse_large_bodies() {
+    use http_body_util::BodyExt;
+    use portcullis_example::CREDENTIALS_BODY_MAX;
+    use tower::ServiceExt;
+    let t = &backends("login_body_cap").await[0];
+    let pad = "x".repeat(1024 * 1024);
+    let body =
+        format!(r#"{{"email":"alice@acme.test","password":"{DEMO_PASSWORD}","pad":"{pad}"}}"#);
+    assert!(body.len() > CREDENTIALS_BODY_MAX);
+    for uri in [
+        "/auth/login",
+        "/auth/register",
+        "/auth/refresh",
+        "/auth/session",
+    ] {
+        for declared in [true, false] {
+            let mut req = http::Request::post(uri).header(header::CONTENT_TYPE, "application/json");
+            let body = if declared {
+                req = req.header(header::CONTENT_LENGTH, body.len());
+                axum::body::Body::from(body.clone())
+            } else {
+                // A stream of chunks with no length: the cap must cut it off while reading.
+                let chunks: Vec<Result<bytes::Bytes, std::io::Error>> = body
+                    .as_bytes()
+                    .chunks(4096)
+                    .map(|c| Ok(bytes::Bytes::copy_from_slice(c)))
+                    .collect();
+                axum::body::Body::from_stream(futures_util::stream::iter(chunks))
+            };
+            let mut req = req.body(body).unwrap();
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+                    [198, 51, 100, 78],
+                    40000,
+                ))));
+            let res = t.app.clone().oneshot(req).await.unwrap();
+            let status = res.status();
+            let ct = res.headers()[header::CONTENT_TYPE].clone();
+            let text = res.into_body().collect().await.unwrap().to_bytes();
+            assert_eq!(status, 413, "{uri} declared={declared}: {text:?}");
+            assert_eq!(ct, "application/problem+json");
+        }
+    }
+    // A credential-sized body still works.
+    let ok = http::Request::post("/auth/login")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(axum::body::Body::from(format!(
+            r#"{{"email":"alice@acme.test","password":"{DEMO_PASSWORD}"}}"#
+        )))
+        .unwrap();
+    let mut ok = ok;
+    ok.extensions_mut()
+        .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+            [198, 51, 100, 79],
+            40000,
+        ))));
+    assert_eq!(t.app.clone().oneshot(ok).await.unwrap().status(), 200);
+}
+
 /// `Authorization: bearer <token>` (any case of the scheme) is accepted by the guard, so the
 /// logout must revoke that token too. Before, the logout matched `"Bearer "` only and answered
 /// 204 without revoking.

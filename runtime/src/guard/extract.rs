@@ -170,6 +170,21 @@ where
 /// `String` for JSON endpoints: a cross-site `<form enctype="text/plain">` can send a body
 /// that parses as JSON, but not with a JSON content type, which browsers only send with CORS.
 ///
+/// `JsonBody<MAX>` also caps the body at `MAX` bytes (413 beyond it, refused before it is read
+/// when `Content-Length` says so, cut off while reading otherwise). Credential endpoints want a
+/// small cap: their handlers hold the body while they wait for the password-hashing bound, so
+/// without it a flood of 2 MiB logins holds 2 MiB each.
+///
+/// ```
+/// use portcullis::guard::JsonBody;
+/// use portcullis::{Problem, guarded};
+///
+/// #[guarded(public)]
+/// async fn login(JsonBody(body): JsonBody<{ 8 * 1024 }>) -> Result<String, Problem> {
+///     Ok(format!("{} bytes", body.len()))
+/// }
+/// ```
+///
 /// ```
 /// use portcullis::guard::JsonBody;
 /// use portcullis::{Problem, guarded};
@@ -182,14 +197,34 @@ where
 /// }
 /// ```
 #[derive(Debug, Clone)]
-pub struct JsonBody(pub bytes::Bytes);
+pub struct JsonBody<const MAX: usize = NO_EXTRA_CAP>(pub bytes::Bytes);
 
-impl<S: Send + Sync> FromRequest<S> for JsonBody {
+/// The `MAX` of a plain [`JsonBody`]: no cap beyond `axum::extract::DefaultBodyLimit`.
+pub const NO_EXTRA_CAP: usize = usize::MAX;
+
+impl<S: Send + Sync, const MAX: usize> FromRequest<S> for JsonBody<MAX> {
     type Rejection = Problem;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Problem> {
+        if MAX == NO_EXTRA_CAP {
+            return json_body(req, state).await.map(JsonBody);
+        }
+        let declared = req
+            .headers()
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > MAX as u64) {
+            return Err(too_large());
+        }
+        // `Limited` fails the read past MAX; axum reports that as 413 like its own limit.
+        let req = req.map(|b| axum::body::Body::new(http_body_util::Limited::new(b, MAX)));
         json_body(req, state).await.map(JsonBody)
     }
+}
+
+fn too_large() -> Problem {
+    Problem::new(http::StatusCode::PAYLOAD_TOO_LARGE).with_detail("The request body is too large.")
 }
 
 async fn json_body<S: Send + Sync>(req: Request, state: &S) -> Result<bytes::Bytes, Problem> {
@@ -209,8 +244,7 @@ async fn json_body<S: Send + Sync>(req: Request, state: &S) -> Result<bytes::Byt
     }
     bytes::Bytes::from_request(req, state).await.map_err(|e| {
         if e.status() == http::StatusCode::PAYLOAD_TOO_LARGE {
-            Problem::new(http::StatusCode::PAYLOAD_TOO_LARGE)
-                .with_detail("The request body is too large.")
+            too_large()
         } else {
             tracing::debug!(target: "portcullis::http", error = %e, "request body unreadable");
             Problem::bad_request().with_detail("The request body could not be read.")

@@ -8,7 +8,7 @@ pub mod extract;
 mod router;
 pub mod routing;
 
-pub use extract::{Db, JsonBody, Principal, Scoped};
+pub use extract::{Db, JsonBody, NO_EXTRA_CAP, Principal, Scoped};
 pub use router::{App, BuildError, Posture, RouteAfterBuild, RouteInfo, Router};
 
 use crate::Problem;
