@@ -1021,7 +1021,7 @@ impl Pool {
     ///     .await?;
     /// match pool.unscoped("look up the account before login").connection().await? {
     ///     RawConnection::Sqlite(mut conn) => { /* diesel-async queries on `conn` */ }
-    ///     RawConnection::Postgres(mut conn) => { /* likewise */ }
+    ///     // `RawConnection::Postgres(conn)` with the `postgres` feature.
     ///     _ => {}
     /// }
     /// # Ok(()) }
