@@ -1,8 +1,131 @@
 //! # portcullis
 //!
-//! Declarative, compiler-checked access control for axum + diesel APIs. See the README for the
-//! quick start and `DESIGN.md` for the model: resources are shaped by `#[derive(Resource)]`,
-//! policies are stated with `#[policy]`, and routes are guarded with `#[guarded]`.
+//! Declarative, compiler-checked access control for axum + diesel APIs. You annotate entities
+//! and handlers; the macros generate typed query scopes, field shapers and guard wiring, and
+//! the compiler holds you to three promises:
+//!
+//! 1. **A route without a guard does not compile.** Every handler in a [`Router`] carries
+//!    `#[guarded(..)]` (authentication, roles, a `can(Action, Entity)` check, a throttle), and
+//!    [`Router::build`](guard::Router::build) refuses a guard whose parameters do not match
+//!    its route. [`App::posture`](guard::App::posture) prints what each route requires.
+//! 2. **A query can only see what the policy allows.** A `#[policy]` states `allow!`/`deny!`
+//!    rules once; they compile both to a SQL filter and to an in-memory predicate that agree.
+//!    Handlers get a [`Scoped`] query that can be narrowed, never widened, or a [`Bind`] row
+//!    loaded and checked in one query.
+//! 3. **A response can only contain what was exposed.** Entities have no `Serialize`; they
+//!    leave through [`Shaped`]: the `#[expose]` fields intersected with the fields the policy
+//!    permits for that row.
+//!
+//! Every escape hatch is named, takes a reason, is logged and is counted in the posture
+//! ([`escape`]): raw database access ([`db::Pool::unscoped`]) and an unguarded router.
+//!
+//! ## Quick start
+//!
+//! One entity, one policy, two guarded routes (the README's "Use it in your own crate" has the
+//! `Cargo.toml` lines and a `main` that serves this):
+//!
+//! ```
+//! use axum::extract::FromRef;
+//! use portcullis::authn::jwt::{Claims, JwtService};
+//! use portcullis::authn::strategy::{Bearer, FailureReason};
+//! use portcullis::db::Pool;
+//! use portcullis::guard::{BuildError, HasPrincipal, Identity};
+//! use portcullis::routing::get;
+//! use portcullis::{App, Bind, Db, Problem, Read, Resource, Router, Scoped, Shaped, guarded, policy};
+//! use std::sync::Arc;
+//!
+//! diesel::table! {
+//!     notes (id) {
+//!         id -> BigInt,
+//!         owner_id -> BigInt,
+//!         title -> Text,
+//!     }
+//! }
+//!
+//! /// A row of `notes`. Only `#[expose]` fields can reach a response.
+//! #[derive(Resource, diesel::Queryable, diesel::Selectable)]
+//! #[diesel(table_name = notes)]
+//! pub struct Note {
+//!     #[expose]
+//!     pub id: i64,
+//!     pub owner_id: i64,
+//!     #[expose]
+//!     pub title: String,
+//! }
+//!
+//! #[derive(Clone)]
+//! pub struct User {
+//!     pub id: i64,
+//! }
+//!
+//! impl Identity for User {
+//!     fn id(&self) -> String {
+//!         self.id.to_string()
+//!     }
+//! }
+//!
+//! // Everyone reads their own notes, nobody else's.
+//! #[policy(Note, subject = User)]
+//! fn notes(user: &User) {
+//!     allow!(read where owner_id == user.id);
+//! }
+//!
+//! #[guarded(auth)]
+//! async fn list(notes: Scoped<Note, Read>, db: Db) -> Result<Shaped<Vec<Note>>, Problem> {
+//!     let rows = notes.query().order_by(|f| f.id.asc()).load(&db).await?;
+//!     Ok(notes.shape(rows))
+//! }
+//!
+//! #[guarded(auth)]
+//! async fn show(note: Bind<Note, Read>) -> Shaped<Note> {
+//!     note.shape()
+//! }
+//!
+//! #[derive(Clone)]
+//! struct AppState {
+//!     pool: Pool,
+//! }
+//!
+//! impl FromRef<AppState> for Pool {
+//!     fn from_ref(state: &AppState) -> Self {
+//!         state.pool.clone()
+//!     }
+//! }
+//!
+//! impl HasPrincipal for AppState {
+//!     type Principal = User;
+//! }
+//!
+//! fn app(pool: Pool, jwt: Arc<JwtService>) -> Result<App, BuildError> {
+//!     let bearer = Bearer::new(jwt, |claims: Claims<()>| {
+//!         let id = claims.sub.parse().map_err(|_| FailureReason::Malformed)?;
+//!         Ok(User { id })
+//!     });
+//!     Router::new()
+//!         .route("/notes", get(list))
+//!         .route("/notes/{id}", get(show))
+//!         .authenticator(bearer)
+//!         .with_state(AppState { pool })
+//!         .build()
+//! }
+//! # fn main() {}
+//! ```
+//!
+//! ## Modules
+//!
+//! - Entities and policies: [`resource`] (`#[derive(Resource)]`, `#[expose]`), [`ability`]
+//!   (`#[policy]`, [`Ability`], `explain`), [`action`] (read, create, update, delete and your
+//!   own), [`cond`] and [`sql`] (how rules become SQL).
+//! - Queries and writes: [`scope`] ([`Scoped`] queries), [`page`] (cursor pages), [`bind`]
+//!   ([`Bind`]: one row by id), [`write`](mod@write) ([`Patch`], [`Create`]), [`shaped`] (responses),
+//!   [`db`] (the pool and its settings), [`unscoped`] (the raw escape hatch).
+//! - Routes: [`guard`] (`#[guarded]`, [`Router`], [`App`], extractors), [`routing`],
+//!   [`throttle`] (rate limits, the login guard, client IPs), [`http`] (the hardening layer,
+//!   origin checks), [`problem`] (RFC 9457 errors), [`escape`] (the hatches in the posture).
+//! - Authentication: [`authn`] (JWT, passwords, refresh tokens, revocation, sessions,
+//!   strategies, OAuth2); `redis_conn` (feature `redis`: the reconnecting Redis connection the
+//!   Redis stores and limiter share).
+//! - Tests of your own: [`testing`] (index checks on your scoped queries).
 
 #![deny(unsafe_code)] // one audited exception: `db::sqlite_process_setup` (sqlite3_config)
 #![warn(missing_docs)]

@@ -1130,19 +1130,19 @@ async fn oauth2_mock() -> String {
 }
 
 fn oauth2_client(base: &str, token_path: &str) -> portcullis::authn::oauth2::OAuth2Client {
-    use portcullis::authn::oauth2::{OAuth2Client, ProviderConfig};
-    OAuth2Client::new(
-        ProviderConfig::new("mock")
-            .client_id("client-1")
-            .client_secret("client-secret-value")
-            .auth_url(format!("{base}/authorize"))
-            .token_url(format!("{base}{token_path}"))
-            .redirect_url("http://127.0.0.1/callback")
-            .userinfo_url(format!("{base}/userinfo"))
-            .cookie_key([42u8; 32])
-            .allow_insecure_http(),
-    )
-    .expect("client")
+    portcullis::authn::oauth2::OAuth2Client::new(oauth2_config(base, token_path)).expect("client")
+}
+
+fn oauth2_config(base: &str, token_path: &str) -> portcullis::authn::oauth2::ProviderConfig {
+    portcullis::authn::oauth2::ProviderConfig::new("mock")
+        .client_id("client-1")
+        .client_secret("client-secret-value")
+        .auth_url(format!("{base}/authorize"))
+        .token_url(format!("{base}{token_path}"))
+        .redirect_url("http://127.0.0.1/callback")
+        .userinfo_url(format!("{base}/userinfo"))
+        .cookie_key([42u8; 32])
+        .allow_insecure_http()
 }
 
 /// Starts a sign-in: (cookie header, state).
@@ -1210,22 +1210,11 @@ async fn oauth2_callback_rejections_warn() {
 
 #[tokio::test]
 async fn oauth2_replay_cache_full_warns() {
-    use portcullis::authn::oauth2::{CallbackQuery, OAuth2Client, ProviderConfig};
+    use portcullis::authn::oauth2::{CallbackQuery, OAuth2Client};
     let base = oauth2_mock().await;
     let (logs, _g) = Logs::start();
-    let client = OAuth2Client::new(
-        ProviderConfig::new("mock")
-            .client_id("client-1")
-            .client_secret("client-secret-value")
-            .auth_url(format!("{base}/authorize"))
-            .token_url(format!("{base}/token"))
-            .redirect_url("http://127.0.0.1/callback")
-            .userinfo_url(format!("{base}/userinfo"))
-            .cookie_key([42u8; 32])
-            .allow_insecure_http()
-            .replay_cache_capacity(1),
-    )
-    .expect("client");
+    let client =
+        OAuth2Client::new(oauth2_config(&base, "/token").replay_cache_capacity(1)).expect("client");
     // The first sign-in takes the only slot (its token call then fails: that is not the point);
     // the second finds the cache full of a state that is still valid.
     let mut statuses = Vec::new();

@@ -1,6 +1,6 @@
 //! Method routers that accept only guarded handlers: `get(list).post(create)`.
 //!
-//! A plain `async fn` passed here does not compile: [`Guarded`](super::Guarded) is implemented
+//! A plain `async fn` passed here does not compile: [`Guarded`] is implemented
 //! only by `#[guarded(..)]`, and its diagnostic says which attribute to add.
 
 use super::{Guard, Guarded, GuardedHandler, RouteContext};
