@@ -9,6 +9,7 @@
 //! # Ok(app) }
 //! ```
 
+#[cfg(any(feature = "session", feature = "oauth2"))]
 pub(crate) mod cookies;
 mod errors;
 mod hardening;
