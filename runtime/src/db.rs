@@ -843,6 +843,13 @@ fn expected_urls() -> &'static str {
     }
 }
 
+/// SQLite's SQLITE_BUSY, which diesel reports as an unknown database error with SQLite's own
+/// message for that code.
+#[cfg(feature = "sqlite")]
+fn is_sqlite_busy(e: &diesel::result::Error) -> bool {
+    matches!(e, diesel::result::Error::DatabaseError(_, info) if info.message() == "database is locked")
+}
+
 // The pool builder is the same for every backend; diesel-async's generic bounds for it are not
 // worth spelling out, so it is written once here and instantiated per concrete connection type.
 //
@@ -950,13 +957,27 @@ impl Pool {
         // busy timeout turns lock contention into a short wait instead of an error; see
         // `PoolConfig` for the rest.
         let pragmas = config.sqlite_pragmas();
+        let busy_timeout = config.busy_timeout;
         let open = move |url: String| {
             let pragmas = pragmas.clone();
             async move {
                 let mut conn = SqliteConnection::establish(&url).await?;
-                conn.batch_execute(&pragmas)
-                    .await
-                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                // Switching a new file to WAL takes an exclusive lock and SQLite answers
+                // SQLITE_BUSY at once, without its busy handler, when another connection (a
+                // second pool, another instance) is doing the same: wait for it like any other
+                // lock, up to the busy timeout, instead of failing start-up.
+                let started = tokio::time::Instant::now();
+                loop {
+                    match conn.batch_execute(&pragmas).await {
+                        Ok(()) => break,
+                        Err(e) if is_sqlite_busy(&e) && started.elapsed() < busy_timeout => {
+                            tokio::time::sleep(Duration::from_millis(10)).await;
+                        }
+                        Err(e) => {
+                            return Err(diesel::ConnectionError::CouldntSetupConfiguration(e));
+                        }
+                    }
+                }
                 Ok(conn)
             }
         };

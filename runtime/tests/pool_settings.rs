@@ -421,3 +421,35 @@ async fn an_unreachable_postgres_server_fails_at_start_up() {
         started.elapsed()
     );
 }
+
+/// Several pools (instances) opening the same new database file at the same moment all start:
+/// the losers of the switch to WAL wait for the lock like any other, instead of failing with
+/// `database is locked`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pools_opening_one_new_file_at_once_all_start() {
+    for round in 0..5 {
+        let db = TempDb::new("race");
+        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(8));
+        let mut opens = tokio::task::JoinSet::new();
+        for i in 0..8 {
+            let (url, barrier) = (db.url().to_owned(), barrier.clone());
+            opens.spawn(async move {
+                barrier.wait().await;
+                let pool = Pool::connect(&url).await?;
+                // Each instance also writes at once, as a starting application migrates.
+                pool.unscoped("test: write while other pools open")
+                    .batch_execute(&format!(
+                        "CREATE TABLE IF NOT EXISTS t{i} (id INTEGER PRIMARY KEY, v TEXT);
+                         INSERT INTO t{i} (v) VALUES ('x');"
+                    ))
+                    .await?;
+                Ok::<_, DbError>(pool)
+            });
+        }
+        while let Some(opened) = opens.join_next().await {
+            if let Err(e) = opened.expect("task") {
+                panic!("round {round}: a pool failed to open or write: {e}");
+            }
+        }
+    }
+}
