@@ -784,9 +784,12 @@ async fn bearer_and_jwt_rejections_warn() {
     let jwt = jwt();
     let bearer = bearer(jwt.clone());
     let good = token(&jwt, &alice());
-    // Another last signature character (a fixed one could equal the original).
-    let last = if good.ends_with('A') { 'B' } else { 'A' };
-    let tampered = format!("{}{last}", &good[..good.len() - 1]);
+    // Another signature character, well inside the signature: the last one carries padding
+    // bits, so changing it can make the base64 non-canonical ("malformed") instead of a bad
+    // signature.
+    let at = good.len() - 10;
+    let other = if &good[at..=at] == "A" { "B" } else { "A" };
+    let tampered = format!("{}{other}{}", &good[..at], &good[at + 1..]);
     let (logs, _g) = Logs::start();
     let (mut parts, ()) = Request::builder()
         .header(header::AUTHORIZATION, format!("Bearer {tampered}"))
