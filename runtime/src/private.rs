@@ -1,0 +1,75 @@
+//! The one door: every path the generated code names goes through here
+//! (`::portcullis::__private::…`). Not part of the public API.
+
+pub use crate::ability::{Ability, Effect, Policy, Rule, RuleSite};
+pub use crate::action::{Action, Governs};
+pub use crate::cond::{Cond, LeafOp};
+pub use crate::guard::HasPrincipal;
+pub use crate::guard::{
+    BindProbe, BindProbeNo, BindProbeYes, CanCheck, Guard, Guarded, GuardedSeal,
+    PrincipalIsSubject, PrincipalProbe, PrincipalProbeNo, PrincipalProbeYes, coarse_can,
+};
+pub use crate::ops::{BackendOps, BoxFuture, QuerySpec};
+pub use crate::page::{CursorProbe, CursorSupported, CursorUnsupported, KeyOp};
+pub use crate::resource::{
+    Captured, Col, Field, FieldAt, FieldSet, FieldType, ListFor, Resource, SerializeThroughShaped,
+    SetField, ValueFor,
+};
+pub use crate::sql::{BoxedFilter, CountOf, SqlCond, leaf, literal, two_valued};
+pub use crate::{__if_postgres as if_postgres, __if_sqlite as if_sqlite};
+#[cfg(feature = "postgres")]
+pub use crate::{db::PgConnection, sql::Pg};
+#[cfg(feature = "sqlite")]
+pub use crate::{db::SqliteConnection, sql::Sqlite};
+pub use axum;
+pub use diesel;
+pub use diesel_async;
+pub use http;
+
+/// The future a guarded handler's body runs as.
+pub type GuardFuture = crate::guard::BoxFuture<'static, axum::response::Response>;
+pub use serde;
+pub use serde_json;
+
+/// Runs a rule's condition in the Rust predicate: `Some(a) == Some(b)`; NULL never matches
+/// (nor NaN: `Col::of` and `Col::captured` give `None` for it).
+#[inline(always)]
+pub fn cmp<T: PartialOrd>(field: Option<&T>, value: Option<&T>, op: CmpOp) -> bool {
+    match (field, value) {
+        (Some(a), Some(b)) => match op {
+            CmpOp::Eq => a == b,
+            CmpOp::Ne => a != b,
+            CmpOp::Lt => a < b,
+            CmpOp::Le => a <= b,
+            CmpOp::Gt => a > b,
+            CmpOp::Ge => a >= b,
+        },
+        _ => false,
+    }
+}
+
+/// `field in list` in the Rust predicate.
+#[inline(always)]
+pub fn in_list<T: PartialEq>(field: Option<&T>, list: &[T]) -> bool {
+    match field {
+        Some(a) => list.iter().any(|b| a == b),
+        None => false,
+    }
+}
+
+/// A comparison operator.
+#[derive(Clone, Copy)]
+pub enum CmpOp {
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+}
