@@ -698,21 +698,28 @@ fn json_ints<T: Copy + TryInto<i64>>(values: &[T]) -> Option<String> {
     Some(out)
 }
 
-/// Finite floats as a JSON array of their exact `f64` values (`{:?}` prints the shortest text
-/// that reads back as the same `f64`); `None` for infinities, which JSON cannot carry.
+/// Floats as a JSON array of their exact `f64` values (`{:?}` prints the shortest text that
+/// reads back as the same `f64`). JSON has no infinities; SQLite's JSON reader turns the
+/// overflowing `9e999` into +∞ (and `-9e999` into -∞), so those stand for them. NaN never
+/// reaches here: conditions drop it from lists first.
 fn json_floats<T: Copy + Into<f64>>(values: &[T]) -> Option<String> {
     use std::fmt::Write;
     let mut out = String::with_capacity(2 + values.len() * 12);
     out.push('[');
     for (i, v) in values.iter().enumerate() {
         let v: f64 = (*v).into();
-        if !v.is_finite() {
-            return None;
-        }
         if i > 0 {
             out.push(',');
         }
-        write!(out, "{v:?}").ok()?;
+        if v.is_nan() {
+            return None;
+        } else if v == f64::INFINITY {
+            out.push_str("9e999");
+        } else if v == f64::NEG_INFINITY {
+            out.push_str("-9e999");
+        } else {
+            write!(out, "{v:?}").ok()?;
+        }
     }
     out.push(']');
     Some(out)

@@ -179,6 +179,18 @@ fn float_subjects() -> Vec<FloatUser> {
         u: f32::NAN,
         list: Vec::new(),
     });
+    // ±∞ in a list longer than SQLite's limit of bound variables: JSON has no infinities, yet
+    // the list must still travel as one bound array.
+    out.push(FloatUser {
+        t: f64::INFINITY,
+        ot: Some(f64::NEG_INFINITY),
+        u: f32::INFINITY,
+        list: HOSTILE
+            .iter()
+            .copied()
+            .chain((0..40_000).map(|i| 1000.0 + f64::from(i) * 0.5))
+            .collect(),
+    });
     out
 }
 
