@@ -1,15 +1,18 @@
 //! Test helpers for applications: drive every non-public route without credentials
 //! ([`check_anonymous_rejected`]), and check that every scoped list can be served by an index
-//! ([`IndexCheck`]).
+//! ([`IndexCheck`]), and state a policy as a table of expected verdicts ([`PolicyTable`],
+//! [`policy_table!`](crate::policy_table)).
 
 mod index;
 mod plan;
+mod policy_table;
 
 pub use index::{
     DEFAULT_LIMIT, ExplainOnPostgres, ExplainOnSqlite, Explainable, IndexCheck, IndexFailure,
     IndexReport, ListOrder, ListRows,
 };
 pub use plan::PlanIssue;
+pub use policy_table::{PolicyTable, RowId, SubjectId, Verdict};
 
 use crate::guard::Router;
 use axum::body::Body;
