@@ -11,13 +11,20 @@ const BLESSED: &str = "1.95.0";
 /// The compiler building this test (`rustc --version`, recorded by `build.rs`).
 const FOUND: &str = env!("PORTCULLIS_UI_RUSTC");
 
+/// Whether this is the blessed compiler (any 1.95.x stable release).
 #[rustversion::stable(1.95)]
-const ON_BLESSED_COMPILER: bool = true;
+fn on_blessed_compiler() -> bool {
+    true
+}
 #[rustversion::not(stable(1.95))]
-const ON_BLESSED_COMPILER: bool = false;
+fn on_blessed_compiler() -> bool {
+    false
+}
 
 #[test]
 fn ui() {
+    use std::io::Write as _;
+
     if let Some(reason) = std::env::var_os("PORTCULLIS_UI_SKIP") {
         let reason = reason.to_string_lossy();
         assert!(
@@ -25,13 +32,16 @@ fn ui() {
             "PORTCULLIS_UI_SKIP is set but empty: give the reason for skipping the ui tests, \
              e.g. PORTCULLIS_UI_SKIP=\"no rustc {BLESSED} offline\""
         );
-        eprintln!(
+        // Straight to the process's stderr: libtest captures `eprintln!` of passing tests, and
+        // a skip must be seen.
+        let _ = writeln!(
+            std::io::stderr(),
             "ui tests SKIPPED (PORTCULLIS_UI_SKIP): {reason}; compiler here: {FOUND}, .stderr files blessed with rustc {BLESSED}"
         );
         return;
     }
     assert!(
-        ON_BLESSED_COMPILER,
+        on_blessed_compiler(),
         "\nui tests need rustc {BLESSED}: their .stderr files are blessed with it and other \
          compilers word diagnostics differently.\n  found:    {FOUND}\n  expected: rustc {BLESSED} \
          (stable)\n  run:      rustup run {BLESSED} cargo test -p portcullis-ui-tests\n  \
