@@ -609,7 +609,8 @@ impl ValueFor<String> for str {
 /// A list a field of value type `T` can be tested for membership in (`field in list`).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a list of values comparable with a field of type `{T}`",
-    label = "expected a list (`[..]`, `Vec`, slice) of `{T}` here"
+    label = "expected a list (`[..]`, `Vec`, slice) of `{T}` here",
+    note = "write `field in [a, b]`, or `field in {{ids}}` for a `Vec`/slice/array of `{T}`; for one value write `field == value`"
 )]
 pub trait ListFor<T> {
     /// The list's values; `None` elements are dropped (they never match).

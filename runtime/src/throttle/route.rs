@@ -12,7 +12,7 @@ use crate::Problem;
 /// Makes a limiter for a rate: the store all per-route limits share.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot make rate limiters",
-    note = "use `portcullis::throttle::MemoryBackend` or `RedisLimiterBuilder` (feature `redis`)"
+    note = "use `portcullis::throttle::MemoryBackend` or `RedisLimiterBuilder` (feature `redis`), or implement `portcullis::throttle::LimiterFactory`"
 )]
 pub trait LimiterFactory: Send + Sync {
     /// A limiter at `rate`.

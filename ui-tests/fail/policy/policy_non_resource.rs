@@ -1,0 +1,40 @@
+// A policy for a type that does not derive `Resource`.
+use portcullis::{Resource, policy};
+
+diesel::table! {
+    documents (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        title -> Text,
+        archived -> Bool,
+        notes -> Nullable<Text>,
+    }
+}
+
+#[derive(Resource, diesel::Queryable, diesel::Selectable)]
+#[diesel(table_name = documents)]
+pub struct Document {
+    #[expose]
+    pub id: i64,
+    #[expose]
+    pub tenant_id: i64,
+    #[expose]
+    pub title: String,
+    pub archived: bool,
+    pub notes: Option<String>,
+}
+
+pub struct User {
+    pub tenant_id: i64,
+}
+
+pub struct Comment {
+    pub id: i64,
+}
+
+#[policy(Comment, subject = User)]
+pub fn comments(user: &User) {
+    allow!(read);
+}
+
+fn main() {}

@@ -1,0 +1,40 @@
+// `bind.delete(..)` on an entity whose policy never allows `delete`.
+use portcullis::{Bind, Db, Read, Resource, guarded, policy};
+
+diesel::table! {
+    docs (id) {
+        id -> BigInt,
+        owner -> BigInt,
+        title -> Text,
+        note -> Nullable<Text>,
+    }
+}
+
+#[derive(Resource, diesel::Queryable, diesel::Selectable)]
+#[diesel(table_name = docs)]
+pub struct Doc {
+    #[expose]
+    pub id: i64,
+    pub owner: i64,
+    #[expose]
+    pub title: String,
+    pub note: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct User {
+    pub id: i64,
+}
+
+#[policy(Doc, subject = User)]
+fn docs(user: &User) {
+    allow!(read where owner == user.id);
+}
+
+#[guarded(auth)]
+async fn remove(doc: Bind<Doc, Read>, db: Db) -> String {
+    let _ = doc.delete(&db).await;
+    String::new()
+}
+
+fn main() {}

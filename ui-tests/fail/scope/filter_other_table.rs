@@ -1,0 +1,46 @@
+// `filter(..)` on a column of another table.
+use portcullis::{Resource, Scope, Read, policy};
+
+diesel::table! {
+    docs (id) {
+        id -> BigInt,
+        owner -> BigInt,
+        title -> Text,
+        note -> Nullable<Text>,
+    }
+}
+
+#[derive(Resource, diesel::Queryable, diesel::Selectable)]
+#[diesel(table_name = docs)]
+pub struct Doc {
+    #[expose]
+    pub id: i64,
+    pub owner: i64,
+    #[expose]
+    pub title: String,
+    pub note: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct User {
+    pub id: i64,
+}
+
+#[policy(Doc, subject = User)]
+fn docs(user: &User) {
+    allow!(read where owner == user.id);
+}
+
+diesel::table! {
+    tags (id) {
+        id -> BigInt,
+        name -> Text,
+    }
+}
+
+fn narrow(scope: Scope<Doc, Read>) {
+    use diesel::ExpressionMethods;
+    let _ = scope.query().filter(tags::name.eq("x"));
+}
+
+fn main() {}

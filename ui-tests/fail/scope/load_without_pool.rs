@@ -1,0 +1,38 @@
+// A query run on something that is not the pool or `Db` (a URL).
+use portcullis::{Resource, Scope, Read, policy};
+
+diesel::table! {
+    docs (id) {
+        id -> BigInt,
+        owner -> BigInt,
+        title -> Text,
+        note -> Nullable<Text>,
+    }
+}
+
+#[derive(Resource, diesel::Queryable, diesel::Selectable)]
+#[diesel(table_name = docs)]
+pub struct Doc {
+    #[expose]
+    pub id: i64,
+    pub owner: i64,
+    #[expose]
+    pub title: String,
+    pub note: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct User {
+    pub id: i64,
+}
+
+#[policy(Doc, subject = User)]
+fn docs(user: &User) {
+    allow!(read where owner == user.id);
+}
+
+async fn load(scope: Scope<Doc, Read>) {
+    let _ = scope.query().load(&"sqlite://app.db").await;
+}
+
+fn main() {}

@@ -1,0 +1,39 @@
+// Trying to widen a scope with `or_filter`: scopes only narrow.
+use portcullis::{Resource, Scope, Read, policy};
+
+diesel::table! {
+    docs (id) {
+        id -> BigInt,
+        owner -> BigInt,
+        title -> Text,
+        note -> Nullable<Text>,
+    }
+}
+
+#[derive(Resource, diesel::Queryable, diesel::Selectable)]
+#[diesel(table_name = docs)]
+pub struct Doc {
+    #[expose]
+    pub id: i64,
+    pub owner: i64,
+    #[expose]
+    pub title: String,
+    pub note: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct User {
+    pub id: i64,
+}
+
+#[policy(Doc, subject = User)]
+fn docs(user: &User) {
+    allow!(read where owner == user.id);
+}
+
+fn widen(scope: Scope<Doc, Read>) {
+    use diesel::ExpressionMethods;
+    let _ = scope.query().or_filter(docs::owner.eq(1));
+}
+
+fn main() {}
