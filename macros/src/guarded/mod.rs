@@ -10,7 +10,7 @@ mod valid;
 
 use proc_macro2::TokenStream;
 
-pub fn attribute(args: TokenStream, item: TokenStream) -> TokenStream {
+pub fn expand_inner(args: TokenStream, item: TokenStream) -> TokenStream {
     let func: syn::ItemFn = match syn::parse2(item.clone()) {
         Ok(f) => f,
         Err(_) => {

@@ -13,7 +13,7 @@ mod valid;
 
 use proc_macro2::TokenStream;
 
-pub fn attribute(args: TokenStream, item: TokenStream) -> TokenStream {
+pub fn expand_inner(args: TokenStream, item: TokenStream) -> TokenStream {
     let args: attr::PolicyArgs = match syn::parse2(args) {
         Ok(a) => a,
         // The function stays (its rules defined away), so its callers add no errors.

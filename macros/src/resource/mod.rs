@@ -10,7 +10,7 @@ mod valid;
 use darling::FromDeriveInput;
 use proc_macro2::TokenStream;
 
-pub fn derive(input: TokenStream) -> TokenStream {
+pub fn expand_inner(input: TokenStream) -> TokenStream {
     let parsed = match syn::parse2::<syn::DeriveInput>(input) {
         Ok(d) => d,
         Err(e) => return e.to_compile_error(),
