@@ -242,3 +242,45 @@ impl fmt::Display for ThrottleSpec {
         write!(f, "{} per {}", self.rate, self.per)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Rate, ThrottleSpec};
+
+    fn reason_rate(s: &str) -> String {
+        s.parse::<Rate>().unwrap_err().reason().to_owned()
+    }
+
+    fn reason_spec(s: &str) -> String {
+        ThrottleSpec::parse(s).unwrap_err().reason().to_owned()
+    }
+
+    #[test]
+    fn the_shared_grammar_keeps_the_runtime_wording() {
+        assert_eq!(reason_rate(""), "it is empty");
+        assert_eq!(reason_rate("abc"), "missing `/` between count and unit");
+        assert_eq!(
+            reason_rate("0/min"),
+            "count `0` is not a whole number above 0"
+        );
+        assert_eq!(reason_rate("5/week"), "unknown unit `week`");
+        assert_eq!(
+            reason_rate("5/s burst x"),
+            "burst `x` is not a whole number above 0"
+        );
+        assert_eq!(reason_rate("5/s burst"), "`burst` needs a number");
+        assert_eq!(reason_rate("5/min per ip"), "unexpected `per`");
+        assert_eq!(
+            reason_spec("5/s per"),
+            "`per` needs `ip`, `user` or `route`"
+        );
+        assert_eq!(
+            reason_spec("5/s per moon"),
+            "unknown `per moon`, use `per ip`, `per user` or `per route`"
+        );
+        assert_eq!(reason_spec("5/s per ip now"), "unexpected `now`");
+        assert_eq!(reason_spec("5/s soon"), "unexpected `soon`");
+        let r: Rate = "100/h burst 7".parse().unwrap();
+        assert_eq!((r.count(), r.burst(), r.period().as_secs()), (100, 7, 3600));
+    }
+}
