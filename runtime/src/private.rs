@@ -78,7 +78,7 @@ pub enum CmpOp {
 pub use crate::{CreateAction, Delete, Read, RuleSet, Update};
 
 /// The version marker: every expansion of `portcullis-macros` 0.1 names it, so pairing those
-/// macros with a runtime of another version fails to compile with "cannot find value
-/// `VERSION_0_1` in module `__private`" at the macro, instead of with a puzzle inside the
-/// generated code. A runtime that changes what the macros generate renames it.
+/// macros with a runtime of another version fails with an error that names the mismatch
+/// ("cannot find value `VERSION_0_1` in module `__private`") beside whatever else of the
+/// generated code no longer fits. A runtime that changes what the macros generate renames it.
 pub const VERSION_0_1: () = ();
