@@ -73,3 +73,12 @@ pub enum CmpOp {
     /// `>=`
     Ge,
 }
+
+// The public items generated code names, reached through this door like everything else.
+pub use crate::{CreateAction, Delete, Read, RuleSet, Update};
+
+/// The version marker: every expansion of `portcullis-macros` 0.1 names it, so pairing those
+/// macros with a runtime of another version fails with an error that names the mismatch
+/// ("cannot find value `VERSION_0_1` in module `__private`") beside whatever else of the
+/// generated code no longer fits. A runtime that changes what the macros generate renames it.
+pub const VERSION_0_1: () = ();

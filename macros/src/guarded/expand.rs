@@ -1,18 +1,19 @@
 //! Code generation for `#[guarded]`: `quote!` only.
 
-use super::attr::GuardOptions;
+use super::ast::Guard;
+use crate::door::Door;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{FnArg, ReturnType};
 
 /// `can(delete, Document)` may name built-in actions in lower case.
-fn action_path(path: &syn::Path) -> TokenStream {
+fn action_path(p: &Door, path: &syn::Path) -> TokenStream {
     match path.get_ident().map(|i| i.to_string()).as_deref() {
-        Some("read") => quote!(::portcullis::Read),
-        Some("create") => quote!(::portcullis::CreateAction),
-        Some("update") => quote!(::portcullis::Update),
-        Some("delete") => quote!(::portcullis::Delete),
+        Some("read") => quote!(#p::Read),
+        Some("create") => quote!(#p::CreateAction),
+        Some("update") => quote!(#p::Update),
+        Some("delete") => quote!(#p::Delete),
         _ => quote!(#path),
     }
 }
@@ -29,8 +30,10 @@ fn contains_impl_trait(ty: &syn::Type) -> bool {
     f.0
 }
 
-pub fn expand(o: &GuardOptions, func: syn::ItemFn) -> TokenStream {
-    let p = quote!(::portcullis::__private);
+pub fn expand(o: Guard) -> TokenStream {
+    let p = Door::new(o.krate.as_ref());
+    let version = p.version_check();
+    let func = &o.func;
     let vis = &func.vis;
     let name = &func.sig.ident;
     let name_str = name.to_string();
@@ -129,7 +132,7 @@ pub fn expand(o: &GuardOptions, func: syn::ItemFn) -> TokenStream {
     };
     let can = match &o.can {
         Some((action, entity)) => {
-            let action_ty = action_path(action);
+            let action_ty = action_path(&p, action);
             let action_str = quote!(#action).to_string();
             let entity_str = quote!(#entity).to_string().replace(' ', "");
             quote_spanned! {entity.span()=>
@@ -146,8 +149,11 @@ pub fn expand(o: &GuardOptions, func: syn::ItemFn) -> TokenStream {
     quote! {
         #(#docs)*
         #[allow(non_camel_case_types)]
-        #[derive(Clone, Copy, Debug)]
+        #[derive(::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug)]
         #vis struct #name;
+
+        const _: () = {
+        #version
 
         impl #name {
             #inner
@@ -207,5 +213,6 @@ pub fn expand(o: &GuardOptions, func: syn::ItemFn) -> TokenStream {
                 })
             }
         }
+        };
     }
 }

@@ -1,8 +1,12 @@
-//! `#[guarded(..)]` on an async axum handler: parse the options (`attr`), check them against the
-//! handler's arguments, then generate the handler type (`expand`).
+//! `#[guarded(..)]` on an async axum handler: read the options (`attr`), check them against
+//! each other and the handler (`valid`) into the model (`ast`), generate the handler type
+//! (`expand`); on errors, `fallback` emits them beside stand-in items.
 
+mod ast;
 mod attr;
 mod expand;
+mod fallback;
+mod valid;
 
 use proc_macro2::TokenStream;
 
@@ -14,14 +18,10 @@ pub fn expand_inner(args: TokenStream, item: TokenStream) -> TokenStream {
                 .to_compile_error();
         }
     };
-    let options = attr::GuardOptions::parse(args, &func);
-    match options {
-        Ok(options) => expand::expand(&options, func),
-        Err(errors) => {
-            // Keep the function so the rest of the crate still type-checks.
-            let mut out = errors.to_compile_error();
-            out.extend(quote::quote!(#[allow(dead_code)] #func));
-            out
-        }
+    let (args, option_errors) = attr::GuardArgs::parse(args);
+    let checked = valid::validate(args, option_errors, func);
+    match checked.errors {
+        None => expand::expand(checked.model),
+        Some(errors) => fallback::fallback(checked.model, checked.wrappable, errors),
     }
 }

@@ -1,72 +1,15 @@
-//! Walks a policy body, replacing each `allow!` / `deny!` with the code that collects it and
-//! recording the rule. A rule inside a loop or closure is an error: each rule fills one slot.
+//! Walks a policy body, recording each `allow!` / `deny!` as a rule of the model and replacing
+//! it with a placeholder (`__portcullis_rule!(N)`) that `expand` fills in; the collector never
+//! generates code. A rule inside a loop or closure is an error: each rule fills one slot.
 
-use super::cond::{ActionRef, RuleSyntax};
-use super::expand;
-use proc_macro2::{Span, TokenStream};
+use super::ast::{Actions, PLACEHOLDER, Rule};
+use super::cond::RuleSyntax;
+use proc_macro2::TokenStream;
+use quote::quote;
 use syn::visit_mut::VisitMut;
 use syn::{Expr, Stmt};
 
-pub struct Rule {
-    pub deny: bool,
-    pub syntax: RuleSyntax,
-    pub text: String,
-    pub span: Span,
-    pub line: u32,
-    pub mask: u64,
-    /// Collected on every run of the body (a top-level statement of a body without `return`):
-    /// its slot needs no `Option`, so decisions skip the presence test.
-    pub always: bool,
-}
-
-/// The actions a policy mentions; custom ones get bits from 4 in order of first mention.
-#[derive(Default)]
-pub struct Actions {
-    pub builtin: [bool; 4],
-    pub manage: bool,
-    pub custom: Vec<syn::Path>,
-}
-
-pub const BUILTIN_BITS: [&str; 4] = ["read", "create", "update", "delete"];
-
-impl Actions {
-    fn mask_of(&mut self, actions: &[ActionRef]) -> syn::Result<u64> {
-        let mut mask = 0u64;
-        for a in actions {
-            match a {
-                ActionRef::Builtin(id) if id == "manage" => {
-                    self.manage = true;
-                    mask = u64::MAX;
-                }
-                ActionRef::Builtin(id) => {
-                    let bit = BUILTIN_BITS.iter().position(|b| id == b).unwrap_or(0);
-                    self.builtin[bit] = true;
-                    mask |= 1 << bit;
-                }
-                ActionRef::Custom(path) => {
-                    let bit = match self.custom.iter().position(|p| p == path) {
-                        Some(i) => i,
-                        None => {
-                            if self.custom.len() >= 60 {
-                                return Err(syn::Error::new_spanned(
-                                    path,
-                                    "a policy may name at most 60 custom actions",
-                                ));
-                            }
-                            self.custom.push(path.clone());
-                            self.custom.len() - 1
-                        }
-                    };
-                    mask |= 1 << (4 + bit);
-                }
-            }
-        }
-        Ok(mask)
-    }
-}
-
-pub struct Collector<'a> {
-    pub entity: &'a syn::Type,
+pub struct Collector {
     pub rules: Vec<Rule>,
     pub actions: Actions,
     pub errors: Vec<syn::Error>,
@@ -77,10 +20,9 @@ pub struct Collector<'a> {
     top_stmt: bool,
 }
 
-impl<'a> Collector<'a> {
-    pub fn new(entity: &'a syn::Type) -> Self {
+impl Collector {
+    pub fn new() -> Self {
         Self {
-            entity,
             rules: Vec::new(),
             actions: Actions::default(),
             errors: Vec::new(),
@@ -146,9 +88,10 @@ impl<'a> Collector<'a> {
             mask,
             always: top && !self.may_return,
         };
-        let code = expand::rule(self.entity, &rule, self.rules.len());
+        let index = self.rules.len();
         self.rules.push(rule);
-        Some(code)
+        let placeholder = syn::Ident::new(PLACEHOLDER, span);
+        Some(quote!(#placeholder!(#index)))
     }
 }
 
@@ -161,7 +104,7 @@ fn tidy(s: &str) -> String {
         .replace(" ,", ",")
 }
 
-impl VisitMut for Collector<'_> {
+impl VisitMut for Collector {
     fn visit_stmt_mut(&mut self, stmt: &mut Stmt) {
         let top = std::mem::replace(&mut self.top_stmt, false);
         let mac = match stmt {

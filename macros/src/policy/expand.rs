@@ -1,15 +1,14 @@
 //! Code generation for `#[policy]`: each condition becomes a Rust predicate and one SQL builder
 //! per backend, over values captured once when the rule is collected.
 
-use super::collect::{Actions, Rule};
+use super::ast::{PLACEHOLDER, Policy, Rule};
 use super::cond::{CmpOp, Cond, Value};
+use crate::door::Door;
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::Ident;
-
-fn p() -> TokenStream {
-    quote!(::portcullis::__private)
-}
+use syn::spanned::Spanned;
+use syn::visit_mut::VisitMut;
 
 pub fn slot(i: usize) -> Ident {
     format_ident!("__portcullis_rule_{}", i)
@@ -39,7 +38,6 @@ impl Bindings {
     }
 
     fn value(&mut self, field: &Ident, value: &Value, list: bool) -> Ident {
-        let p = p();
         let k = self.field(field);
         let c = capture(self.captures.len());
         let expr = &value.expr;
@@ -50,7 +48,6 @@ impl Bindings {
         };
         self.captures
             .push(quote_spanned!(value.span=> let #c = #k.#method(&(#expr));));
-        let _ = &p;
         c
     }
 }
@@ -58,8 +55,7 @@ impl Bindings {
 /// Assigns captures (in tree order) and returns (predicate, sql) code. The SQL side builds a
 /// `Cond` tree whose leaves carry keys, so the runtime can simplify a rule set before
 /// rendering it.
-fn lower(cond: &Cond, b: &mut Bindings) -> (TokenStream, TokenStream) {
-    let p = p();
+fn lower(p: &Door, cond: &Cond, b: &mut Bindings) -> (TokenStream, TokenStream) {
     match cond {
         Cond::Const(v) => (quote!(#v), quote!(#p::Cond::constant(#v))),
         Cond::Flag(f) => {
@@ -132,7 +128,7 @@ fn lower(cond: &Cond, b: &mut Bindings) -> (TokenStream, TokenStream) {
             )
         }
         Cond::Not(inner) => {
-            let (pr, sq) = lower(inner, b);
+            let (pr, sq) = lower(p, inner, b);
             (
                 quote!(!(#pr)),
                 quote!(#p::Cond::Not(::std::boxed::Box::new(#sq))),
@@ -140,7 +136,7 @@ fn lower(cond: &Cond, b: &mut Bindings) -> (TokenStream, TokenStream) {
         }
         Cond::And(parts) | Cond::Or(parts) => {
             let is_and = matches!(cond, Cond::And(_));
-            let lowered: Vec<_> = parts.iter().map(|c| lower(c, b)).collect();
+            let lowered: Vec<_> = parts.iter().map(|c| lower(p, c, b)).collect();
             let preds = lowered.iter().map(|(pr, _)| pr);
             let sqls = lowered.iter().map(|(_, s)| s);
             if is_and {
@@ -183,12 +179,11 @@ fn count_captures(cond: &Cond) -> usize {
 }
 
 /// The code replacing one `allow!`/`deny!`: captures values and fills the rule's slot.
-pub fn rule(entity: &syn::Type, rule: &Rule, index: usize) -> TokenStream {
-    let p = p();
+fn rule(p: &Door, entity: &syn::Type, rule: &Rule, index: usize) -> TokenStream {
     let slot = slot(index);
     let mut b = Bindings::default();
     let (pred, sql) = match &rule.syntax.cond {
-        Some(c) => lower(c, &mut b),
+        Some(c) => lower(p, c, &mut b),
         None => (quote!(true), quote!(#p::Cond::True)),
     };
     let mut pinned = Vec::new();
@@ -289,26 +284,110 @@ fn nest(items: Vec<TokenStream>) -> TokenStream {
     nest(chunks)
 }
 
-pub struct PolicyOut<'a> {
-    pub entity: &'a syn::Type,
-    pub subject: &'a syn::Type,
-    pub func: syn::ItemFn,
-    /// Per rule: collected on every run (plain slot) or only on some paths (`Option` slot).
-    pub always: Vec<bool>,
-    pub may_return: bool,
-    pub actions: &'a Actions,
+/// Fills each `__portcullis_rule!(N)` placeholder `collect` left with the code of rule `N`.
+struct Fill<'a> {
+    p: &'a Door,
+    entity: &'a syn::Type,
+    rules: &'a [Rule],
 }
 
-pub fn policy(out: PolicyOut<'_>) -> TokenStream {
-    let p = p();
-    let PolicyOut {
+impl Fill<'_> {
+    fn code(&self, mac: &syn::Macro) -> Option<TokenStream> {
+        if !mac.path.is_ident(PLACEHOLDER) {
+            return None;
+        }
+        let index: usize = syn::parse2::<syn::LitInt>(mac.tokens.clone())
+            .ok()?
+            .base10_parse()
+            .ok()?;
+        let r = self.rules.get(index)?;
+        Some(rule(self.p, self.entity, r, index))
+    }
+}
+
+impl VisitMut for Fill<'_> {
+    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        if let syn::Expr::Macro(m) = expr
+            && let Some(code) = self.code(&m.mac)
+        {
+            *expr = syn::parse_quote!({ #code });
+            return;
+        }
+        syn::visit_mut::visit_expr_mut(self, expr);
+    }
+
+    fn visit_stmt_mut(&mut self, stmt: &mut syn::Stmt) {
+        if let syn::Stmt::Macro(m) = stmt
+            && let Some(code) = self.code(&m.mac)
+        {
+            *stmt = syn::parse_quote!({ #code });
+            return;
+        }
+        syn::visit_mut::visit_stmt_mut(self, stmt);
+    }
+
+    fn visit_item_mut(&mut self, _: &mut syn::Item) {}
+}
+
+/// `-> Ability<Entity, impl RuleSet<Entity> + Clone>`, the policy function's return type.
+pub fn output_type(p: &Door, entity: &syn::Type) -> syn::ReturnType {
+    syn::parse_quote_spanned!(entity.span()=>
+        -> #p::Ability<#entity, impl #p::RuleSet<#entity> + ::core::clone::Clone>
+    )
+}
+
+/// The `Governs` impl of every action the rules name, and the `Policy` impl.
+pub fn impls(p: &Door, model: &Policy) -> TokenStream {
+    let entity = &model.entity;
+    let subject = &model.subject;
+    let name = &model.func.sig.ident;
+    let actions = &model.actions;
+    let version = p.version_check();
+    let mut governs = Vec::new();
+    let builtin_types = ["Read", "CreateAction", "Update", "Delete"];
+    for (bit, ty) in builtin_types.iter().enumerate() {
+        if actions.builtin[bit] || actions.manage {
+            let ty = Ident::new(ty, Span::call_site());
+            let bit = bit as u32;
+            governs.push(quote! {
+                #[automatically_derived]
+                impl #p::Governs<#p::#ty> for #entity { const BIT: u32 = #bit; }
+            });
+        }
+    }
+    for (i, path) in actions.custom.iter().enumerate() {
+        let bit = 4 + i as u32;
+        governs.push(quote_spanned! {path.segments.last().map(|s| s.ident.span()).unwrap_or_else(Span::call_site)=>
+            #[automatically_derived]
+            impl #p::Governs<#path> for #entity { const BIT: u32 = #bit; }
+        });
+    }
+    quote! {
+        const _: () = {
+            #version
+            #(#governs)*
+            #[automatically_derived]
+            impl #p::Policy for #entity {
+                type Subject = #subject;
+                fn ability(subject: &#subject) -> #p::Ability<#entity> {
+                    #name(subject).into_dyn()
+                }
+            }
+        };
+    }
+}
+
+pub fn policy(model: Policy) -> TokenStream {
+    let p = Door::new(model.krate.as_ref());
+    let entity = &model.entity;
+    let mut func = model.func.clone();
+    Fill {
+        p: &p,
         entity,
-        subject,
-        mut func,
-        always,
-        may_return,
-        actions,
-    } = out;
+        rules: &model.rules,
+    }
+    .visit_block_mut(&mut func.block);
+    let always: Vec<bool> = model.rules.iter().map(|r| r.always).collect();
     let slots: Vec<Ident> = (0..always.len()).map(slot).collect();
     let tuple = nest(slots.iter().map(|s| quote!(#s)).collect());
     let decls = slots.iter().zip(&always).map(|(s, always)| {
@@ -319,9 +398,8 @@ pub fn policy(out: PolicyOut<'_>) -> TokenStream {
         }
     });
     let body = &func.block;
-    let name = &func.sig.ident;
     // A body that may `return` runs in a closure so the rule set is still built afterwards.
-    let run = if may_return {
+    let run = if model.may_return {
         quote! {
             #[allow(unused_mut, clippy::redundant_closure_call)]
             let mut __portcullis_collect = || #body;
@@ -336,39 +414,10 @@ pub fn policy(out: PolicyOut<'_>) -> TokenStream {
         #p::Ability::__new(#tuple)
     });
     *func.block = new_body;
-    func.sig.output = syn::parse_quote!(
-        -> ::portcullis::Ability<#entity, impl ::portcullis::RuleSet<#entity> + ::core::clone::Clone>
-    );
-
-    let mut governs = Vec::new();
-    let builtin_types = ["Read", "CreateAction", "Update", "Delete"];
-    for (bit, ty) in builtin_types.iter().enumerate() {
-        if actions.builtin[bit] || actions.manage {
-            let ty = Ident::new(ty, Span::call_site());
-            let bit = bit as u32;
-            governs.push(quote! {
-                #[automatically_derived]
-                impl #p::Governs<::portcullis::#ty> for #entity { const BIT: u32 = #bit; }
-            });
-        }
-    }
-    for (i, path) in actions.custom.iter().enumerate() {
-        let bit = 4 + i as u32;
-        governs.push(quote_spanned! {path.segments.last().map(|s| s.ident.span()).unwrap_or_else(Span::call_site)=>
-            #[automatically_derived]
-            impl #p::Governs<#path> for #entity { const BIT: u32 = #bit; }
-        });
-    }
-
+    func.sig.output = output_type(&p, entity);
+    let impls = impls(&p, &model);
     quote! {
         #func
-        #(#governs)*
-        #[automatically_derived]
-        impl ::portcullis::Policy for #entity {
-            type Subject = #subject;
-            fn ability(subject: &#subject) -> ::portcullis::Ability<#entity> {
-                #name(subject).into_dyn()
-            }
-        }
+        #impls
     }
 }

@@ -1,9 +1,6 @@
-//! The validated model of a `#[derive(Resource)]` input: every check happens here, errors are
-//! accumulated so one build reports them all.
+//! The validated model of a `#[derive(Resource)]` input (built by `valid`, read by `expand`).
 
-use super::attr::{ExposeInput, ResourceInput, diesel_items};
-use crate::case::{RenameRule, snake};
-use syn::{Expr, Ident, Meta, Path, Type};
+use syn::{Ident, Path, Type};
 
 pub struct Resource {
     pub ident: Ident,
@@ -14,6 +11,8 @@ pub struct Resource {
     pub fields: Vec<Field>,
     /// Index of the primary-key field.
     pub pk: usize,
+    /// `#[portcullis(crate = "..")]`: where portcullis is reachable.
+    pub krate: Option<Path>,
 }
 
 pub struct Field {
@@ -27,203 +26,7 @@ pub struct Field {
     pub default: bool,
 }
 
-/// The most fields a resource may have: field sets are 64-bit masks.
-const MAX_FIELDS: usize = 64;
-
 pub fn is_option(ty: &Type) -> bool {
     matches!(ty, Type::Path(p) if p.qself.is_none()
         && p.path.segments.last().is_some_and(|s| s.ident == "Option"))
-}
-
-impl Resource {
-    pub fn from_input(input: ResourceInput) -> darling::Result<Self> {
-        let mut errors = darling::Error::accumulator();
-        let ResourceInput {
-            ident,
-            vis,
-            generics,
-            data,
-            attrs,
-            rename_all,
-            conceal,
-        } = input;
-
-        if !generics.params.is_empty() {
-            errors.push(darling::Error::custom(
-                "`#[derive(Resource)]` does not support generic entities; derive it on a concrete struct",
-            ).with_span(&generics));
-        }
-        for attr in attrs.iter().filter(|a| a.path().is_ident("expose")) {
-            errors.push(darling::Error::custom(
-                "`#[expose]` belongs on a field, not on the struct; put it on each field that may appear in responses",
-            ).with_span(attr));
-        }
-        let rule = match &rename_all {
-            Some(lit) => errors
-                .handle(RenameRule::parse(lit).map_err(darling::Error::from))
-                .unwrap_or(RenameRule::None),
-            None => RenameRule::None,
-        };
-
-        let mut table: Option<Path> = None;
-        let mut diesel_pk: Option<Ident> = None;
-        for item in errors
-            .handle(diesel_items(&attrs).map_err(darling::Error::from))
-            .unwrap_or_default()
-        {
-            match item {
-                Meta::NameValue(nv) if nv.path.is_ident("table_name") => match &nv.value {
-                    Expr::Path(p) => table = Some(p.path.clone()),
-                    other => errors.push(
-                        darling::Error::custom(
-                            "expected a table path, e.g. `table_name = documents`",
-                        )
-                        .with_span(other),
-                    ),
-                },
-                Meta::List(list) if list.path.is_ident("primary_key") => {
-                    match list.parse_args_with(
-                        syn::punctuated::Punctuated::<Ident, syn::Token![,]>::parse_terminated,
-                    ) {
-                        Ok(ids) if ids.len() == 1 => diesel_pk = ids.into_iter().next(),
-                        Ok(_) => errors.push(
-                            darling::Error::custom(
-                                "portcullis resources need a single-column primary key",
-                            )
-                            .with_span(&list),
-                        ),
-                        Err(e) => errors.push(e.into()),
-                    }
-                }
-                _ => {}
-            }
-        }
-        // diesel's default table name: the struct name in snake_case plus `s`.
-        let table = table.unwrap_or_else(|| {
-            let name = Ident::new(&format!("{}s", snake(&ident.to_string())), ident.span());
-            name.into()
-        });
-
-        let raw_fields = match data {
-            darling::ast::Data::Struct(f) => f.fields,
-            darling::ast::Data::Enum(_) => Vec::new(), // rejected by `supports(struct_named)`
-        };
-        if raw_fields.len() > MAX_FIELDS {
-            errors.push(darling::Error::custom(format!(
-                "a resource may have at most {MAX_FIELDS} fields; this one has {}. Split it into two entities",
-                raw_fields.len()
-            )).with_span(&ident));
-        }
-
-        let mut fields = Vec::with_capacity(raw_fields.len());
-        let mut marked_pk = Vec::new();
-        for (i, f) in raw_fields.into_iter().enumerate() {
-            let Some(fident) = f.ident.clone() else {
-                continue;
-            };
-            let mut expose: Option<ExposeInput> = None;
-            let mut column = fident.clone();
-            for attr in &f.attrs {
-                if attr.path().is_ident("expose") {
-                    if expose.is_some() {
-                        errors.push(darling::Error::custom(format!(
-                            "duplicate `#[expose]` on field `{fident}`; write one `#[expose(..)]` with all its options"
-                        )).with_span(attr));
-                        continue;
-                    }
-                    match ExposeInput::from_attr(attr) {
-                        Ok(e) => expose = Some(e),
-                        Err(e) => errors.push(e),
-                    }
-                }
-            }
-            for item in errors
-                .handle(diesel_items(&f.attrs).map_err(darling::Error::from))
-                .unwrap_or_default()
-            {
-                if let Meta::NameValue(nv) = item
-                    && nv.path.is_ident("column_name")
-                {
-                    match &nv.value {
-                        Expr::Path(p) if p.path.get_ident().is_some() => {
-                            column = p.path.get_ident().cloned().unwrap_or(column.clone())
-                        }
-                        other => errors.push(
-                            darling::Error::custom(
-                                "expected a column name, e.g. `column_name = title`",
-                            )
-                            .with_span(other),
-                        ),
-                    }
-                }
-            }
-            let nullable = is_option(&f.ty);
-            let skip_if_none = expose.as_ref().is_some_and(|e| e.skip_if_none);
-            if skip_if_none && !nullable {
-                errors.push(darling::Error::custom(format!(
-                    "`skip_if_none` needs an `Option` field; `{fident}` is never none, remove `skip_if_none`"
-                )).with_span(&f.ty));
-            }
-            let json = match expose.as_ref().and_then(|e| e.rename.as_ref()) {
-                Some(lit) => lit.value(),
-                None => rule.apply(&fident.to_string()),
-            };
-            if f.primary_key || diesel_pk.as_ref().is_some_and(|p| *p == fident) {
-                marked_pk.push(i);
-            }
-            fields.push(Field {
-                ident: fident,
-                ty: f.ty.clone(),
-                column,
-                json,
-                exposed: expose.is_some(),
-                skip_if_none,
-                nullable,
-                default: f.default,
-            });
-        }
-
-        for (i, a) in fields.iter().enumerate() {
-            if let Some(b) = fields[..i].iter().find(|b| b.json == a.json) {
-                errors.push(darling::Error::custom(format!(
-                    "fields `{}` and `{}` both serialize as {:?}; give one a different `#[expose(rename = \"..\")]`",
-                    b.ident, a.ident, a.json
-                )).with_span(&a.ident));
-            }
-        }
-
-        let pk = match marked_pk.as_slice() {
-            [one] => *one,
-            [] => match fields.iter().position(|f| f.ident == "id") {
-                Some(i) => i,
-                None => {
-                    errors.push(darling::Error::custom(
-                        "no primary key: name the key field `id` or mark it with `#[resource(primary_key)]`",
-                    ).with_span(&ident));
-                    0
-                }
-            },
-            [_, second, ..] => {
-                errors.push(
-                    darling::Error::custom("only one field may be the primary key")
-                        .with_span(&fields[*second].ident),
-                );
-                0
-            }
-        };
-        if let Some(f) = fields.get(pk)
-            && f.default
-        {
-            errors.push(darling::Error::custom("the primary key is never part of a create input; remove `#[resource(default)]`").with_span(&f.ident));
-        }
-
-        errors.finish_with(Resource {
-            ident,
-            vis,
-            table,
-            conceal,
-            fields,
-            pk,
-        })
-    }
 }

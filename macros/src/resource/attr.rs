@@ -8,7 +8,7 @@ use syn::{Attribute, Meta, Token};
 #[derive(FromDeriveInput)]
 #[darling(
     attributes(resource),
-    forward_attrs(diesel, expose),
+    forward_attrs(diesel, expose, portcullis),
     supports(struct_named)
 )]
 pub struct ResourceInput {

@@ -1,7 +1,8 @@
 //! Code generation for `#[derive(Resource)]`: `quote!` only, every decision was made in `ast`.
 
 use super::ast::{Field, Resource};
-use proc_macro2::{Span, TokenStream};
+use crate::door::Door;
+use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use syn::Ident;
 
@@ -16,7 +17,8 @@ fn nested_tuple(items: Vec<TokenStream>) -> TokenStream {
 }
 
 pub fn expand(r: &Resource) -> TokenStream {
-    let p = quote!(::portcullis::__private);
+    let p = Door::new(r.krate.as_ref());
+    let version = p.version_check();
     let ident = &r.ident;
     let vis = &r.vis;
     let table = &r.table;
@@ -371,10 +373,11 @@ pub fn expand(r: &Resource) -> TokenStream {
     let pg_ops = backend_ops(quote!(#p::Pg), quote!(#p::PgConnection));
 
     let doc_fields = format!("Field handles of [`{name}`] for compile-checked names.");
-    let _ = Span::call_site();
     quote! {
         #[doc(hidden)]
         const _: () = {
+            #version
+
             #[doc = #doc_fields]
             #[allow(non_snake_case, dead_code)]
             #vis struct #fields_ty {

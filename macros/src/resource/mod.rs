@@ -1,8 +1,11 @@
-//! `#[derive(Resource)]`: parse (`attr`) → validate (`ast`) → generate (`expand`).
+//! `#[derive(Resource)]`: parse (`attr`, darling receivers) → check (`valid`, every error) →
+//! model (`ast`) → generate (`expand`); on errors, `fallback` emits them beside the impls.
 
 mod ast;
 mod attr;
 mod expand;
+mod fallback;
+mod valid;
 
 use darling::FromDeriveInput;
 use proc_macro2::TokenStream;
@@ -12,10 +15,13 @@ pub fn expand_inner(input: TokenStream) -> TokenStream {
         Ok(d) => d,
         Err(e) => return e.to_compile_error(),
     };
-    let result =
-        attr::ResourceInput::from_derive_input(&parsed).and_then(ast::Resource::from_input);
-    match result {
-        Ok(model) => expand::expand(&model),
-        Err(e) => e.write_errors(),
+    let raw = match attr::ResourceInput::from_derive_input(&parsed) {
+        Ok(raw) => raw,
+        Err(e) => return e.write_errors(),
+    };
+    let checked = valid::validate(raw);
+    match checked.errors {
+        None => expand::expand(&checked.model),
+        Some(errors) => fallback::fallback(&checked.model, checked.usable, errors),
     }
 }

@@ -6,6 +6,8 @@ use std::num::NonZeroU32;
 use std::str::FromStr;
 use std::time::Duration;
 
+use portcullis_throttle_spec as spec;
+
 /// What a valid limit looks like; every parse error ends with it.
 const EXPECTED: &str = "expected `N/unit [burst M] [per ip|user|route]` with N, M > 0 and unit one of \
      `s`, `min`, `h`, `d` (e.g. `5/min`, `100/s burst 20`, `5/min per ip`)";
@@ -126,69 +128,47 @@ impl RateParseError {
     }
 }
 
-fn parse_count(input: &str, word: &str, what: &str) -> Result<NonZeroU32, RateParseError> {
-    word.parse::<NonZeroU32>().map_err(|_| {
-        RateParseError::new(
-            input,
-            format!("{what} `{word}` is not a whole number above 0"),
-        )
-    })
-}
-
-fn parse_unit(input: &str, unit: &str) -> Result<Duration, RateParseError> {
-    Ok(match unit {
-        "s" | "sec" | "second" => Duration::from_secs(1),
-        "m" | "min" | "minute" => Duration::from_secs(60),
-        "h" | "hour" => Duration::from_secs(3600),
-        "d" | "day" => Duration::from_secs(86400),
-        other => {
-            return Err(RateParseError::new(
-                input,
-                format!("unknown unit `{other}`"),
-            ));
+/// The runtime's wording of a grammar error (the grammar itself is `portcullis-throttle-spec`,
+/// shared with `#[guarded(throttle = "..")]`).
+fn reason(e: spec::Error<'_>) -> String {
+    use spec::Error as E;
+    match e {
+        E::Empty => "it is empty".to_owned(),
+        E::NoSlash(_) => "missing `/` between count and unit".to_owned(),
+        E::Count(word) => format!("count `{word}` is not a whole number above 0"),
+        E::Unit(unit) => format!("unknown unit `{unit}`"),
+        E::Burst(word) => format!("burst `{word}` is not a whole number above 0"),
+        E::BurstMissing => "`burst` needs a number".to_owned(),
+        E::PerMissing => "`per` needs `ip`, `user` or `route`".to_owned(),
+        E::PerUnknown(other) => {
+            format!("unknown `per {other}`, use `per ip`, `per user` or `per route`")
         }
-    })
-}
-
-/// Reads `N/unit` and an optional `burst M` from the words; returns the rate and the rest.
-fn parse_rate_words<'a>(
-    input: &str,
-    words: &'a [&'a str],
-) -> Result<(Rate, &'a [&'a str]), RateParseError> {
-    let Some((first, rest)) = words.split_first() else {
-        return Err(RateParseError::new(input, "it is empty"));
-    };
-    let Some((n, unit)) = first.split_once('/') else {
-        return Err(RateParseError::new(
-            input,
-            "missing `/` between count and unit",
-        ));
-    };
-    let mut rate = Rate::new(parse_count(input, n, "count")?, parse_unit(input, unit)?);
-    match rest {
-        ["burst", m, rest @ ..] => {
-            rate = rate.with_burst(parse_count(input, m, "burst")?);
-            Ok((rate, rest))
-        }
-        ["burst"] => Err(RateParseError::new(input, "`burst` needs a number")),
-        _ => Ok((rate, rest)),
+        E::PerExtra(extra) | E::Unexpected(extra) => format!("unexpected `{extra}`"),
     }
 }
 
-fn words(s: &str) -> Vec<&str> {
-    s.split_whitespace().collect()
+fn rate_of(count: NonZeroU32, unit: spec::Unit, burst: Option<NonZeroU32>) -> Rate {
+    let rate = Rate::new(count, Duration::from_secs(unit.seconds()));
+    match burst {
+        Some(b) => rate.with_burst(b),
+        None => rate,
+    }
 }
 
 impl FromStr for Rate {
     type Err = RateParseError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let words = words(s);
-        let (rate, rest) = parse_rate_words(s, &words)?;
+        let words = spec::words(s);
+        let (parts, rest) =
+            spec::parse_rate(&words).map_err(|e| RateParseError::new(s, reason(e)))?;
         if let Some(extra) = rest.first() {
-            return Err(RateParseError::new(s, format!("unexpected `{extra}`")));
+            return Err(RateParseError::new(
+                s,
+                reason(spec::Error::Unexpected(extra)),
+            ));
         }
-        Ok(rate)
+        Ok(rate_of(parts.count, parts.unit, parts.burst))
     }
 }
 
@@ -245,29 +225,13 @@ impl FromStr for ThrottleSpec {
     type Err = RateParseError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let words = words(s);
-        let (rate, rest) = parse_rate_words(s, &words)?;
-        let per = match rest {
-            [] => Per::default(),
-            ["per", "ip"] => Per::Ip,
-            ["per", "user"] => Per::User,
-            ["per", "route"] => Per::Route,
-            ["per", _, extra, ..] => {
-                return Err(RateParseError::new(s, format!("unexpected `{extra}`")));
-            }
-            ["per", other] => {
-                return Err(RateParseError::new(
-                    s,
-                    format!("unknown `per {other}`, use `per ip`, `per user` or `per route`"),
-                ));
-            }
-            ["per"] => {
-                return Err(RateParseError::new(
-                    s,
-                    "`per` needs `ip`, `user` or `route`",
-                ));
-            }
-            [other, ..] => return Err(RateParseError::new(s, format!("unexpected `{other}`"))),
+        let parsed = spec::parse_spec(s).map_err(|e| RateParseError::new(s, reason(e)))?;
+        let rate = rate_of(parsed.count, parsed.unit, parsed.burst);
+        let per = match parsed.per {
+            None => Per::default(),
+            Some(spec::Per::Ip) => Per::Ip,
+            Some(spec::Per::User) => Per::User,
+            Some(spec::Per::Route) => Per::Route,
         };
         Ok(Self { rate, per })
     }
@@ -276,5 +240,47 @@ impl FromStr for ThrottleSpec {
 impl fmt::Display for ThrottleSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} per {}", self.rate, self.per)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Rate, ThrottleSpec};
+
+    fn reason_rate(s: &str) -> String {
+        s.parse::<Rate>().unwrap_err().reason().to_owned()
+    }
+
+    fn reason_spec(s: &str) -> String {
+        ThrottleSpec::parse(s).unwrap_err().reason().to_owned()
+    }
+
+    #[test]
+    fn the_shared_grammar_keeps_the_runtime_wording() {
+        assert_eq!(reason_rate(""), "it is empty");
+        assert_eq!(reason_rate("abc"), "missing `/` between count and unit");
+        assert_eq!(
+            reason_rate("0/min"),
+            "count `0` is not a whole number above 0"
+        );
+        assert_eq!(reason_rate("5/week"), "unknown unit `week`");
+        assert_eq!(
+            reason_rate("5/s burst x"),
+            "burst `x` is not a whole number above 0"
+        );
+        assert_eq!(reason_rate("5/s burst"), "`burst` needs a number");
+        assert_eq!(reason_rate("5/min per ip"), "unexpected `per`");
+        assert_eq!(
+            reason_spec("5/s per"),
+            "`per` needs `ip`, `user` or `route`"
+        );
+        assert_eq!(
+            reason_spec("5/s per moon"),
+            "unknown `per moon`, use `per ip`, `per user` or `per route`"
+        );
+        assert_eq!(reason_spec("5/s per ip now"), "unexpected `now`");
+        assert_eq!(reason_spec("5/s soon"), "unexpected `soon`");
+        let r: Rate = "100/h burst 7".parse().unwrap();
+        assert_eq!((r.count(), r.burst(), r.period().as_secs()), (100, 7, 3600));
     }
 }
