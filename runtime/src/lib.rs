@@ -127,50 +127,51 @@
 //!   Redis stores and limiter share).
 //! - Tests of your own: [`testing`] (index checks on your scoped queries).
 
-#![deny(unsafe_code)] // one audited exception: `db::sqlite_process_setup` (sqlite3_config)
+#![deny(unsafe_code)] // one audited exception: `backend::db::sqlite_process_setup` (sqlite3_config)
 #![warn(missing_docs)]
 
-pub mod ability;
-pub mod action;
+// The layers (ARCHITECTURE.md), lowest first: model, backend, policy, http, then the features
+// authn and throttle, then guard and testing; each imports only the ones below it
+// (tests/layers.rs holds it).
 pub mod authn;
-pub mod bind;
-pub mod cond;
-pub mod db;
-pub mod escape;
+pub mod backend;
 pub mod guard;
 pub mod http;
-pub mod ops;
-pub mod page;
-pub mod problem;
-#[cfg(feature = "redis")]
-pub mod redis_conn;
-pub mod resource;
-pub mod scope;
-pub mod shaped;
-pub mod sql;
+pub mod model;
+pub mod policy;
 pub mod testing;
 pub mod throttle;
-pub mod unscoped;
-pub mod write;
 
-pub use ability::{Ability, Explanation, Policy, Reason, RuleSet};
-pub use action::{Action, Create as CreateAction, Delete, Governs, Manage, Read, Update};
-pub use bind::Bind;
+// Module paths from before the layers (0.1): the same modules, now defined in a layer.
+pub use backend::db::unscoped;
+#[cfg(feature = "redis")]
+pub use backend::redis_conn;
+pub use backend::{db, ops, page, sql};
+pub use guard::{bind, write};
+pub use http::problem;
+pub use model::{action, cond, escape, resource, shaped};
+pub use policy::{ability, scope};
+
+pub use guard::bind::Bind;
+pub use guard::write::{Create, Patch};
 pub use guard::{App, Db, Principal, Router, Scoped};
-pub use problem::{FieldError, Problem};
-pub use resource::{Field, FieldSet, Resource};
-pub use scope::{Query, Scope};
-pub use shaped::{Page, Shaped};
-pub use write::{Create, Patch};
+pub use http::problem::{FieldError, Problem};
+pub use model::action::{Action, Create as CreateAction, Delete, Governs, Manage, Read, Update};
+pub use model::resource::{Field, FieldSet, Resource};
+pub use model::shaped::{Page, Shaped};
+pub use policy::Policy;
+pub use policy::ability::{Ability, Explanation, Reason};
+pub use policy::rules::RuleSet;
+pub use policy::scope::{Query, Scope};
 
 /// `#[derive(Action)]`: a custom action for policies.
 pub use portcullis_macros::Action;
-/// `#[derive(Resource)]`: see [`resource::Resource`].
+/// `#[derive(Resource)]`: see [`model::resource::Resource`].
 pub use portcullis_macros::Resource;
 /// `#[guarded(auth | public, roles(..), can(Action, Entity), throttle = "..", conceal)]`: see
 /// [`guard`].
 pub use portcullis_macros::guarded;
-/// `#[policy(Entity, subject = Subject)]`: see [`ability::Policy`].
+/// `#[policy(Entity, subject = Subject)]`: see [`policy::Policy`].
 pub use portcullis_macros::policy;
 
 /// Guarded method routers: `get`, `post`, `put`, `patch`, `delete`.

@@ -19,7 +19,7 @@ mod common;
 
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use portcullis::ability::{Effect, Rule, RuleSite};
+use portcullis::policy::rules::{Effect, Rule, RuleSite};
 use portcullis::cond::{Cond, LeafKey, LeafOp};
 use portcullis::db::{Pool, RawConnection};
 use portcullis::sql::{SqlCond, leaf, two_valued};

@@ -37,9 +37,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 use subtle::ConstantTimeEq;
 
-use crate::Problem;
 use crate::authn::bounded::ExpiringMap;
 use crate::http::cookies::{self, Lookup};
+use crate::http::problem::Problem;
 use cookie::{StateCookie, clear_cookie, now_secs, set_cookie};
 
 const TARGET: &str = "portcullis::authn";

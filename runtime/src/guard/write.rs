@@ -2,12 +2,13 @@
 //! checked against the `create` rule before the `INSERT`). Both read JSON field by field so a
 //! client hears exactly which field is unknown, malformed or not permitted.
 
-use crate::ability::{Ability, RuleSet};
-use crate::action::{Create as CreateAction, Governs};
-use crate::db::Database;
-use crate::ops::{BackendOps, Stored, on_backend};
-use crate::problem::{FieldError, Problem};
-use crate::resource::{FieldSet, Resource, SetField};
+use crate::backend::db::Database;
+use crate::backend::ops::{BackendOps, Stored, on_backend};
+use crate::http::problem::{FieldError, Problem};
+use crate::model::action::{Create as CreateAction, Governs};
+use crate::model::resource::{FieldSet, Resource, SetField};
+use crate::policy::ability::Ability;
+use crate::policy::rules::RuleSet;
 
 /// Reads a JSON object field by field into `target` with `set`; 400 for bytes that are not
 /// JSON, 422 listing every unknown, read-only or malformed field, and every field whose text
@@ -82,7 +83,7 @@ fn contains_nul(v: &serde_json::Value) -> bool {
 }
 
 /// A partial update of `E`: the fields present in the JSON body, typed. Which of them may be
-/// written is decided per row by [`Bind::update`](crate::bind::Bind::update).
+/// written is decided per row by [`Bind::update`](crate::guard::bind::Bind::update).
 pub struct Patch<E: Resource> {
     changes: E::Patch,
     present: FieldSet<E>,
@@ -165,7 +166,7 @@ impl<E: Resource + Governs<CreateAction> + Stored> Create<E> {
                 tracing::info!(target: "portcullis::scope", entity = E::NAME, error = %info.message(), "insert conflict");
                 Err(Problem::conflict().with_detail("The resource conflicts with existing data."))
             }
-            Err(e) => Err(crate::db::DbError::from(e).into()),
+            Err(e) => Err(crate::backend::db::DbError::from(e).into()),
         }
     }
 
