@@ -17,7 +17,8 @@
 //!    permits for that row.
 //!
 //! Every escape hatch is named, takes a reason, is logged and is counted in the posture
-//! ([`escape`]): raw database access ([`db::Pool::unscoped`]) and an unguarded router.
+//! ([`model::escape`]): raw database access ([`backend::db::Pool::unscoped`]) and an unguarded
+//! router.
 //!
 //! ## Quick start
 //!
@@ -113,19 +114,29 @@
 //!
 //! ## Modules
 //!
-//! - Entities and policies: [`resource`] (`#[derive(Resource)]`, `#[expose]`), [`ability`]
-//!   (`#[policy]`, [`Ability`], `explain`), [`action`] (read, create, update, delete and your
-//!   own), [`cond`] and [`sql`] (how rules become SQL).
-//! - Queries and writes: [`scope`] ([`Scoped`] queries), [`page`] (cursor pages), [`bind`]
-//!   ([`Bind`]: one row by id), [`write`](mod@write) ([`Patch`], [`Create`]), [`shaped`] (responses),
-//!   [`db`] (the pool and its settings), [`unscoped`] (the raw escape hatch).
-//! - Routes: [`guard`] (`#[guarded]`, [`Router`], [`App`], extractors), [`routing`],
-//!   [`throttle`] (rate limits, the login guard, client IPs), [`http`] (the hardening layer,
-//!   origin checks), [`problem`] (RFC 9457 errors), [`escape`] (the hatches in the posture).
-//! - Authentication: [`authn`] (JWT, passwords, refresh tokens, revocation, sessions,
-//!   strategies, OAuth2); `redis_conn` (feature `redis`: the reconnecting Redis connection the
-//!   Redis stores and limiter share).
-//! - Tests of your own: [`testing`] (index checks on your scoped queries).
+//! The runtime is in layers, lowest first; each imports only the ones below it (ARCHITECTURE.md
+//! in the repository has the rules and a request's path through them):
+//!
+//! - [`model`]: entities and what leaves them — [`model::resource`] (`#[derive(Resource)]`,
+//!   `#[expose]`), [`model::action`] (read, create, update, delete and your own),
+//!   [`model::cond`] (conditions), [`model::shaped`] (responses), [`model::escape`] (the
+//!   hatches in the posture).
+//! - [`backend`]: the database — [`backend::db`] (the pool and its settings, and
+//!   [`backend::db::unscoped`], the raw escape hatch), [`backend::sql`] (how rules become SQL),
+//!   [`backend::ops`], [`backend::page`] (cursor pages), and `backend::redis_conn` (feature
+//!   `redis`: the reconnecting Redis connection the Redis stores and limiter share).
+//! - [`policy`](mod@policy): [`Policy`] (`#[policy]`), [`policy::ability`] ([`Ability`], `explain`),
+//!   [`policy::rules`], [`policy::scope`] ([`Scope`], [`Query`]).
+//! - [`http`]: [`http::problem`] (RFC 9457 errors), the hardening layer, origin checks.
+//! - [`authn`] (JWT, passwords, refresh tokens, revocation, sessions, strategies, OAuth2) and
+//!   [`throttle`] (rate limits, the login guard, client IPs).
+//! - [`guard`]: `#[guarded]`, [`Router`], [`App`], extractors ([`Scoped`], [`Principal`]),
+//!   [`guard::bind`] ([`Bind`]: one row by id), [`guard::write`] ([`Patch`], [`Insert`]);
+//!   [`routing`] (the guarded `get`, `post`, ..).
+//! - [`testing`]: index checks on your scoped queries, for your own tests.
+//!
+//! The 0.1 module paths (`portcullis::db`, `portcullis::scope`, `portcullis::problem`, ..) are
+//! kept as re-exports of the same modules.
 
 #![deny(unsafe_code)] // one audited exception: `backend::db::sqlite_process_setup` (sqlite3_config)
 #![warn(missing_docs)]
@@ -153,10 +164,13 @@ pub use model::{action, cond, escape, resource, shaped};
 pub use policy::{ability, scope};
 
 pub use guard::bind::Bind;
-pub use guard::write::{Create, Patch};
+pub use guard::write::{Insert, Patch};
 pub use guard::{App, Db, Principal, Router, Scoped};
 pub use http::problem::{FieldError, Problem};
-pub use model::action::{Action, Create as CreateAction, Delete, Governs, Manage, Read, Update};
+/// The `create` action under its 0.1 name, which generated code still uses; write [`Create`].
+#[doc(hidden)]
+pub use model::action::Create as CreateAction;
+pub use model::action::{Action, Create, Delete, Governs, Manage, Read, Update};
 pub use model::resource::{Field, FieldSet, Resource};
 pub use model::shaped::{Page, Shaped};
 pub use policy::Policy;

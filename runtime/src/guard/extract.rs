@@ -4,7 +4,7 @@
 use crate::backend::db::Pool;
 use crate::backend::ops::Stored;
 use crate::guard::bind::Bind;
-use crate::guard::write::{Create, Patch};
+use crate::guard::write::{Insert, Patch};
 use crate::http::problem::Problem;
 use crate::model::action::{Action, Governs};
 use crate::model::resource::Resource;
@@ -261,10 +261,10 @@ impl<E: Resource, S: Send + Sync> FromRequest<S> for Patch<E> {
     }
 }
 
-impl<E: Resource, S: Send + Sync> FromRequest<S> for Create<E> {
+impl<E: Resource, S: Send + Sync> FromRequest<S> for Insert<E> {
     type Rejection = Problem;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Problem> {
-        Create::from_json(&json_body(req, state).await?)
+        Insert::from_json(&json_body(req, state).await?)
     }
 }

@@ -81,7 +81,7 @@ pub struct Guard {
     /// Whether the handler takes a `Bind` argument.
     pub binds_path: fn() -> bool,
     /// Whether an argument needs a principal (`Principal`, `Scoped`, `Bind`, `Patch`,
-    /// `Create`, or an `Option`/`Result` of one).
+    /// `Insert`, or an `Option`/`Result` of one).
     pub takes_principal: fn() -> bool,
 }
 
@@ -160,7 +160,7 @@ impl<E: crate::model::action::Governs<A>, A: crate::model::action::Action> Requi
 {
 }
 impl<E: crate::model::resource::Resource> RequiresPrincipal for crate::guard::write::Patch<E> {}
-impl<E: crate::model::resource::Resource> RequiresPrincipal for crate::guard::write::Create<E> {}
+impl<E: crate::model::resource::Resource> RequiresPrincipal for crate::guard::write::Insert<E> {}
 impl<T: RequiresPrincipal> RequiresPrincipal for Option<T> {}
 impl<T: RequiresPrincipal, X> RequiresPrincipal for Result<T, X> {}
 

@@ -102,7 +102,7 @@ pub enum BuildError {
     /// A `public` handler takes an extractor that needs a principal (through an alias or a
     /// wrapper the macro could not see).
     #[error(
-        "route {route}: `{handler}` is `#[guarded(public)]` but takes an extractor that needs a principal (`Principal`, `Scoped`, `Bind`, `Patch`, `Create`); use `#[guarded(auth)]` or remove the argument"
+        "route {route}: `{handler}` is `#[guarded(public)]` but takes an extractor that needs a principal (`Principal`, `Scoped`, `Bind`, `Patch`, `Insert`); use `#[guarded(auth)]` or remove the argument"
     )]
     PublicTakesPrincipal {
         /// The route.

@@ -793,7 +793,7 @@ pub enum Backend {
 
 /// A connection pool over one of the enabled backends. Cheap to clone.
 ///
-/// Its connections are reached only through scopes (`Scoped`, `Bind`, `Create`, ..) and,
+/// Its connections are reached only through scopes (`Scoped`, `Bind`, `Insert`, ..) and,
 /// for queries no policy covers, through the named escape [`Pool::unscoped`], which takes a
 /// reason and is logged and counted: there is no public field or variant to reach past it.
 #[derive(Clone)]
