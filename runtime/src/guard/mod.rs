@@ -15,7 +15,7 @@ pub use router::{App, BuildError, Posture, RouteAfterBuild, RouteInfo, Router};
 
 use crate::authn::strategy::{AuthRejection, Authenticator};
 use crate::http::problem::Problem;
-use crate::model::BoxFuture;
+pub use crate::model::BoxFuture;
 use crate::throttle::RouteThrottle;
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
