@@ -1,5 +1,5 @@
 //! The handlers. Every one is `#[guarded]`; documents, comments and accounts are reached only
-//! through `Scoped`, `Bind`, `Patch` and `Create`, so the policy in `model` decides.
+//! through `Scoped`, `Bind`, `Patch` and `Insert`, so the policy in `model` decides.
 
 use crate::model::{Account, Archive, Comment, Document, User, documents};
 use crate::store;
@@ -21,7 +21,7 @@ pub const CREDENTIALS_BODY_MAX: usize = 8 * 1024;
 use portcullis::http::SameOrigin;
 use portcullis::page::{Cursor, CursorPage};
 use portcullis::{
-    Bind, Create, Db, Delete, FieldError, Page, Patch, Principal, Problem, Read, Scoped, Shaped,
+    Bind, Db, Delete, FieldError, Insert, Page, Patch, Principal, Problem, Read, Scoped, Shaped,
     Update, guarded,
 };
 use serde::Deserialize;
@@ -528,7 +528,7 @@ pub async fn list_docs(
 pub async fn create_doc(
     Principal(user): Principal<User>,
     db: Db,
-    create: Create<Document>,
+    create: Insert<Document>,
 ) -> Result<(StatusCode, Shaped<Document>), Problem> {
     let ability = documents(&user);
     let row = create.insert(&ability, &db).await?;
@@ -643,7 +643,7 @@ pub async fn create_comment(
 ) -> Result<(StatusCode, Shaped<Comment>), Problem> {
     let body: CommentBody = parse(&body)?;
     let input = json!({ "documentId": doc.get().id, "body": body.body });
-    let create = Create::<Comment>::from_json(input.to_string().as_bytes())?;
+    let create = Insert::<Comment>::from_json(input.to_string().as_bytes())?;
     let ability = crate::model::comments(&user);
     let row = create.insert(&ability, &db).await?;
     Ok((StatusCode::CREATED, ability.shape(row)))

@@ -17,7 +17,8 @@
 //!    permits for that row.
 //!
 //! Every escape hatch is named, takes a reason, is logged and is counted in the posture
-//! ([`escape`]): raw database access ([`db::Pool::unscoped`]) and an unguarded router.
+//! ([`model::escape`]): raw database access ([`backend::db::Pool::unscoped`]) and an unguarded
+//! router.
 //!
 //! ## Quick start
 //!
@@ -113,64 +114,78 @@
 //!
 //! ## Modules
 //!
-//! - Entities and policies: [`resource`] (`#[derive(Resource)]`, `#[expose]`), [`ability`]
-//!   (`#[policy]`, [`Ability`], `explain`), [`action`] (read, create, update, delete and your
-//!   own), [`cond`] and [`sql`] (how rules become SQL).
-//! - Queries and writes: [`scope`] ([`Scoped`] queries), [`page`] (cursor pages), [`bind`]
-//!   ([`Bind`]: one row by id), [`write`](mod@write) ([`Patch`], [`Create`]), [`shaped`] (responses),
-//!   [`db`] (the pool and its settings), [`unscoped`] (the raw escape hatch).
-//! - Routes: [`guard`] (`#[guarded]`, [`Router`], [`App`], extractors), [`routing`],
-//!   [`throttle`] (rate limits, the login guard, client IPs), [`http`] (the hardening layer,
-//!   origin checks), [`problem`] (RFC 9457 errors), [`escape`] (the hatches in the posture).
-//! - Authentication: [`authn`] (JWT, passwords, refresh tokens, revocation, sessions,
-//!   strategies, OAuth2); `redis_conn` (feature `redis`: the reconnecting Redis connection the
-//!   Redis stores and limiter share).
-//! - Tests of your own: [`testing`] (index checks on your scoped queries).
+//! The runtime is in layers, lowest first; each imports only the ones below it (ARCHITECTURE.md
+//! in the repository has the rules and a request's path through them):
+//!
+//! - [`model`]: entities and what leaves them — [`model::resource`] (`#[derive(Resource)]`,
+//!   `#[expose]`), [`model::action`] (read, create, update, delete and your own),
+//!   [`model::cond`] (conditions), [`model::shaped`] (responses), [`model::escape`] (the
+//!   hatches in the posture).
+//! - [`backend`]: the database — [`backend::db`] (the pool and its settings, and
+//!   [`backend::db::unscoped`], the raw escape hatch), [`backend::sql`] (how rules become SQL),
+//!   [`backend::ops`], [`backend::page`] (cursor pages), and `backend::redis_conn` (feature
+//!   `redis`: the reconnecting Redis connection the Redis stores and limiter share).
+//! - [`policy`](mod@policy): [`Policy`] (`#[policy]`), [`policy::ability`] ([`Ability`], `explain`),
+//!   [`policy::rules`], [`policy::scope`] ([`Scope`], [`Query`]).
+//! - [`http`]: [`http::problem`] (RFC 9457 errors), the hardening layer, origin checks.
+//! - [`authn`] (JWT, passwords, refresh tokens, revocation, sessions, strategies, OAuth2) and
+//!   [`throttle`] (rate limits, the login guard, client IPs).
+//! - [`guard`]: `#[guarded]`, [`Router`], [`App`], extractors ([`Scoped`], [`Principal`]),
+//!   [`guard::bind`] ([`Bind`]: one row by id), [`guard::write`] ([`Patch`], [`Insert`]);
+//!   [`routing`] (the guarded `get`, `post`, ..).
+//! - [`testing`]: index checks on your scoped queries, for your own tests.
+//!
+//! The 0.1 module paths (`portcullis::db`, `portcullis::scope`, `portcullis::problem`, ..) are
+//! kept as re-exports of the same modules.
 
-#![deny(unsafe_code)] // one audited exception: `db::sqlite_process_setup` (sqlite3_config)
+#![deny(unsafe_code)] // one audited exception: `backend::db::sqlite_process_setup` (sqlite3_config)
 #![warn(missing_docs)]
 
-pub mod ability;
-pub mod action;
+// The layers (ARCHITECTURE.md), lowest first: model, backend, policy, http, then the features
+// authn and throttle, then guard and testing; each imports only the ones below it
+// (tests/layers.rs holds it).
 pub mod authn;
-pub mod bind;
-pub mod cond;
-pub mod db;
-pub mod escape;
+pub mod backend;
 pub mod guard;
 pub mod http;
-pub mod ops;
-pub mod page;
-pub mod problem;
-#[cfg(feature = "redis")]
-pub mod redis_conn;
-pub mod resource;
-pub mod scope;
-pub mod shaped;
-pub mod sql;
+pub mod model;
+pub mod policy;
 pub mod testing;
 pub mod throttle;
-pub mod unscoped;
-pub mod write;
 
-pub use ability::{Ability, Explanation, Policy, Reason, RuleSet};
-pub use action::{Action, Create as CreateAction, Delete, Governs, Manage, Read, Update};
-pub use bind::Bind;
+// Module paths from before the layers (0.1): the same modules, now defined in a layer.
+pub use backend::db::unscoped;
+#[cfg(feature = "redis")]
+pub use backend::redis_conn;
+pub use backend::{db, ops, page, sql};
+pub use guard::{bind, write};
+pub use http::problem;
+pub use model::{action, cond, escape, resource, shaped};
+pub use policy::{ability, scope};
+
+pub use guard::bind::Bind;
+pub use guard::write::{Insert, Patch};
 pub use guard::{App, Db, Principal, Router, Scoped};
-pub use problem::{FieldError, Problem};
-pub use resource::{Field, FieldSet, Resource};
-pub use scope::{Query, Scope};
-pub use shaped::{Page, Shaped};
-pub use write::{Create, Patch};
+pub use http::problem::{FieldError, Problem};
+/// The `create` action under its 0.1 name, which generated code still uses; write [`Create`].
+#[doc(hidden)]
+pub use model::action::Create as CreateAction;
+pub use model::action::{Action, Create, Delete, Governs, Manage, Read, Update};
+pub use model::resource::{Field, FieldSet, Resource};
+pub use model::shaped::{Page, Shaped};
+pub use policy::Policy;
+pub use policy::ability::{Ability, Explanation, Reason};
+pub use policy::rules::RuleSet;
+pub use policy::scope::{Query, Scope};
 
 /// `#[derive(Action)]`: a custom action for policies.
 pub use portcullis_macros::Action;
-/// `#[derive(Resource)]`: see [`resource::Resource`].
+/// `#[derive(Resource)]`: see [`model::resource::Resource`].
 pub use portcullis_macros::Resource;
 /// `#[guarded(auth | public, roles(..), can(Action, Entity), throttle = "..", conceal)]`: see
 /// [`guard`].
 pub use portcullis_macros::guarded;
-/// `#[policy(Entity, subject = Subject)]`: see [`ability::Policy`].
+/// `#[policy(Entity, subject = Subject)]`: see [`policy::Policy`].
 pub use portcullis_macros::policy;
 
 /// Guarded method routers: `get`, `post`, `put`, `patch`, `delete`.

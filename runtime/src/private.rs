@@ -1,33 +1,39 @@
 //! The one door: every path the generated code names goes through here
 //! (`::portcullis::__private::…`). Not part of the public API.
 
-pub use crate::ability::{Ability, Effect, Policy, Rule, RuleSite};
-pub use crate::action::{Action, Governs};
-pub use crate::cond::{Cond, LeafOp};
+pub use crate::backend::ops::{BackendOps, QuerySpec};
+pub use crate::backend::page::{CursorProbe, CursorSupported, CursorUnsupported, KeyOp};
+pub use crate::backend::sql::{BoxedFilter, CountOf, SqlCond, leaf, literal, two_valued};
 pub use crate::guard::HasPrincipal;
 pub use crate::guard::{
     BindProbe, BindProbeNo, BindProbeYes, CanCheck, Guard, Guarded, GuardedSeal,
     PrincipalIsSubject, PrincipalProbe, PrincipalProbeNo, PrincipalProbeYes, coarse_can,
 };
-pub use crate::ops::{BackendOps, BoxFuture, QuerySpec};
-pub use crate::page::{CursorProbe, CursorSupported, CursorUnsupported, KeyOp};
-pub use crate::resource::{
+pub use crate::model::BoxFuture;
+pub use crate::model::action::{Action, Governs};
+pub use crate::model::cond::{Cond, LeafOp};
+pub use crate::model::resource::{
     Captured, Col, Field, FieldAt, FieldSet, FieldType, ListFor, Resource, SerializeThroughShaped,
     SetField, ValueFor,
 };
-pub use crate::sql::{BoxedFilter, CountOf, SqlCond, leaf, literal, two_valued};
+pub use crate::policy::Policy;
+pub use crate::policy::ability::Ability;
+pub use crate::policy::rules::{Effect, Rule, RuleSite};
 pub use crate::{__if_postgres as if_postgres, __if_sqlite as if_sqlite};
+// The one backend `cfg` outside `backend/`: these names exist only in a build with the backend,
+// and this door must name them for generated code (which is itself feature-independent and
+// reaches them only through `if_sqlite!`/`if_postgres!`).
 #[cfg(feature = "postgres")]
-pub use crate::{db::PgConnection, sql::Pg};
+pub use crate::backend::{db::PgConnection, sql::Pg};
 #[cfg(feature = "sqlite")]
-pub use crate::{db::SqliteConnection, sql::Sqlite};
+pub use crate::backend::{db::SqliteConnection, sql::Sqlite};
 pub use axum;
 pub use diesel;
 pub use diesel_async;
 pub use http;
 
 /// The future a guarded handler's body runs as.
-pub type GuardFuture = crate::guard::BoxFuture<'static, axum::response::Response>;
+pub type GuardFuture = crate::model::BoxFuture<'static, axum::response::Response>;
 pub use serde;
 pub use serde_json;
 

@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use base64::Engine as _;
 use http::{HeaderMap, HeaderValue, StatusCode};
 use portcullis::Problem;
-use portcullis::authn::oauth2::{CallbackQuery, Identity, OAuth2Client, ProviderConfig};
+use portcullis::authn::oauth2::{CallbackQuery, OAuth2Client, ProviderConfig, ProviderIdentity};
 use sha2::Digest;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -162,7 +162,7 @@ fn cookie_headers(cookie: &str) -> HeaderMap {
     h
 }
 
-async fn map(id: Identity) -> Result<String, Problem> {
+async fn map(id: ProviderIdentity) -> Result<String, Problem> {
     assert_eq!(id.id_token.as_deref(), Some("idt-1"));
     let sub = id
         .userinfo

@@ -6,7 +6,7 @@
 
 use http::{HeaderMap, HeaderValue, StatusCode};
 use portcullis::Problem;
-use portcullis::authn::oauth2::{CallbackQuery, Identity, OAuth2Client, ProviderConfig};
+use portcullis::authn::oauth2::{CallbackQuery, OAuth2Client, ProviderConfig, ProviderIdentity};
 use std::sync::Arc;
 
 fn client(capacity: usize) -> OAuth2Client {
@@ -49,7 +49,7 @@ fn begin(client: &OAuth2Client) -> (HeaderMap, CallbackQuery) {
     (headers, query)
 }
 
-async fn map(_: Identity) -> Result<String, Problem> {
+async fn map(_: ProviderIdentity) -> Result<String, Problem> {
     Ok("never reached".to_owned())
 }
 

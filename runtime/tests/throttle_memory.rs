@@ -524,7 +524,7 @@ async fn principal_key_falls_back_to_trusted_client_ip() {
     let app = Router::new().route("/", get(|| async { "ok" })).layer(
         ThrottleLayer::new(
             MemoryLimiter::new(rate("1/h")),
-            key::Principal::new(|p: &http::request::Parts| {
+            key::ByPrincipal::new(|p: &http::request::Parts| {
                 p.extensions.get::<User>().map(|u| u.0.to_owned())
             }),
         )

@@ -3,7 +3,7 @@
 //! only field is its key (it generated `.set(())` / `.values(())`, which do not compile).
 
 use portcullis::db::Pool;
-use portcullis::{Bind, Create, Patch, Read, Resource, Update, policy};
+use portcullis::{Bind, Insert, Patch, Read, Resource, Update, policy};
 
 diesel::table! {
     odd (id) {
@@ -77,7 +77,7 @@ async fn pool() -> (Pool, std::path::PathBuf) {
 async fn fields_named_like_generated_locals_create_and_patch() {
     let (pool, path) = pool().await;
     let ability = odd_policy(&Anyone);
-    let created = Create::<Odd>::from_json(
+    let created = Insert::<Odd>::from_json(
         br#"{"input":"i","missing":"m","name":"n","value":3,"patch":"p"}"#,
     )
     .unwrap()
@@ -96,7 +96,7 @@ async fn fields_named_like_generated_locals_create_and_patch() {
         ("i", "m", "n", 3, "p")
     );
     // A missing required field is still named in the 422.
-    let err = Create::<Odd>::from_json(br#"{"input":"i","name":"n","value":3,"patch":"p"}"#)
+    let err = Insert::<Odd>::from_json(br#"{"input":"i","name":"n","value":3,"patch":"p"}"#)
         .unwrap()
         .insert(&ability, &pool)
         .await
@@ -127,7 +127,7 @@ async fn fields_named_like_generated_locals_create_and_patch() {
 async fn a_resource_with_only_its_key_inserts_and_binds() {
     let (pool, _path) = pool().await;
     let ability = tag_policy(&Anyone);
-    let tag = Create::<Tag>::from_json(b"{}")
+    let tag = Insert::<Tag>::from_json(b"{}")
         .unwrap()
         .insert(&ability, &pool)
         .await

@@ -19,9 +19,9 @@ mod common;
 
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use portcullis::ability::{Effect, Rule, RuleSite};
 use portcullis::cond::{Cond, LeafKey, LeafOp};
 use portcullis::db::{Pool, RawConnection};
+use portcullis::policy::rules::{Effect, Rule, RuleSite};
 use portcullis::sql::{SqlCond, leaf, two_valued};
 use portcullis::{Ability, Action, Bind, FieldSet, Read, Resource, Update};
 use proptest::prelude::*;

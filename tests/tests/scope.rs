@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use diesel::ExpressionMethods;
-use portcullis::{Bind, Create, Patch, Read, Update};
+use portcullis::{Bind, Insert, Patch, Read, Update};
 
 #[tokio::test]
 async fn scope_loads_only_rows_the_policy_allows() {
@@ -291,7 +291,7 @@ async fn writes_recheck_the_scope_in_the_same_statement() {
 async fn create_is_checked_against_the_create_rule_and_pins_subject_values() {
     for db in databases("scope_create", SQLITE_SCHEMA, PG_SCHEMA).await {
         let alice_ability = documents(&alice());
-        let created = Create::<Document>::from_json(br#"{"title":"new","body":"text"}"#)
+        let created = Insert::<Document>::from_json(br#"{"title":"new","body":"text"}"#)
             .unwrap()
             .insert(&alice_ability, &db.pool)
             .await
@@ -305,7 +305,7 @@ async fn create_is_checked_against_the_create_rule_and_pins_subject_values() {
         assert!(created.id > 0);
 
         // Mass assignment: tenantId is not in create's field list.
-        let err = Create::<Document>::from_json(br#"{"title":"x","body":"y","tenantId":20}"#)
+        let err = Insert::<Document>::from_json(br#"{"title":"x","body":"y","tenantId":20}"#)
             .unwrap()
             .insert(&alice_ability, &db.pool)
             .await
@@ -313,7 +313,7 @@ async fn create_is_checked_against_the_create_rule_and_pins_subject_values() {
         assert_eq!(err.status(), 403, "{}", db.name);
         assert_eq!(err.errors()[0].field, "tenantId");
 
-        let missing = Create::<Document>::from_json(br#"{"title":"x"}"#)
+        let missing = Insert::<Document>::from_json(br#"{"title":"x"}"#)
             .unwrap()
             .check(&alice_ability)
             .unwrap_err();

@@ -18,7 +18,7 @@ use portcullis::authn::strategy::{Authenticator, Bearer, FailureReason};
 use portcullis::db::Pool;
 use portcullis::routing::get;
 use portcullis::throttle::{Limiter, MemoryBackend};
-use portcullis::{Bind, Create, Delete, Patch, Read, Router, Shaped, Update, guarded};
+use portcullis::{Bind, Delete, Insert, Patch, Read, Router, Shaped, Update, guarded};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use tower::ServiceExt;
@@ -35,8 +35,8 @@ const SITES: &[(&str, &str, &str, &str)] = &[
     ("authn/jwt/mod.rs", "portcullis::authn", "{reason.as_str()}", "bearer_and_jwt_rejections_warn"),
     ("authn/mod.rs", "portcullis::authn", "{FailureReason::Unavailable.as_str()}", "redis_outages_warn"),
     ("authn/strategy/mod.rs", "portcullis::authn", "{FailureReason::Unavailable.as_str()}", "redis_outages_warn"),
-    ("redis_conn.rs", "portcullis::redis", "{reason}", "redis_outages_warn"),
-    ("redis_conn.rs", "portcullis::redis", "connection_discarded", "redis_outages_warn"),
+    ("backend/redis_conn.rs", "portcullis::redis", "{reason}", "redis_outages_warn"),
+    ("backend/redis_conn.rs", "portcullis::redis", "connection_discarded", "redis_outages_warn"),
     ("authn/oauth2/mod.rs", "portcullis::authn", "{reason}", "oauth2_callback_rejections_warn"),
     ("authn/oauth2/mod.rs", "portcullis::authn", "plain_http", "oauth2_callback_rejections_warn"),
     ("authn/oauth2/mod.rs", "portcullis::authn", "provider_error", "oauth2_callback_rejections_warn"),
@@ -53,11 +53,11 @@ const SITES: &[(&str, &str, &str, &str)] = &[
     ("authn/refresh/mod.rs", "portcullis::authn", "family_revoked", "refresh_rejections_warn"),
     ("authn/session/mod.rs", "portcullis::authn", "insecure_cookie", "insecure_session_cookie_warns"),
     ("authn/strategy/mod.rs", "portcullis::authn", "{self.reason.as_str()}", "bearer_and_jwt_rejections_warn"),
-    ("bind.rs", "portcullis::authz", "{reason}", "bind_denials_carry_route_principal_and_rule"),
-    ("bind.rs", "portcullis::authz", "field_not_permitted", "bind_denials_carry_route_principal_and_rule"),
-    ("bind.rs", "portcullis::authz", "left_scope", "writes_on_rows_that_left_the_scope_warn"),
-    ("bind.rs", "portcullis::authz", "left_scope", "writes_on_rows_that_left_the_scope_warn"),
-    ("db.rs", "portcullis::db", "sqlite_synchronous_off", "unsafe_database_settings_warn"),
+    ("guard/bind.rs", "portcullis::authz", "{reason}", "bind_denials_carry_route_principal_and_rule"),
+    ("guard/bind.rs", "portcullis::authz", "field_not_permitted", "bind_denials_carry_route_principal_and_rule"),
+    ("guard/bind.rs", "portcullis::authz", "left_scope", "writes_on_rows_that_left_the_scope_warn"),
+    ("guard/bind.rs", "portcullis::authz", "left_scope", "writes_on_rows_that_left_the_scope_warn"),
+    ("backend/db/mod.rs", "portcullis::db", "sqlite_synchronous_off", "unsafe_database_settings_warn"),
     ("http/origin.rs", "portcullis::http", "cross_site", "cross_site_requests_warn"),
     ("guard/mod.rs", "portcullis::authz", "{reason}", "guard_denials_carry_route_principal_and_rule"),
     ("guard/mod.rs", "portcullis::authz", "{if rejection.reason == crate::authn::strategy::FailureReason::Missing { \"anonymous\" } else { \"unauthenticated\" }}", "guard_denials_carry_route_principal_and_rule"),
@@ -71,9 +71,9 @@ const SITES: &[(&str, &str, &str, &str)] = &[
     ("throttle/redis.rs", "portcullis::throttle", "store_unavailable", "redis_limiter_failures_warn"),
     ("throttle/redis.rs", "portcullis::throttle", "store_unavailable", "redis_limiter_failures_warn"),
     ("throttle/route.rs", "portcullis::throttle", "throttled", "throttle_rejections_warn"),
-    ("unscoped.rs", "portcullis::scope", "no_reason", "unsafe_database_settings_warn"),
-    ("write.rs", "portcullis::authz", "field_not_permitted", "create_denials_warn"),
-    ("write.rs", "portcullis::authz", "no_grant", "create_denials_warn"),
+    ("backend/db/unscoped.rs", "portcullis::scope", "no_reason", "unsafe_database_settings_warn"),
+    ("guard/write.rs", "portcullis::authz", "field_not_permitted", "create_denials_warn"),
+    ("guard/write.rs", "portcullis::authz", "no_grant", "create_denials_warn"),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -770,10 +770,10 @@ pub fn frozen(user: &User) {
 async fn create_denials_warn() {
     let (logs, _g) = Logs::start();
     let ability = documents(&alice());
-    let mass = Create::<Document>::from_json(br#"{"title":"t","body":"b","internalNotes":"x"}"#)
+    let mass = Insert::<Document>::from_json(br#"{"title":"t","body":"b","internalNotes":"x"}"#)
         .expect("parses");
     assert_eq!(mass.check(&ability).unwrap_err().status(), 403);
-    let none = Create::<Frozen>::from_json(br#"{"title":"t","body":"b"}"#).expect("parses");
+    let none = Insert::<Frozen>::from_json(br#"{"title":"t","body":"b"}"#).expect("parses");
     assert_eq!(none.check(&frozen(&alice())).unwrap_err().status(), 403);
     logs.expect_warn(AUTHZ, "field_not_permitted");
     logs.expect_warn(AUTHZ, "no_grant");
@@ -1093,7 +1093,7 @@ async fn unguarded_router_escape_warns() {
 }
 
 async fn oauth2_map(
-    id: portcullis::authn::oauth2::Identity,
+    id: portcullis::authn::oauth2::ProviderIdentity,
 ) -> Result<String, portcullis::Problem> {
     Ok(id.provider)
 }

@@ -1,6 +1,6 @@
 //! The authn tables: refresh tokens, revoked `jti`s and sessions.
 
-use crate::db::{DbError, Pool};
+use crate::backend::db::{DbError, Pool};
 
 #[cfg(feature = "sqlite")]
 const SQLITE: &str = include_str!("../../migrations/authn/sqlite/0001_authn.sql");
@@ -22,8 +22,8 @@ const POSTGRES: &str = include_str!("../../migrations/authn/postgres/0001_authn.
 pub async fn migrate(pool: &Pool) -> Result<(), DbError> {
     match pool.backend() {
         #[cfg(feature = "sqlite")]
-        crate::db::Backend::Sqlite => pool.batch_execute(SQLITE).await,
+        crate::backend::db::Backend::Sqlite => pool.batch_execute(SQLITE).await,
         #[cfg(feature = "postgres")]
-        crate::db::Backend::Postgres => pool.batch_execute(POSTGRES).await,
+        crate::backend::db::Backend::Postgres => pool.batch_execute(POSTGRES).await,
     }
 }

@@ -44,7 +44,7 @@ pub use strategy::{AuthRejection, Authenticator, Chain, FailureReason};
 /// assert_eq!(next(&41).await, 42);
 /// # });
 /// ```
-pub type BoxFuture<'a, T> = futures_util::future::BoxFuture<'a, T>;
+pub use crate::model::BoxFuture;
 
 /// An error from a token, revocation or session store.
 ///
@@ -66,12 +66,12 @@ pub type BoxFuture<'a, T> = futures_util::future::BoxFuture<'a, T>;
 pub enum StoreError {
     /// The database failed.
     #[error(transparent)]
-    Db(#[from] crate::db::DbError),
+    Db(#[from] crate::backend::db::DbError),
     /// Redis answered with an error (a bug or a misconfiguration, not an outage: an
     /// unreachable or slow Redis is [`StoreError::Unavailable`]).
     #[cfg(feature = "redis")]
     #[error(transparent)]
-    Redis(crate::redis_conn::RedisConnError),
+    Redis(crate::backend::redis_conn::RedisConnError),
     /// The store could not be reached or did not answer in time (Redis down, stalled or
     /// failing over). Transient: the request is refused with a 503 and `Retry-After`, never
     /// let through (every store fails closed).
@@ -108,8 +108,8 @@ impl StoreError {
 }
 
 #[cfg(feature = "redis")]
-impl From<crate::redis_conn::RedisConnError> for StoreError {
-    fn from(e: crate::redis_conn::RedisConnError) -> Self {
+impl From<crate::backend::redis_conn::RedisConnError> for StoreError {
+    fn from(e: crate::backend::redis_conn::RedisConnError) -> Self {
         if e.is_unavailable() {
             StoreError::Unavailable(e.to_string())
         } else {
@@ -120,27 +120,29 @@ impl From<crate::redis_conn::RedisConnError> for StoreError {
 
 impl From<diesel::result::Error> for StoreError {
     fn from(e: diesel::result::Error) -> Self {
-        StoreError::Db(crate::db::DbError::Query(e))
+        StoreError::Db(crate::backend::db::DbError::Query(e))
     }
 }
 
 impl From<diesel_async::pooled_connection::bb8::RunError> for StoreError {
     fn from(e: diesel_async::pooled_connection::bb8::RunError) -> Self {
-        StoreError::Db(crate::db::DbError::Pool(e))
+        StoreError::Db(crate::backend::db::DbError::Pool(e))
     }
 }
 
-impl From<StoreError> for crate::Problem {
+impl From<StoreError> for crate::http::problem::Problem {
     fn from(e: StoreError) -> Self {
         if e.is_unavailable() {
             tracing::warn!(target: "portcullis::authn", reason = FailureReason::Unavailable.as_str(), error = %e, "authentication store unavailable; request refused");
-            return crate::Problem::service_unavailable(1);
+            return crate::http::problem::Problem::service_unavailable(1);
         }
         tracing::error!(target: "portcullis::authn", error = %e, "authentication store error");
         match e {
             // Capacity, not a fault: the client may retry later.
-            StoreError::Full { .. } => crate::Problem::new(http::StatusCode::SERVICE_UNAVAILABLE),
-            _ => crate::Problem::internal(),
+            StoreError::Full { .. } => {
+                crate::http::problem::Problem::new(http::StatusCode::SERVICE_UNAVAILABLE)
+            }
+            _ => crate::http::problem::Problem::internal(),
         }
     }
 }

@@ -1,15 +1,16 @@
 //! Extractors for guarded handlers: the principal, a scope for it, a bound row, write bodies,
 //! and the database. Rejections are problem+json.
 
-use crate::Problem;
-use crate::action::{Action, Governs};
-use crate::bind::Bind;
-use crate::db::Pool;
-use crate::ops::Stored;
-use crate::resource::Resource;
-use crate::scope::Scope;
-use crate::write::{Create, Patch};
-use crate::{Ability, Policy};
+use crate::backend::db::Pool;
+use crate::backend::ops::Stored;
+use crate::guard::bind::Bind;
+use crate::guard::write::{Insert, Patch};
+use crate::http::problem::Problem;
+use crate::model::action::{Action, Governs};
+use crate::model::resource::Resource;
+use crate::policy::Policy;
+use crate::policy::ability::Ability;
+use crate::policy::scope::Scope;
 use axum::extract::{FromRef, FromRequest, FromRequestParts, RawPathParams, Request};
 use http::request::Parts;
 
@@ -84,7 +85,7 @@ impl Db {
     /// Raw database access for work no policy covers: see [`Pool::unscoped`]. Logged on
     /// `portcullis::scope` with the reason (and, from a guarded handler, its route and
     /// principal) and counted in the posture table.
-    pub fn unscoped(&self, reason: &'static str) -> crate::db::Unscoped<'_> {
+    pub fn unscoped(&self, reason: &'static str) -> crate::backend::db::unscoped::Unscoped<'_> {
         self.0.unscoped(reason)
     }
 
@@ -95,7 +96,7 @@ impl Db {
     }
 }
 
-impl crate::db::Database for Db {
+impl crate::backend::db::Database for Db {
     fn __pool(&self) -> &Pool {
         &self.0
     }
@@ -260,10 +261,10 @@ impl<E: Resource, S: Send + Sync> FromRequest<S> for Patch<E> {
     }
 }
 
-impl<E: Resource, S: Send + Sync> FromRequest<S> for Create<E> {
+impl<E: Resource, S: Send + Sync> FromRequest<S> for Insert<E> {
     type Rejection = Problem;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Problem> {
-        Create::from_json(&json_body(req, state).await?)
+        Insert::from_json(&json_body(req, state).await?)
     }
 }

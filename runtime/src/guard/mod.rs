@@ -4,25 +4,23 @@
 //! A handler becomes routable only through `#[guarded]`, which implements the sealed
 //! [`Guarded`] trait; [`Router`] and [`routing`]'s `get`/`post`/.. accept nothing else.
 
+pub mod bind;
 pub mod extract;
 mod router;
 pub mod routing;
+pub mod write;
 
 pub use extract::{Db, JsonBody, NO_EXTRA_CAP, Principal, Scoped};
 pub use router::{App, BuildError, Posture, RouteAfterBuild, RouteInfo, Router};
 
-use crate::Problem;
 use crate::authn::strategy::{AuthRejection, Authenticator};
+use crate::http::problem::Problem;
+pub use crate::model::BoxFuture;
 use crate::throttle::RouteThrottle;
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use http::request::Parts;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
-
-/// A boxed, sendable future.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// What a principal tells the guards: an id for logs and throttle keys, and its roles.
 #[diagnostic::on_unimplemented(
@@ -83,7 +81,7 @@ pub struct Guard {
     /// Whether the handler takes a `Bind` argument.
     pub binds_path: fn() -> bool,
     /// Whether an argument needs a principal (`Principal`, `Scoped`, `Bind`, `Patch`,
-    /// `Create`, or an `Option`/`Result` of one).
+    /// `Insert`, or an `Option`/`Result` of one).
     pub takes_principal: fn() -> bool,
 }
 
@@ -107,7 +105,10 @@ pub trait BindProbeYes {
     }
 }
 
-impl<E: crate::Governs<A>, A: crate::Action> BindProbeYes for BindProbe<crate::Bind<E, A>> {}
+impl<E: crate::model::action::Governs<A>, A: crate::model::action::Action> BindProbeYes
+    for BindProbe<crate::guard::bind::Bind<E, A>>
+{
+}
 
 #[doc(hidden)]
 pub trait BindProbeNo {
@@ -150,10 +151,16 @@ pub trait GuardedSeal {}
 pub trait RequiresPrincipal {}
 
 impl<U> RequiresPrincipal for Principal<U> {}
-impl<E: crate::Governs<A>, A: crate::Action> RequiresPrincipal for Scoped<E, A> {}
-impl<E: crate::Governs<A>, A: crate::Action> RequiresPrincipal for crate::Bind<E, A> {}
-impl<E: crate::Resource> RequiresPrincipal for crate::Patch<E> {}
-impl<E: crate::Resource> RequiresPrincipal for crate::Create<E> {}
+impl<E: crate::model::action::Governs<A>, A: crate::model::action::Action> RequiresPrincipal
+    for Scoped<E, A>
+{
+}
+impl<E: crate::model::action::Governs<A>, A: crate::model::action::Action> RequiresPrincipal
+    for crate::guard::bind::Bind<E, A>
+{
+}
+impl<E: crate::model::resource::Resource> RequiresPrincipal for crate::guard::write::Patch<E> {}
+impl<E: crate::model::resource::Resource> RequiresPrincipal for crate::guard::write::Insert<E> {}
 impl<T: RequiresPrincipal> RequiresPrincipal for Option<T> {}
 impl<T: RequiresPrincipal, X> RequiresPrincipal for Result<T, X> {}
 
@@ -407,13 +414,17 @@ where
 #[doc(hidden)]
 pub fn coarse_can<E, A>(extensions: &http::Extensions) -> Option<bool>
 where
-    E: crate::Policy + crate::Governs<A>,
-    A: crate::Action,
+    E: crate::policy::Policy + crate::model::action::Governs<A>,
+    A: crate::model::action::Action,
     E::Subject: Clone,
 {
     let subject = extensions.get::<E::Subject>()?;
     let ability = E::ability(subject);
     let mut pins = Vec::new();
-    crate::RuleSet::pins(ability.rules(), <E as crate::Governs<A>>::BIT, &mut pins);
+    crate::policy::rules::RuleSet::pins(
+        ability.rules(),
+        <E as crate::model::action::Governs<A>>::BIT,
+        &mut pins,
+    );
     Some(!pins.is_empty())
 }

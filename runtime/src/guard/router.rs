@@ -1,9 +1,9 @@
 //! `portcullis::Router`: axum's router, restricted to guarded handlers, with a posture table
 //! and start-up checks (an `auth` route needs an authenticator, a throttled route a limiter).
 
-use super::routing::MethodRouter;
-use super::{Erased, ErasedAuth, Guard, Guarded, GuardedHandler, RouteContext};
 use crate::authn::strategy::Authenticator;
+use crate::guard::routing::MethodRouter;
+use crate::guard::{Erased, ErasedAuth, Guard, Guarded, GuardedHandler, RouteContext};
 use crate::throttle::{LimiterFactory, RouteThrottle, ThrottleSpec, TrustedProxies};
 use axum::extract::Request;
 use axum::response::IntoResponse;
@@ -82,7 +82,7 @@ impl std::fmt::Display for Posture {
         }
         // The escape hatches taken so far in this process, so a reviewer sees them beside
         // the routes.
-        crate::escape::write_table(f)
+        crate::model::escape::write_table(f)
     }
 }
 
@@ -102,7 +102,7 @@ pub enum BuildError {
     /// A `public` handler takes an extractor that needs a principal (through an alias or a
     /// wrapper the macro could not see).
     #[error(
-        "route {route}: `{handler}` is `#[guarded(public)]` but takes an extractor that needs a principal (`Principal`, `Scoped`, `Bind`, `Patch`, `Create`); use `#[guarded(auth)]` or remove the argument"
+        "route {route}: `{handler}` is `#[guarded(public)]` but takes an extractor that needs a principal (`Principal`, `Scoped`, `Bind`, `Patch`, `Insert`); use `#[guarded(auth)]` or remove the argument"
     )]
     PublicTakesPrincipal {
         /// The route.
@@ -499,7 +499,7 @@ impl<S: Clone + Send + Sync + 'static> App<S> {
     pub fn into_unguarded_router(self, reason: &'static str) -> axum::Router<S> {
         tracing::warn!(target: "portcullis::authz", reason,
             "the guarded router was turned into a plain axum::Router: routes added to it are not guarded");
-        crate::escape::record(crate::escape::Hatch::UnguardedRouter, reason);
+        crate::model::escape::record(crate::model::escape::Hatch::UnguardedRouter, reason);
         self.router
     }
 }

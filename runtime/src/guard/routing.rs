@@ -3,7 +3,7 @@
 //! A plain `async fn` passed here does not compile: [`Guarded`] is implemented
 //! only by `#[guarded(..)]`, and its diagnostic says which attribute to add.
 
-use super::{Guard, Guarded, GuardedHandler, RouteContext};
+use crate::guard::{Guard, Guarded, GuardedHandler, RouteContext};
 use axum::routing::MethodFilter;
 use http::Method;
 use std::sync::{Arc, OnceLock};

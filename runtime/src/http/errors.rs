@@ -3,8 +3,8 @@
 //! headers (`Allow`, `WWW-Authenticate`, `Retry-After`) are kept; the original text goes to
 //! `tracing` only, the client gets the generic title.
 
-use crate::Problem;
-use crate::problem::PROBLEM_JSON;
+use crate::http::problem::PROBLEM_JSON;
+use crate::http::problem::Problem;
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use http::header;

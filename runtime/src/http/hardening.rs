@@ -1,7 +1,7 @@
 //! The [`Hardening`] tower layer.
 
-use super::errors;
-use super::origin::OriginPolicy;
+use crate::http::errors;
+use crate::http::origin::OriginPolicy;
 use axum::extract::Request;
 use axum::response::Response;
 use http::header::{self, HeaderName, HeaderValue};
@@ -127,7 +127,7 @@ where
 {
     type Response = Response;
     type Error = Infallible;
-    type Future = crate::guard::BoxFuture<'static, Result<Response, Infallible>>;
+    type Future = crate::model::BoxFuture<'static, Result<Response, Infallible>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         self.inner.poll_ready(cx)

@@ -5,7 +5,7 @@
 //! cannot set. A request with neither comes from a non-browser client, which carries no
 //! ambient cookies to abuse, and passes.
 
-use crate::Problem;
+use crate::http::problem::Problem;
 use axum::extract::FromRequestParts;
 use http::request::Parts;
 use http::{HeaderMap, HeaderName, header};

@@ -2,11 +2,11 @@
 //! matching row, and says which index to create.
 
 use super::plan::{self, PlanIssue, Where};
-use crate::action::{Action, Governs};
-use crate::db::{Backend, Database, Pool, PoolInner};
-use crate::resource::{Order, Resource};
-use crate::scope::{Query, Scope};
-use crate::sql::BoxedFilter;
+use crate::backend::db::{Backend, Database, Pool, PoolInner};
+use crate::backend::sql::BoxedFilter;
+use crate::model::action::{Action, Governs};
+use crate::model::resource::{Order, Resource};
+use crate::policy::scope::{Query, Scope};
 use diesel::QueryResult;
 use diesel::backend::Backend as DieselBackend;
 use diesel::query_builder::{AstPass, QueryBuilder, QueryFragment, QueryId};
@@ -24,7 +24,7 @@ pub const DEFAULT_LIMIT: i64 = 50;
 /// the pool talks to (SQLite or PostgreSQL), from the plan the database itself chooses.
 ///
 /// For each case the check builds the statement a list runs, in the shape of
-/// [`Query::load`](crate::scope::Query::load):
+/// [`Query::load`](crate::policy::scope::Query::load):
 ///
 /// ```text
 /// SELECT <entity's columns> FROM <table> WHERE <scope> ORDER BY <order> LIMIT 50
@@ -99,7 +99,7 @@ impl fmt::Debug for IndexCheck {
 }
 
 impl IndexCheck {
-    /// A check on the database `pool` talks to (a [`Pool`](crate::db::Pool) or a handler's
+    /// A check on the database `pool` talks to (a [`Pool`](crate::backend::db::Pool) or a handler's
     /// `Db`), with no cases yet.
     ///
     /// ```no_run
@@ -408,10 +408,14 @@ pub trait ListRows {
     fn action_name(&self) -> &'static str;
     /// The `WHERE` on SQLite.
     #[cfg(feature = "sqlite")]
-    fn sqlite_where(&self) -> BoxedFilter<<Self::Entity as Resource>::Table, crate::sql::Sqlite>;
+    fn sqlite_where(
+        &self,
+    ) -> BoxedFilter<<Self::Entity as Resource>::Table, crate::backend::sql::Sqlite>;
     /// The `WHERE` on PostgreSQL.
     #[cfg(feature = "postgres")]
-    fn postgres_where(&self) -> BoxedFilter<<Self::Entity as Resource>::Table, crate::sql::Pg>;
+    fn postgres_where(
+        &self,
+    ) -> BoxedFilter<<Self::Entity as Resource>::Table, crate::backend::sql::Pg>;
 }
 
 impl<E: Governs<A> + Explainable, A: Action> ListRows for Scope<E, A> {
@@ -420,11 +424,11 @@ impl<E: Governs<A> + Explainable, A: Action> ListRows for Scope<E, A> {
         A::NAME
     }
     #[cfg(feature = "sqlite")]
-    fn sqlite_where(&self) -> BoxedFilter<E::Table, crate::sql::Sqlite> {
+    fn sqlite_where(&self) -> BoxedFilter<E::Table, crate::backend::sql::Sqlite> {
         self.sqlite_filter()
     }
     #[cfg(feature = "postgres")]
-    fn postgres_where(&self) -> BoxedFilter<E::Table, crate::sql::Pg> {
+    fn postgres_where(&self) -> BoxedFilter<E::Table, crate::backend::sql::Pg> {
         self.postgres_filter()
     }
 }
@@ -435,12 +439,12 @@ impl<E: Governs<A> + Explainable, A: Action> ListRows for Query<E, A> {
         A::NAME
     }
     #[cfg(feature = "sqlite")]
-    fn sqlite_where(&self) -> BoxedFilter<E::Table, crate::sql::Sqlite> {
-        crate::ops::ScopeSql::<E::Table, crate::sql::Sqlite>::sql_filter(self)
+    fn sqlite_where(&self) -> BoxedFilter<E::Table, crate::backend::sql::Sqlite> {
+        crate::backend::ops::ScopeSql::<E::Table, crate::backend::sql::Sqlite>::sql_filter(self)
     }
     #[cfg(feature = "postgres")]
-    fn postgres_where(&self) -> BoxedFilter<E::Table, crate::sql::Pg> {
-        crate::ops::ScopeSql::<E::Table, crate::sql::Pg>::sql_filter(self)
+    fn postgres_where(&self) -> BoxedFilter<E::Table, crate::backend::sql::Pg> {
+        crate::backend::ops::ScopeSql::<E::Table, crate::backend::sql::Pg>::sql_filter(self)
     }
 }
 
@@ -523,16 +527,16 @@ pub trait ExplainOnSqlite: Resource {
 #[cfg(feature = "sqlite")]
 impl<E> ExplainOnSqlite for E
 where
-    E: Resource + diesel::Selectable<crate::sql::Sqlite>,
-    <E as diesel::Selectable<crate::sql::Sqlite>>::SelectExpression:
-        QueryFragment<crate::sql::Sqlite>,
-    <E::Table as diesel::QuerySource>::FromClause: QueryFragment<crate::sql::Sqlite>,
+    E: Resource + diesel::Selectable<crate::backend::sql::Sqlite>,
+    <E as diesel::Selectable<crate::backend::sql::Sqlite>>::SelectExpression:
+        QueryFragment<crate::backend::sql::Sqlite>,
+    <E::Table as diesel::QuerySource>::FromClause: QueryFragment<crate::backend::sql::Sqlite>,
 {
     fn __sqlite_select() -> QueryResult<(String, String)> {
         use diesel::QuerySource;
         Ok((
-            render::<crate::sql::Sqlite>(&E::construct_selection())?,
-            render::<crate::sql::Sqlite>(&E::Table::default().from_clause())?,
+            render::<crate::backend::sql::Sqlite>(&E::construct_selection())?,
+            render::<crate::backend::sql::Sqlite>(&E::Table::default().from_clause())?,
         ))
     }
 }
@@ -563,15 +567,16 @@ pub trait ExplainOnPostgres: Resource {
 #[cfg(feature = "postgres")]
 impl<E> ExplainOnPostgres for E
 where
-    E: Resource + diesel::Selectable<crate::sql::Pg>,
-    <E as diesel::Selectable<crate::sql::Pg>>::SelectExpression: QueryFragment<crate::sql::Pg>,
-    <E::Table as diesel::QuerySource>::FromClause: QueryFragment<crate::sql::Pg>,
+    E: Resource + diesel::Selectable<crate::backend::sql::Pg>,
+    <E as diesel::Selectable<crate::backend::sql::Pg>>::SelectExpression:
+        QueryFragment<crate::backend::sql::Pg>,
+    <E::Table as diesel::QuerySource>::FromClause: QueryFragment<crate::backend::sql::Pg>,
 {
     fn __postgres_select() -> QueryResult<(String, String)> {
         use diesel::QuerySource;
         Ok((
-            render::<crate::sql::Pg>(&E::construct_selection())?,
-            render::<crate::sql::Pg>(&E::Table::default().from_clause())?,
+            render::<crate::backend::sql::Pg>(&E::construct_selection())?,
+            render::<crate::backend::sql::Pg>(&E::Table::default().from_clause())?,
         ))
     }
 }
@@ -704,10 +709,16 @@ struct Case {
     action: &'static str,
     allowed: Vec<PlanIssue>,
     #[cfg(feature = "sqlite")]
-    sqlite: Result<Prepared<crate::sql::Sqlite>, String>,
+    sqlite: Result<Prepared<crate::backend::sql::Sqlite>, String>,
     /// Twice: PostgreSQL is asked for two plans (see `explain_postgres`).
     #[cfg(feature = "postgres")]
-    postgres: Result<(Prepared<crate::sql::Pg>, Statement<crate::sql::Pg>), String>,
+    postgres: Result<
+        (
+            Prepared<crate::backend::sql::Pg>,
+            Statement<crate::backend::sql::Pg>,
+        ),
+        String,
+    >,
 }
 
 type Prepared<DB> = (Statement<DB>, String, Vec<(String, bool)>);
@@ -721,7 +732,7 @@ impl Case {
             allowed: Vec::new(),
             #[cfg(feature = "sqlite")]
             sqlite: shape(<S::Entity as ExplainOnSqlite>::__sqlite_select(), order)
-                .map(|s| s.statement::<crate::sql::Sqlite>(Box::new(rows.sqlite_where()))),
+                .map(|s| s.statement::<crate::backend::sql::Sqlite>(Box::new(rows.sqlite_where()))),
             #[cfg(feature = "postgres")]
             postgres: shape(<S::Entity as ExplainOnPostgres>::__postgres_select(), order).map(
                 |s| {
@@ -733,7 +744,7 @@ impl Case {
                         limit: DEFAULT_LIMIT,
                     };
                     (
-                        s.statement::<crate::sql::Pg>(Box::new(rows.postgres_where())),
+                        s.statement::<crate::backend::sql::Pg>(Box::new(rows.postgres_where())),
                         again,
                     )
                 },
@@ -882,7 +893,7 @@ fn db_error(what: &str) -> impl Fn(diesel::result::Error) -> String + '_ {
 #[cfg(feature = "sqlite")]
 mod sqlite_explain {
     use super::*;
-    use crate::sql::Sqlite;
+    use crate::backend::sql::Sqlite;
     use diesel::sql_types::{Integer, Nullable, Text};
 
     /// `EXPLAIN QUERY PLAN <statement>`; rows `(id, parent, notused, detail)`.
@@ -924,15 +935,15 @@ mod sqlite_explain {
 
 #[cfg(feature = "sqlite")]
 async fn explain_sqlite(
-    pool: &diesel_async::pooled_connection::bb8::Pool<crate::db::SqliteConnection>,
-    stmt: Statement<crate::sql::Sqlite>,
+    pool: &diesel_async::pooled_connection::bb8::Pool<crate::backend::db::SqliteConnection>,
+    stmt: Statement<crate::backend::sql::Sqlite>,
     table: String,
     order_cols: Vec<(String, bool)>,
 ) -> Result<Explained, String> {
     use diesel::sql_types::Text;
     use diesel_async::RunQueryDsl;
     use sqlite_explain::{Explain, IndexColumn, KeyColumn};
-    let sql = diesel::debug_query::<crate::sql::Sqlite, _>(&stmt).to_string();
+    let sql = diesel::debug_query::<crate::backend::sql::Sqlite, _>(&stmt).to_string();
     let filter_sql = render(&*stmt.filter).map_err(db_error("rendering the WHERE"))?;
     let mut conn = pool
         .get()
@@ -1002,7 +1013,7 @@ async fn explain_sqlite(
 #[cfg(feature = "postgres")]
 mod postgres_explain {
     use super::*;
-    use crate::sql::Pg;
+    use crate::backend::sql::Pg;
     use diesel::sql_types::{Nullable, Text};
 
     /// `EXPLAIN (FORMAT JSON) <statement>`; one text row.
@@ -1036,16 +1047,16 @@ mod postgres_explain {
 
 #[cfg(feature = "postgres")]
 async fn explain_postgres(
-    pool: &diesel_async::pooled_connection::bb8::Pool<crate::db::PgConnection>,
-    stmt: Statement<crate::sql::Pg>,
-    again: Statement<crate::sql::Pg>,
+    pool: &diesel_async::pooled_connection::bb8::Pool<crate::backend::db::PgConnection>,
+    stmt: Statement<crate::backend::sql::Pg>,
+    again: Statement<crate::backend::sql::Pg>,
     table: String,
     order_cols: Vec<(String, bool)>,
 ) -> Result<Explained, String> {
     use diesel::sql_types::Text;
     use diesel_async::{AsyncConnection, RunQueryDsl, SimpleAsyncConnection};
     use postgres_explain::{Explain, IndexColumn};
-    let sql = diesel::debug_query::<crate::sql::Pg, _>(&stmt).to_string();
+    let sql = diesel::debug_query::<crate::backend::sql::Pg, _>(&stmt).to_string();
     let filter_sql = render(&*stmt.filter).map_err(db_error("rendering the WHERE"))?;
     let mut conn = pool
         .get()

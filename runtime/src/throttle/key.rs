@@ -18,7 +18,7 @@ use super::TrustedProxies;
 /// layer then counts the request under its client IP.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot derive a throttle key from a request",
-    note = "use `portcullis::throttle::key::{{ClientIp, Route, Path, Principal}}`, a tuple of them, or a closure `Fn(&http::request::Parts) -> Option<String>`"
+    note = "use `portcullis::throttle::key::{{ClientIp, Route, Path, ByPrincipal}}`, a tuple of them, or a closure `Fn(&http::request::Parts) -> Option<String>`"
 )]
 pub trait KeyExtractor: Send + Sync + 'static {
     /// The key, or `None` when this extractor does not apply to the request.
@@ -98,17 +98,17 @@ impl KeyExtractor for Path {
 /// the extension the authentication layer inserted).
 ///
 /// ```
-/// use portcullis::throttle::key::Principal;
+/// use portcullis::throttle::key::ByPrincipal;
 /// #[derive(Clone)]
 /// struct User { id: i64 }
-/// let k = Principal::new(|p: &http::request::Parts| p.extensions.get::<User>().map(|u| u.id.to_string()));
+/// let k = ByPrincipal::new(|p: &http::request::Parts| p.extensions.get::<User>().map(|u| u.id.to_string()));
 /// # let _ = k;
 /// ```
-pub struct Principal<F> {
+pub struct ByPrincipal<F> {
     id: F,
 }
 
-impl<F> Principal<F>
+impl<F> ByPrincipal<F>
 where
     F: Fn(&Parts) -> Option<String> + Send + Sync + 'static,
 {
@@ -118,7 +118,7 @@ where
     }
 }
 
-impl<F> KeyExtractor for Principal<F>
+impl<F> KeyExtractor for ByPrincipal<F>
 where
     F: Fn(&Parts) -> Option<String> + Send + Sync + 'static,
 {

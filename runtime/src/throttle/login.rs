@@ -9,7 +9,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use super::{Decision, TARGET, bounded_key};
-use crate::Problem;
+use crate::http::problem::Problem;
 
 /// How hard the login defence pushes back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -21,7 +21,7 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::Problem;
+use crate::http::problem::Problem;
 
 mod ip;
 pub mod key;

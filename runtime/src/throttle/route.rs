@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::key::KeyExtractor;
 use super::{Decision, Limiter, MemoryLimiter, Per, Rate, TARGET, ThrottleSpec, TrustedProxies};
-use crate::Problem;
+use crate::http::problem::Problem;
 
 /// Makes a limiter for a rate: the store all per-route limits share.
 #[diagnostic::on_unimplemented(

@@ -78,7 +78,7 @@ pub use parse::MAX_TOKEN_LEN;
 /// ```
 pub const MAX_LEEWAY: Duration = Duration::from_secs(300);
 
-use crate::authn::FailureReason;
+use crate::authn::strategy::FailureReason;
 use crate::authn::util;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};

@@ -2,7 +2,7 @@
 //! segments, JSON objects without duplicate keys, a header we understand, the required claims.
 //! jsonwebtoken then verifies the signature and the time/issuer/audience claims.
 
-use crate::authn::FailureReason;
+use crate::authn::strategy::FailureReason;
 use base64::Engine;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};

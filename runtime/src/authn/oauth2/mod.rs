@@ -7,7 +7,7 @@
 //! mismatched, expired or replayed state is a 400; a full replay cache is a 503, see
 //! [`ProviderConfig::replay_cache_capacity`]), exchanges the code over an HTTP client that
 //! never follows redirects and times out, fetches userinfo if configured, and hands the
-//! [`Identity`] to the application's [`MapPrincipal`].
+//! [`ProviderIdentity`] to the application's [`MapPrincipal`].
 //!
 //! The ID token, if the provider returns one, is passed on as received: verify it (signature,
 //! `iss`, `aud`, `nonce`) before trusting its claims, or rely on the userinfo endpoint.
@@ -37,9 +37,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 use subtle::ConstantTimeEq;
 
-use crate::Problem;
 use crate::authn::bounded::ExpiringMap;
 use crate::http::cookies::{self, Lookup};
+use crate::http::problem::Problem;
 use cookie::{StateCookie, clear_cookie, now_secs, set_cookie};
 
 const TARGET: &str = "portcullis::authn";
@@ -68,8 +68,8 @@ type Client = oauth2::Client<
 /// What the provider told us about the user, for [`MapPrincipal`].
 ///
 /// ```
-/// use portcullis::authn::oauth2::Identity;
-/// let id = Identity {
+/// use portcullis::authn::oauth2::ProviderIdentity;
+/// let id = ProviderIdentity {
 ///     provider: "github".to_owned(),
 ///     access_token: "gho_secret".to_owned(),
 ///     id_token: None,
@@ -79,7 +79,7 @@ type Client = oauth2::Client<
 /// assert!(!format!("{id:?}").contains("gho_secret")); // Debug hides the tokens
 /// ```
 #[derive(Clone)]
-pub struct Identity {
+pub struct ProviderIdentity {
     /// The provider name.
     pub provider: String,
     /// The access token (a secret: do not log it).
@@ -90,9 +90,9 @@ pub struct Identity {
     pub userinfo: Option<serde_json::Value>,
 }
 
-impl std::fmt::Debug for Identity {
+impl std::fmt::Debug for ProviderIdentity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Identity")
+        f.debug_struct("ProviderIdentity")
             .field("provider", &self.provider)
             .field("userinfo", &self.userinfo)
             .finish_non_exhaustive()
@@ -101,15 +101,15 @@ impl std::fmt::Debug for Identity {
 
 /// Maps a provider identity to the application's principal (looking up or creating the user).
 ///
-/// Implemented for async closures `Fn(Identity) -> impl Future<Output = Result<P, Problem>>`.
+/// Implemented for async closures `Fn(ProviderIdentity) -> impl Future<Output = Result<P, Problem>>`.
 ///
 /// ```
 /// use portcullis::Problem;
-/// use portcullis::authn::oauth2::{Identity, MapPrincipal};
+/// use portcullis::authn::oauth2::{ProviderIdentity, MapPrincipal};
 ///
 /// fn check<P>(_: &impl MapPrincipal<P>) {}
 /// // Look the user up (or create them) from the userinfo document.
-/// let map = |id: Identity| async move {
+/// let map = |id: ProviderIdentity| async move {
 ///     let login = id.userinfo.as_ref().and_then(|u| u["login"].as_str()).map(str::to_owned);
 ///     login.ok_or_else(Problem::unauthorized)
 /// };
@@ -117,29 +117,29 @@ impl std::fmt::Debug for Identity {
 /// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot map an OAuth2 identity to a `{P}`",
-    note = "pass an async function `|identity: portcullis::authn::oauth2::Identity| async move {{ .. Ok::<{P}, portcullis::Problem>(..) }}`"
+    note = "pass an async function `|identity: portcullis::authn::oauth2::ProviderIdentity| async move {{ .. Ok::<{P}, portcullis::Problem>(..) }}`"
 )]
 pub trait MapPrincipal<P>: Send + Sync {
     /// The principal for `identity`, or the problem to answer with.
     ///
     /// ```
     /// use portcullis::Problem;
-    /// use portcullis::authn::oauth2::{Identity, MapPrincipal};
+    /// use portcullis::authn::oauth2::{ProviderIdentity, MapPrincipal};
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// let map = |id: Identity| async move { Ok::<_, Problem>(format!("{}-user", id.provider)) };
-    /// let id = Identity { provider: "github".into(), access_token: String::new(), id_token: None, userinfo: None };
+    /// let map = |id: ProviderIdentity| async move { Ok::<_, Problem>(format!("{}-user", id.provider)) };
+    /// let id = ProviderIdentity { provider: "github".into(), access_token: String::new(), id_token: None, userinfo: None };
     /// assert_eq!(map.map(id).await.unwrap(), "github-user");
     /// # });
     /// ```
-    fn map(&self, identity: Identity) -> impl Future<Output = Result<P, Problem>> + Send;
+    fn map(&self, identity: ProviderIdentity) -> impl Future<Output = Result<P, Problem>> + Send;
 }
 
 impl<P, F, Fut> MapPrincipal<P> for F
 where
-    F: Fn(Identity) -> Fut + Send + Sync,
+    F: Fn(ProviderIdentity) -> Fut + Send + Sync,
     Fut: Future<Output = Result<P, Problem>> + Send,
 {
-    fn map(&self, identity: Identity) -> impl Future<Output = Result<P, Problem>> + Send {
+    fn map(&self, identity: ProviderIdentity) -> impl Future<Output = Result<P, Problem>> + Send {
         self(identity)
     }
 }
@@ -171,10 +171,10 @@ pub struct CallbackQuery {
 /// use axum::extract::Query;
 /// use axum::response::IntoResponse;
 /// use portcullis::Problem;
-/// use portcullis::authn::oauth2::{CallbackQuery, Identity, OAuth2Client};
+/// use portcullis::authn::oauth2::{CallbackQuery, ProviderIdentity, OAuth2Client};
 ///
 /// async fn callback(client: &OAuth2Client, headers: http::HeaderMap, Query(q): Query<CallbackQuery>) -> Result<impl IntoResponse, Problem> {
-///     let map = |id: Identity| async move { Ok::<_, Problem>(id.provider) };
+///     let map = |id: ProviderIdentity| async move { Ok::<_, Problem>(id.provider) };
 ///     let done = client.callback(&headers, &q, &map).await?;
 ///     Ok(([(http::header::SET_COOKIE, done.clear_cookie)], format!("signed in via {}", done.principal)))
 /// }
@@ -402,11 +402,11 @@ impl OAuth2Client {
     /// ```no_run
     /// use axum::extract::{Query, State};
     /// use portcullis::Problem;
-    /// use portcullis::authn::oauth2::{CallbackQuery, Identity, OAuth2Client};
+    /// use portcullis::authn::oauth2::{CallbackQuery, ProviderIdentity, OAuth2Client};
     /// use std::sync::Arc;
     ///
     /// async fn github_callback(State(github): State<Arc<OAuth2Client>>, headers: http::HeaderMap, Query(q): Query<CallbackQuery>) -> Result<String, Problem> {
-    ///     let map = |id: Identity| async move {
+    ///     let map = |id: ProviderIdentity| async move {
     ///         id.userinfo.as_ref().and_then(|u| u["login"].as_str()).map(str::to_owned).ok_or_else(Problem::unauthorized)
     ///     };
     ///     let done = github.callback(&headers, &q, &map).await?; // 400 on bad or replayed state
@@ -453,7 +453,7 @@ impl OAuth2Client {
             Some(url) => Some(self.fetch_userinfo(url, &access_token).await?),
             None => None,
         };
-        let identity = Identity {
+        let identity = ProviderIdentity {
             provider: self.name.clone(),
             access_token,
             id_token: token.extra_fields().id_token.clone(),

@@ -22,7 +22,7 @@ mod policy;
 
 pub use policy::{PasswordPolicy, PolicyViolation, blocklist_len, violations_problem};
 
-use crate::Problem;
+use crate::http::problem::Problem;
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use base64::Engine;

@@ -2,7 +2,7 @@
 //! points after NFKC normalisation, any character allowed, a blocklist of common passwords,
 //! and no composition rules (no "one digit, one symbol").
 
-use crate::{FieldError, Problem};
+use crate::http::problem::{FieldError, Problem};
 use std::collections::HashSet;
 use std::sync::LazyLock;
 use unicode_normalization::UnicodeNormalization;

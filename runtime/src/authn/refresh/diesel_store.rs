@@ -2,10 +2,11 @@
 //! [`migrate`](crate::authn::migrate).
 
 use super::{RefreshStore, RotateOutcome};
+use crate::authn::StoreError;
 use crate::authn::sql::with_conn;
 use crate::authn::util::now;
-use crate::authn::{BoxFuture, StoreError};
-use crate::db::Pool;
+use crate::backend::db::Pool;
+use crate::model::BoxFuture;
 use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 

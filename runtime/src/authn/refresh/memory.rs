@@ -1,9 +1,10 @@
 //! Refresh tokens in process memory.
 
 use super::{RefreshStore, RotateOutcome};
+use crate::authn::StoreError;
 use crate::authn::bounded::ExpiringMap;
 use crate::authn::util::now;
-use crate::authn::{BoxFuture, StoreError};
+use crate::model::BoxFuture;
 use std::collections::HashMap;
 use std::sync::Mutex;
 

@@ -33,9 +33,11 @@ mod memory;
 
 pub use memory::MemoryRefreshStore;
 
-use crate::Problem;
+use crate::authn::StoreError;
+use crate::authn::strategy::FailureReason;
 use crate::authn::util::{self, now};
-use crate::authn::{BoxFuture, FailureReason, StoreError};
+use crate::http::problem::Problem;
+use crate::model::BoxFuture;
 use std::time::Duration;
 
 /// What a store found when asked to rotate a token.

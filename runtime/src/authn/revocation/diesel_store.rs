@@ -1,10 +1,11 @@
 //! The SQL deny-list (SQLite or PostgreSQL through [`Pool`]).
 
 use super::{GRACE_SECS, RevocationStore};
+use crate::authn::StoreError;
 use crate::authn::sql::with_conn;
 use crate::authn::util::now;
-use crate::authn::{BoxFuture, StoreError};
-use crate::db::Pool;
+use crate::backend::db::Pool;
+use crate::model::BoxFuture;
 use diesel::sql_types::{BigInt, Text};
 use diesel::{ExpressionMethods, QueryDsl};
 use diesel_async::RunQueryDsl;

@@ -23,9 +23,10 @@ pub use diesel_store::DieselRevocationStore;
 #[cfg(feature = "redis")]
 pub use redis_store::RedisRevocationStore;
 
+use crate::authn::StoreError;
 use crate::authn::bounded::ExpiringMap;
 use crate::authn::util::now;
-use crate::authn::{BoxFuture, StoreError};
+use crate::model::BoxFuture;
 use std::sync::Mutex;
 use std::time::Duration;
 

@@ -1,8 +1,9 @@
 //! The Redis-backed deny-list: one key per `jti` that Redis expires at the token's `exp`.
 
 use super::RevocationStore;
-use crate::authn::{BoxFuture, StoreError};
-use crate::redis_conn::RedisConnection;
+use crate::authn::StoreError;
+use crate::backend::redis_conn::RedisConnection;
+use crate::model::BoxFuture;
 
 /// A deny-list on Redis, shared by every instance of the application. Keys are
 /// `<prefix>revoked:<jti>` and expire with the token (`SET … EXAT`).
@@ -59,7 +60,7 @@ impl RedisRevocationStore {
     }
 
     /// A store on a [`RedisConnection`] (shared with the other stores, other timeouts, or
-    /// [lazy](crate::redis_conn::RedisConnectionBuilder::lazy) to start while Redis is down).
+    /// [lazy](crate::backend::redis_conn::RedisConnectionBuilder::lazy) to start while Redis is down).
     ///
     /// ```no_run
     /// use portcullis::authn::revocation::RedisRevocationStore;

@@ -2,10 +2,10 @@
 //! and CSRF checks on unsafe methods.
 
 use super::{SessionManager, SessionRecord, SessionState, SessionStore};
-use crate::authn::BoxFuture;
 use crate::authn::strategy::{AuthRejection, Authenticator, Challenge, FailureReason};
-use crate::http::OriginPolicy;
 use crate::http::cookies::Lookup;
+use crate::http::origin::OriginPolicy;
+use crate::model::BoxFuture;
 use http::request::Parts;
 use std::sync::Arc;
 use subtle::ConstantTimeEq;

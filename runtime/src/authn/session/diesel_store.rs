@@ -1,9 +1,10 @@
 //! Sessions in SQL (SQLite or PostgreSQL through [`Pool`]).
 
 use super::{SessionRecord, SessionStore};
+use crate::authn::StoreError;
 use crate::authn::sql::with_conn;
-use crate::authn::{BoxFuture, StoreError};
-use crate::db::Pool;
+use crate::backend::db::Pool;
+use crate::model::BoxFuture;
 use diesel::sql_types::{BigInt, Text};
 use diesel_async::RunQueryDsl;
 use std::time::Duration;

@@ -35,8 +35,9 @@ pub use diesel_store::DieselSessionStore;
 pub use redis_store::RedisSessionStore;
 pub use stores::MemorySessionStore;
 
+use crate::authn::StoreError;
 use crate::authn::util::{self, now};
-use crate::authn::{BoxFuture, StoreError};
+use crate::model::BoxFuture;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 

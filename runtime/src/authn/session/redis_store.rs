@@ -1,8 +1,9 @@
 //! Sessions on Redis.
 
 use super::{SessionRecord, SessionStore};
-use crate::authn::{BoxFuture, StoreError};
-use crate::redis_conn::RedisConnection;
+use crate::authn::StoreError;
+use crate::backend::redis_conn::RedisConnection;
+use crate::model::BoxFuture;
 use std::time::Duration;
 
 /// Sessions on Redis: `<prefix>session:<id hash>` holds the JSON record and expires at the
@@ -55,7 +56,7 @@ impl RedisSessionStore {
     }
 
     /// A store on a [`RedisConnection`] (shared with the other stores, other timeouts, or
-    /// [lazy](crate::redis_conn::RedisConnectionBuilder::lazy) to start while Redis is down).
+    /// [lazy](crate::backend::redis_conn::RedisConnectionBuilder::lazy) to start while Redis is down).
     ///
     /// ```no_run
     /// use portcullis::authn::session::RedisSessionStore;

@@ -1,9 +1,10 @@
 //! The in-memory session store.
 
 use super::{SessionRecord, SessionStore};
+use crate::authn::StoreError;
 use crate::authn::bounded::ExpiringMap;
 use crate::authn::util::now;
-use crate::authn::{BoxFuture, StoreError};
+use crate::model::BoxFuture;
 use std::sync::Mutex;
 use std::time::Duration;
 

@@ -1,7 +1,8 @@
 //! HTTP Basic authentication (RFC 7617), meant for service accounts.
 
 use super::{AuthRejection, Authenticator, Challenge, FailureReason, authorization};
-use crate::authn::{BoxFuture, StoreError};
+use crate::authn::StoreError;
+use crate::model::BoxFuture;
 use base64::Engine;
 use http::request::Parts;
 use std::sync::Arc;

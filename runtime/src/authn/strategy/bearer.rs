@@ -1,9 +1,9 @@
 //! Bearer JWT authentication (RFC 6750): `Authorization: Bearer <access token>`.
 
 use super::{AuthRejection, Authenticator, Challenge, FailureReason, authorization};
-use crate::authn::BoxFuture;
 use crate::authn::jwt::{Claims, JwtService, MAX_TOKEN_LEN};
 use crate::authn::revocation::RevocationStore;
+use crate::model::BoxFuture;
 use http::request::Parts;
 use serde::de::DeserializeOwned;
 use std::marker::PhantomData;

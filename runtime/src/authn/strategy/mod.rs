@@ -28,8 +28,8 @@ mod bearer;
 pub use basic::{Basic, BasicVerifier};
 pub use bearer::Bearer;
 
-use crate::Problem;
-use crate::authn::BoxFuture;
+use crate::http::problem::Problem;
+use crate::model::BoxFuture;
 use http::request::Parts;
 use std::sync::Arc;
 

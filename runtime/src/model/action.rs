@@ -1,7 +1,7 @@
 //! Actions a policy grants: the built-in `read create update delete` (and `manage`, which means
 //! all of them) plus custom ones declared with `#[derive(Action)]`.
 
-use crate::resource::Resource;
+use crate::model::resource::Resource;
 
 /// An action a policy can allow or deny. Built-ins are [`Read`], [`Create`], [`Update`],
 /// [`Delete`] and [`Manage`]; custom ones come from `#[derive(Action)]`.

@@ -115,18 +115,6 @@ fn one_line(e: &impl std::fmt::Display) -> String {
         .join(" ")
 }
 
-impl From<DbError> for crate::Problem {
-    fn from(e: DbError) -> Self {
-        match e {
-            DbError::Query(diesel::result::Error::NotFound) => crate::Problem::not_found(),
-            other => {
-                tracing::error!(target: "portcullis::scope", error = %other, "database error");
-                crate::Problem::internal()
-            }
-        }
-    }
-}
-
 /// What scoped operations run on: a [`Pool`], or the `Db` extractor of a guarded handler (which
 /// hands the raw pool out only through `db.unscoped("reason")`).
 #[diagnostic::on_unimplemented(
@@ -141,14 +129,6 @@ pub trait Database: Send + Sync {
 impl Database for Pool {
     fn __pool(&self) -> &Pool {
         self
-    }
-}
-
-/// Lets handlers use `?` on diesel results: `NotFound` is a 404, anything else a generic 500
-/// whose cause is logged.
-impl From<diesel::result::Error> for crate::Problem {
-    fn from(e: diesel::result::Error) -> Self {
-        DbError::Query(e).into()
     }
 }
 
@@ -813,7 +793,7 @@ pub enum Backend {
 
 /// A connection pool over one of the enabled backends. Cheap to clone.
 ///
-/// Its connections are reached only through scopes (`Scoped`, `Bind`, `Create`, ..) and,
+/// Its connections are reached only through scopes (`Scoped`, `Bind`, `Insert`, ..) and,
 /// for queries no policy covers, through the named escape [`Pool::unscoped`], which takes a
 /// reason and is logged and counted: there is no public field or variant to reach past it.
 #[derive(Clone)]
@@ -1047,8 +1027,8 @@ impl Pool {
     /// }
     /// # Ok(()) }
     /// ```
-    pub fn unscoped(&self, reason: &'static str) -> crate::unscoped::Unscoped<'_> {
-        crate::unscoped::Unscoped::new(self, reason)
+    pub fn unscoped(&self, reason: &'static str) -> crate::backend::db::unscoped::Unscoped<'_> {
+        crate::backend::db::unscoped::Unscoped::new(self, reason)
     }
 
     /// Runs SQL statements separated by `;` for portcullis's own tables (its migrations).
@@ -1063,7 +1043,9 @@ impl Pool {
     }
 }
 
-pub use crate::unscoped::{RawConnection, Unscoped};
+pub mod unscoped;
+
+pub use unscoped::{RawConnection, Unscoped};
 
 #[cfg(test)]
 mod tests {

@@ -1,15 +1,32 @@
 //! `Scope<E, A>`: the rows of `E` a subject may `A`, as a SQL filter, and the narrow-only query
 //! builder over it. There is no way to widen a scope: every builder method ANDs or limits.
 
-use crate::ability::{Ability, DynRules, RuleSet, SqlAcc};
-use crate::action::{Action, Governs, Read};
-use crate::db::{Database, DbError};
-use crate::ops::{BackendOps, Filter, NarrowFilter, QuerySpec, ScopeSql, Stored, on_backend};
-use crate::page::{Cursor, CursorError, CursorPage, KeyOp, PageError, Total};
-use crate::resource::Order;
-use crate::shaped::{Page, Shape, Shaped};
-use crate::sql::BoxedFilter;
+use crate::backend::db::{Database, DbError};
+use crate::backend::ops::{
+    BackendOps, Filter, NarrowFilter, QuerySpec, ScopeSql, Stored, on_backend,
+};
+use crate::backend::page::{Cursor, CursorError, CursorPage, KeyOp, PageError, Total};
+use crate::backend::sql::BoxedFilter;
+use crate::model::action::{Action, Governs, Read};
+use crate::model::resource::{Order, Resource};
+use crate::model::shaped::{Page, Shape, Shaped};
+use crate::policy::ability::Ability;
+use crate::policy::rules::{DynRules, RuleSet, SqlAcc};
 use std::marker::PhantomData;
+use std::sync::Arc;
+
+// `Ability::scope` lives here rather than in `ability.rs`: a scope is built from an ability
+// and gives one back, and keeping both directions in this file keeps `ability` below `scope`.
+impl<E: Resource, R: RuleSet<E>> Ability<E, R> {
+    /// The SQL-backed scope of `A` for this subject.
+    pub fn scope<A: Action>(&self) -> Scope<E, A>
+    where
+        E: Governs<A>,
+        R: Clone,
+    {
+        Scope::__new(Arc::new(self.rules().clone()))
+    }
+}
 
 /// The largest page [`Query::paginate`] returns; larger requests are capped.
 pub const MAX_PER_PAGE: u32 = 1000;
@@ -56,7 +73,7 @@ impl<E: Governs<A>, A: Action> Scope<E, A> {
 
     /// The scope as a SQLite filter.
     #[cfg(feature = "sqlite")]
-    pub fn sqlite_filter(&self) -> BoxedFilter<E::Table, crate::sql::Sqlite> {
+    pub fn sqlite_filter(&self) -> BoxedFilter<E::Table, crate::backend::sql::Sqlite> {
         let mut acc = SqlAcc::default();
         self.rules.sql_sqlite(<E as Governs<A>>::BIT, &mut acc);
         acc.finish()
@@ -64,7 +81,7 @@ impl<E: Governs<A>, A: Action> Scope<E, A> {
 
     /// The scope as a PostgreSQL filter.
     #[cfg(feature = "postgres")]
-    pub fn postgres_filter(&self) -> BoxedFilter<E::Table, crate::sql::Pg> {
+    pub fn postgres_filter(&self) -> BoxedFilter<E::Table, crate::backend::sql::Pg> {
         let mut acc = SqlAcc::default();
         self.rules.sql_postgres(<E as Governs<A>>::BIT, &mut acc);
         acc.finish()
@@ -76,8 +93,8 @@ impl<E: Governs<A>, A: Action> Scope<E, A> {
     #[cfg(feature = "sqlite")]
     pub fn __write_filter_sqlite(
         &self,
-        fields: crate::resource::FieldSet<E>,
-    ) -> BoxedFilter<E::Table, crate::sql::Sqlite> {
+        fields: crate::model::resource::FieldSet<E>,
+    ) -> BoxedFilter<E::Table, crate::backend::sql::Sqlite> {
         ScopeSql::sql_filter(&WriteScope {
             scope: self,
             fields: fields.bits(),
@@ -89,8 +106,8 @@ impl<E: Governs<A>, A: Action> Scope<E, A> {
     #[cfg(feature = "postgres")]
     pub fn __write_filter_postgres(
         &self,
-        fields: crate::resource::FieldSet<E>,
-    ) -> BoxedFilter<E::Table, crate::sql::Pg> {
+        fields: crate::model::resource::FieldSet<E>,
+    ) -> BoxedFilter<E::Table, crate::backend::sql::Pg> {
         ScopeSql::sql_filter(&WriteScope {
             scope: self,
             fields: fields.bits(),
@@ -119,15 +136,15 @@ impl<E: Governs<A>, A: Action> Scope<E, A> {
 }
 
 #[cfg(feature = "sqlite")]
-impl<E: Governs<A>, A: Action> ScopeSql<E::Table, crate::sql::Sqlite> for Scope<E, A> {
-    fn sql_filter(&self) -> BoxedFilter<E::Table, crate::sql::Sqlite> {
+impl<E: Governs<A>, A: Action> ScopeSql<E::Table, crate::backend::sql::Sqlite> for Scope<E, A> {
+    fn sql_filter(&self) -> BoxedFilter<E::Table, crate::backend::sql::Sqlite> {
         self.sqlite_filter()
     }
 }
 
 #[cfg(feature = "postgres")]
-impl<E: Governs<A>, A: Action> ScopeSql<E::Table, crate::sql::Pg> for Scope<E, A> {
-    fn sql_filter(&self) -> BoxedFilter<E::Table, crate::sql::Pg> {
+impl<E: Governs<A>, A: Action> ScopeSql<E::Table, crate::backend::sql::Pg> for Scope<E, A> {
+    fn sql_filter(&self) -> BoxedFilter<E::Table, crate::backend::sql::Pg> {
         self.postgres_filter()
     }
 }
@@ -141,8 +158,10 @@ pub(crate) struct WriteScope<'a, E: Governs<A>, A: Action> {
 }
 
 #[cfg(feature = "sqlite")]
-impl<E: Governs<A>, A: Action> ScopeSql<E::Table, crate::sql::Sqlite> for WriteScope<'_, E, A> {
-    fn sql_filter(&self) -> BoxedFilter<E::Table, crate::sql::Sqlite> {
+impl<E: Governs<A>, A: Action> ScopeSql<E::Table, crate::backend::sql::Sqlite>
+    for WriteScope<'_, E, A>
+{
+    fn sql_filter(&self) -> BoxedFilter<E::Table, crate::backend::sql::Sqlite> {
         let mut acc = SqlAcc::for_write(self.fields);
         self.scope
             .rules
@@ -152,8 +171,10 @@ impl<E: Governs<A>, A: Action> ScopeSql<E::Table, crate::sql::Sqlite> for WriteS
 }
 
 #[cfg(feature = "postgres")]
-impl<E: Governs<A>, A: Action> ScopeSql<E::Table, crate::sql::Pg> for WriteScope<'_, E, A> {
-    fn sql_filter(&self) -> BoxedFilter<E::Table, crate::sql::Pg> {
+impl<E: Governs<A>, A: Action> ScopeSql<E::Table, crate::backend::sql::Pg>
+    for WriteScope<'_, E, A>
+{
+    fn sql_filter(&self) -> BoxedFilter<E::Table, crate::backend::sql::Pg> {
         let mut acc = SqlAcc::for_write(self.fields);
         self.scope
             .rules
@@ -164,23 +185,23 @@ impl<E: Governs<A>, A: Action> ScopeSql<E::Table, crate::sql::Pg> for WriteScope
 
 /// The scope ANDed with every narrowing filter.
 #[cfg(feature = "sqlite")]
-impl<E: Governs<A>, A: Action> ScopeSql<E::Table, crate::sql::Sqlite> for Query<E, A> {
-    fn sql_filter(&self) -> BoxedFilter<E::Table, crate::sql::Sqlite> {
+impl<E: Governs<A>, A: Action> ScopeSql<E::Table, crate::backend::sql::Sqlite> for Query<E, A> {
+    fn sql_filter(&self) -> BoxedFilter<E::Table, crate::backend::sql::Sqlite> {
         let mut parts = Vec::with_capacity(1 + self.filters.len());
         parts.push(self.scope.sqlite_filter());
         parts.extend(self.filters.iter().map(|f| (f.sqlite)()));
-        crate::sql::and_all(parts)
+        crate::backend::sql::and_all(parts)
     }
 }
 
 /// The scope ANDed with every narrowing filter.
 #[cfg(feature = "postgres")]
-impl<E: Governs<A>, A: Action> ScopeSql<E::Table, crate::sql::Pg> for Query<E, A> {
-    fn sql_filter(&self) -> BoxedFilter<E::Table, crate::sql::Pg> {
+impl<E: Governs<A>, A: Action> ScopeSql<E::Table, crate::backend::sql::Pg> for Query<E, A> {
+    fn sql_filter(&self) -> BoxedFilter<E::Table, crate::backend::sql::Pg> {
         let mut parts = Vec::with_capacity(1 + self.filters.len());
         parts.push(self.scope.postgres_filter());
         parts.extend(self.filters.iter().map(|f| (f.postgres)()));
-        crate::sql::and_all(parts)
+        crate::backend::sql::and_all(parts)
     }
 }
 
@@ -303,9 +324,9 @@ impl<E: Governs<A> + Stored, A: Action> Query<E, A> {
     }
 
     /// Asks [`page_after`](Self::page_after) for the number of rows in the list, counted up
-    /// to [`DEFAULT_TOTAL_CAP`](crate::page::DEFAULT_TOTAL_CAP).
+    /// to [`DEFAULT_TOTAL_CAP`](crate::backend::page::DEFAULT_TOTAL_CAP).
     pub fn with_total(self) -> Self {
-        self.with_total_up_to(crate::page::DEFAULT_TOTAL_CAP)
+        self.with_total_up_to(crate::backend::page::DEFAULT_TOTAL_CAP)
     }
 
     /// Like [`with_total`](Self::with_total), counting at most `cap` rows (at least 1): beyond
@@ -347,7 +368,7 @@ impl<E: Governs<A> + Stored, A: Action> Query<E, A> {
     where
         E: BackendOps<DB>,
         DB: diesel::backend::Backend + 'static,
-        crate::sql::Literal<diesel::sql_types::Bool>:
+        crate::backend::sql::Literal<diesel::sql_types::Bool>:
             diesel::expression::BoxableExpression<E::Table, DB, SqlType = diesel::sql_types::Bool>,
     {
         let keys = cursor.keys();
@@ -366,23 +387,23 @@ impl<E: Governs<A> + Stored, A: Action> Query<E, A> {
                 parts.push(key(j, KeyOp::Eq)?);
             }
             parts.push(key(i, if o.descending { KeyOp::Lt } else { KeyOp::Gt })?);
-            terms.push(crate::sql::and_all(parts));
+            terms.push(crate::backend::sql::and_all(parts));
         }
-        Ok(crate::sql::or_all(terms))
+        Ok(crate::backend::sql::or_all(terms))
     }
 
-    /// One keyset page of at most `limit` rows (1..=[`MAX_PAGE_SIZE`](crate::page::MAX_PAGE_SIZE),
+    /// One keyset page of at most `limit` rows (1..=[`MAX_PAGE_SIZE`](crate::backend::page::MAX_PAGE_SIZE),
     /// clamped) after `after` (a cursor from a previous page's `next`; `None` for the first
     /// page), in `order_by` order with the primary key breaking ties. Costs the same on every
     /// page: the cursor becomes a `WHERE` an index on the ordering serves. No count unless
-    /// [`with_total`](Self::with_total) asked for one. See [`crate::page`].
+    /// [`with_total`](Self::with_total) asked for one. See [`crate::backend::page`].
     pub async fn page_after(
         &self,
         after: Option<&Cursor>,
         limit: u32,
         pool: &(impl Database + ?Sized),
     ) -> Result<CursorPage<E>, PageError> {
-        let limit = i64::from(limit.clamp(1, crate::page::MAX_PAGE_SIZE));
+        let limit = i64::from(limit.clamp(1, crate::backend::page::MAX_PAGE_SIZE));
         let order = self.keyset_order();
         let signature = Self::order_signature(&order);
         if let Some(c) = after
@@ -410,7 +431,10 @@ impl<E: Governs<A> + Stored, A: Action> Query<E, A> {
             };
             let mut filter = ScopeSql::<E::Table, DB>::sql_filter(self);
             if let Some(c) = after {
-                filter = crate::sql::and_all(vec![filter, Self::keyset_filter::<DB>(&order, c)?]);
+                filter = crate::backend::sql::and_all(vec![
+                    filter,
+                    Self::keyset_filter::<DB>(&order, c)?,
+                ]);
             }
             let spec = QuerySpec {
                 filter,

@@ -72,7 +72,7 @@ pub trait Resource: Sized + Send + Sync + 'static {
     fn __candidate(input: &Self::Create) -> Result<Self, Vec<&'static str>>;
 
     /// Field `field` of this row as a cursor key; `None` when its type cannot key a cursor
-    /// (see [`CursorField`](crate::page::CursorField)).
+    /// (see [`CursorField`](crate::backend::page::CursorField)).
     #[doc(hidden)]
     fn __cursor_value(&self, field: usize) -> Option<serde_json::Value>;
 }
@@ -128,7 +128,7 @@ impl<E> Field<E> {
         FieldSet::from_bits(1u64 << self.index)
     }
 
-    /// Ascending order on this field, for [`crate::scope::Query::order_by`].
+    /// Ascending order on this field, for [`crate::policy::scope::Query::order_by`].
     pub const fn asc(self) -> Order<E> {
         Order {
             field: self,
@@ -359,70 +359,26 @@ impl<C: Default, T: FieldType + 'static, E: FieldAt<I, Ty = T>, const I: usize> 
         values
     }
 
-    /// The SQL of a comparison leaf `column op value`, made to agree with the predicate on
-    /// NaN: for float columns on a backend that stores NaN (PostgreSQL orders it above every
-    /// number and makes `NaN = NaN` true), `>`, `>=` and `!=` also require the column not to be
-    /// NaN. Other types and operators keep the comparison as it is (index-friendly).
-    #[doc(hidden)]
-    #[inline]
-    pub fn cmp_sql<Tbl, DB>(
-        &self,
-        op: crate::cond::LeafOp,
-        cmp: crate::sql::BoxedFilter<Tbl, DB>,
-    ) -> crate::sql::BoxedFilter<Tbl, DB>
-    where
-        DB: crate::sql::Dialect,
-        C: diesel::query_builder::QueryFragment<DB> + Send + 'static,
-        Tbl: 'static,
-    {
-        use crate::cond::LeafOp;
-        if T::UNORDERED_IN_SQL && matches!(op, LeafOp::Gt | LeafOp::Ge | LeafOp::Ne) {
-            DB::exclude_nan(self.column(), cmp)
-        } else {
-            cmp
-        }
-    }
-
-    /// The SQL of `field in list`: on SQLite one bound JSON array read by `json_each` (any
-    /// length; one parameter per value would stop at SQLite's limit of bound variables), else
-    /// what `bound` builds from the list (`= ANY($1)` with one array on PostgreSQL).
-    #[doc(hidden)]
-    #[inline]
-    pub fn in_sql<Tbl, DB>(
-        &self,
-        list: &[T::Value],
-        bound: impl FnOnce(Vec<T::Value>) -> crate::sql::BoxedFilter<Tbl, DB>,
-    ) -> crate::sql::BoxedFilter<Tbl, DB>
-    where
-        DB: crate::sql::Dialect,
-        C: diesel::query_builder::QueryFragment<DB> + Send + 'static,
-        Tbl: 'static,
-    {
-        if DB::JSON_LISTS
-            && let Some(json) = T::json_list(list)
-            && let Some(filter) = DB::in_json(self.column(), json, T::NULLABLE)
-        {
-            return filter;
-        }
-        bound(list.to_vec())
-    }
-
     /// The simplifier's identity of a test of this field against `value`.
     #[inline]
-    pub fn key(&self, op: crate::cond::LeafOp, value: &T::Value) -> crate::cond::LeafKey {
-        crate::cond::LeafKey::new(I, op, Some(value.clone()))
+    pub fn key(
+        &self,
+        op: crate::model::cond::LeafOp,
+        value: &T::Value,
+    ) -> crate::model::cond::LeafKey {
+        crate::model::cond::LeafKey::new(I, op, Some(value.clone()))
     }
 
     /// The simplifier's identity of a test without a value (`archived`, `x.is_none()`).
     #[inline]
-    pub fn bare_key(&self, op: crate::cond::LeafOp) -> crate::cond::LeafKey {
-        crate::cond::LeafKey::new(I, op, None::<()>)
+    pub fn bare_key(&self, op: crate::model::cond::LeafOp) -> crate::model::cond::LeafKey {
+        crate::model::cond::LeafKey::new(I, op, None::<()>)
     }
 
     /// The simplifier's identity of `field in list`.
     #[inline]
-    pub fn list_key(&self, list: &[T::Value]) -> crate::cond::LeafKey {
-        crate::cond::LeafKey::new(I, crate::cond::LeafOp::In, Some(list.to_vec()))
+    pub fn list_key(&self, list: &[T::Value]) -> crate::model::cond::LeafKey {
+        crate::model::cond::LeafKey::new(I, crate::model::cond::LeafOp::In, Some(list.to_vec()))
     }
 
     /// A boolean field used as a whole condition (`archived`, `!archived`): `true` matches,
@@ -653,7 +609,7 @@ impl<T, L: ListFor<T> + ?Sized> ListFor<T> for &L {
 macro_rules! condition_value {
     // The built-in types add items to `FieldType` (NaN handling, JSON lists for SQLite).
     (@with $t:ty { $($extra:tt)* }) => {
-        impl $crate::resource::FieldType for $t {
+        impl $crate::model::resource::FieldType for $t {
             type Value = $t;
             const NULLABLE: bool = false;
             #[inline]
@@ -666,7 +622,7 @@ macro_rules! condition_value {
             }
             $($extra)*
         }
-        impl $crate::resource::ValueFor<$t> for $t {
+        impl $crate::model::resource::ValueFor<$t> for $t {
             type Captured = $t;
             #[inline]
             fn capture(&self) -> $t {

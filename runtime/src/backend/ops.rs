@@ -1,15 +1,11 @@
 //! The per-backend queries `#[derive(Resource)]` generates with concrete diesel types, and the
-//! glue that runs them on whichever backend a [`Pool`](crate::db::Pool) talks to.
+//! glue that runs them on whichever backend a [`Pool`](crate::backend::db::Pool) talks to.
 
-use crate::resource::{Order, Resource};
-use crate::sql::BoxedFilter;
+use crate::backend::sql::BoxedFilter;
+use crate::model::BoxFuture;
+use crate::model::resource::{Order, Resource};
 use diesel::QueryResult;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-
-/// A boxed, sendable future.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// A scoped `SELECT`: the filter already holds the scope AND the caller's narrowing filters.
 pub struct QuerySpec<E: Resource, DB> {
@@ -49,7 +45,7 @@ pub trait BackendOps<DB>: Resource {
     /// type or the type cannot key a cursor.
     fn key_filter(
         field: usize,
-        op: crate::page::KeyOp,
+        op: crate::backend::page::KeyOp,
         value: &serde_json::Value,
     ) -> Option<BoxedFilter<Self::Table, DB>>;
     /// `SELECT row, (scope) FROM t WHERE pk = id`: one query telling missing / out of scope / in.
@@ -81,17 +77,17 @@ macro_rules! on_backend {
     ($pool:expr, |$conn:ident: $db:ident| $body:expr) => {
         match &$pool.0 {
             #[cfg(feature = "sqlite")]
-            $crate::db::PoolInner::Sqlite(p) => {
+            $crate::backend::db::PoolInner::Sqlite(p) => {
                 #[allow(clippy::upper_case_acronyms)]
-                type $db = $crate::sql::Sqlite;
-                let mut $conn = p.get().await.map_err($crate::db::DbError::from)?;
+                type $db = $crate::backend::sql::Sqlite;
+                let mut $conn = p.get().await.map_err($crate::backend::db::DbError::from)?;
                 $body
             }
             #[cfg(feature = "postgres")]
-            $crate::db::PoolInner::Postgres(p) => {
+            $crate::backend::db::PoolInner::Postgres(p) => {
                 #[allow(clippy::upper_case_acronyms)]
-                type $db = $crate::sql::Pg;
-                let mut $conn = p.get().await.map_err($crate::db::DbError::from)?;
+                type $db = $crate::backend::sql::Pg;
+                let mut $conn = p.get().await.map_err($crate::backend::db::DbError::from)?;
                 $body
             }
         }
@@ -117,11 +113,14 @@ impl<T: Resource + OnSqlite + OnPostgres> Stored for T {}
 /// Every resource has [`BackendOps`] for each backend portcullis was built with.
 #[cfg(feature = "sqlite")]
 pub trait OnSqlite:
-    BackendOps<crate::sql::Sqlite, Conn = crate::db::SqliteConnection> + Sized
+    BackendOps<crate::backend::sql::Sqlite, Conn = crate::backend::db::SqliteConnection> + Sized
 {
 }
 #[cfg(feature = "sqlite")]
-impl<T: BackendOps<crate::sql::Sqlite, Conn = crate::db::SqliteConnection>> OnSqlite for T {}
+impl<T: BackendOps<crate::backend::sql::Sqlite, Conn = crate::backend::db::SqliteConnection>>
+    OnSqlite for T
+{
+}
 /// Every resource has [`BackendOps`] for each backend portcullis was built with.
 #[cfg(not(feature = "sqlite"))]
 pub trait OnSqlite {}
@@ -130,9 +129,15 @@ impl<T> OnSqlite for T {}
 
 /// Every resource has [`BackendOps`] for each backend portcullis was built with.
 #[cfg(feature = "postgres")]
-pub trait OnPostgres: BackendOps<crate::sql::Pg, Conn = crate::db::PgConnection> + Sized {}
+pub trait OnPostgres:
+    BackendOps<crate::backend::sql::Pg, Conn = crate::backend::db::PgConnection> + Sized
+{
+}
 #[cfg(feature = "postgres")]
-impl<T: BackendOps<crate::sql::Pg, Conn = crate::db::PgConnection>> OnPostgres for T {}
+impl<T: BackendOps<crate::backend::sql::Pg, Conn = crate::backend::db::PgConnection>> OnPostgres
+    for T
+{
+}
 /// Every resource has [`BackendOps`] for each backend portcullis was built with.
 #[cfg(not(feature = "postgres"))]
 pub trait OnPostgres {}
@@ -143,9 +148,9 @@ impl<T> OnPostgres for T {}
 /// e.g. `paginate` counts then loads).
 pub struct NarrowFilter<T> {
     #[cfg(feature = "sqlite")]
-    pub(crate) sqlite: Arc<dyn Fn() -> BoxedFilter<T, crate::sql::Sqlite> + Send + Sync>,
+    pub(crate) sqlite: Arc<dyn Fn() -> BoxedFilter<T, crate::backend::sql::Sqlite> + Send + Sync>,
     #[cfg(feature = "postgres")]
-    pub(crate) postgres: Arc<dyn Fn() -> BoxedFilter<T, crate::sql::Pg> + Send + Sync>,
+    pub(crate) postgres: Arc<dyn Fn() -> BoxedFilter<T, crate::backend::sql::Pg> + Send + Sync>,
     _t: std::marker::PhantomData<fn() -> T>,
 }
 
@@ -162,7 +167,7 @@ impl<T> Clone for NarrowFilter<T> {
 }
 
 /// A diesel boolean expression on table `T` that every enabled backend can run; what
-/// [`Query::filter`](crate::scope::Query::filter) accepts.
+/// [`Query::filter`](crate::policy::scope::Query::filter) accepts.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a boolean diesel expression on this resource's table",
     label = "expected a filter such as `documents::title.eq(\"x\")`",
@@ -184,12 +189,12 @@ macro_rules! filter_impl {
                 #[cfg(feature = "sqlite")]
                 let sqlite = {
                     let x = self.clone();
-                    Arc::new(move || Box::new(x.clone()) as BoxedFilter<T, crate::sql::Sqlite>)
+                    Arc::new(move || Box::new(x.clone()) as BoxedFilter<T, crate::backend::sql::Sqlite>)
                 };
                 #[cfg(feature = "postgres")]
                 let postgres = {
                     let x = self.clone();
-                    Arc::new(move || Box::new(x.clone()) as BoxedFilter<T, crate::sql::Pg>)
+                    Arc::new(move || Box::new(x.clone()) as BoxedFilter<T, crate::backend::sql::Pg>)
                 };
                 NarrowFilter {
                     #[cfg(feature = "sqlite")]
@@ -205,12 +210,12 @@ macro_rules! filter_impl {
 
 #[cfg(all(feature = "sqlite", feature = "postgres"))]
 filter_impl!(
-    diesel::BoxableExpression<T, crate::sql::Sqlite, SqlType = diesel::sql_types::Bool>,
-    diesel::BoxableExpression<T, crate::sql::Pg, SqlType = diesel::sql_types::Bool>
+    diesel::BoxableExpression<T, crate::backend::sql::Sqlite, SqlType = diesel::sql_types::Bool>,
+    diesel::BoxableExpression<T, crate::backend::sql::Pg, SqlType = diesel::sql_types::Bool>
 );
 #[cfg(all(feature = "sqlite", not(feature = "postgres")))]
-filter_impl!(diesel::BoxableExpression<T, crate::sql::Sqlite, SqlType = diesel::sql_types::Bool>);
+filter_impl!(diesel::BoxableExpression<T, crate::backend::sql::Sqlite, SqlType = diesel::sql_types::Bool>);
 #[cfg(all(not(feature = "sqlite"), feature = "postgres"))]
-filter_impl!(diesel::BoxableExpression<T, crate::sql::Pg, SqlType = diesel::sql_types::Bool>);
+filter_impl!(diesel::BoxableExpression<T, crate::backend::sql::Pg, SqlType = diesel::sql_types::Bool>);
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
 filter_impl!();

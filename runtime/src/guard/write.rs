@@ -1,13 +1,14 @@
-//! Write inputs: `Patch<E>` (partial update from a JSON object) and `Create<E>` (a new row
+//! Write inputs: `Patch<E>` (partial update from a JSON object) and `Insert<E>` (a new row
 //! checked against the `create` rule before the `INSERT`). Both read JSON field by field so a
 //! client hears exactly which field is unknown, malformed or not permitted.
 
-use crate::ability::{Ability, RuleSet};
-use crate::action::{Create as CreateAction, Governs};
-use crate::db::Database;
-use crate::ops::{BackendOps, Stored, on_backend};
-use crate::problem::{FieldError, Problem};
-use crate::resource::{FieldSet, Resource, SetField};
+use crate::backend::db::Database;
+use crate::backend::ops::{BackendOps, Stored, on_backend};
+use crate::http::problem::{FieldError, Problem};
+use crate::model::action::{Create, Governs};
+use crate::model::resource::{FieldSet, Resource, SetField};
+use crate::policy::ability::Ability;
+use crate::policy::rules::RuleSet;
 
 /// Reads a JSON object field by field into `target` with `set`; 400 for bytes that are not
 /// JSON, 422 listing every unknown, read-only or malformed field, and every field whose text
@@ -82,7 +83,7 @@ fn contains_nul(v: &serde_json::Value) -> bool {
 }
 
 /// A partial update of `E`: the fields present in the JSON body, typed. Which of them may be
-/// written is decided per row by [`Bind::update`](crate::bind::Bind::update).
+/// written is decided per row by [`Bind::update`](crate::guard::bind::Bind::update).
 pub struct Patch<E: Resource> {
     changes: E::Patch,
     present: FieldSet<E>,
@@ -114,18 +115,18 @@ impl<E: Resource> Patch<E> {
 }
 
 /// A new row of `E` from a JSON body, inserted only if the `create` rule allows it.
-pub struct Create<E: Resource> {
+pub struct Insert<E: Resource> {
     input: E::Create,
     present: FieldSet<E>,
 }
 
-impl<E: Resource> std::fmt::Debug for Create<E> {
+impl<E: Resource> std::fmt::Debug for Insert<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Create<{}>({:?})", E::NAME, self.present)
+        write!(f, "Insert<{}>({:?})", E::NAME, self.present)
     }
 }
 
-impl<E: Resource> Create<E> {
+impl<E: Resource> Insert<E> {
     /// Reads a JSON object: 400 if the body is not JSON, 422 for unknown, read-only or
     /// malformed fields.
     pub fn from_json(bytes: &[u8]) -> Result<Self, Problem> {
@@ -140,7 +141,7 @@ impl<E: Resource> Create<E> {
     }
 }
 
-impl<E: Resource + Governs<CreateAction> + Stored> Create<E> {
+impl<E: Resource + Governs<Create> + Stored> Insert<E> {
     /// Checks the row against the `create` rules and inserts it. For each `allow!(create ..)` in
     /// order, fields the client left out are filled from the rule's pins
     /// (`tenant_id == user.tenant_id`); the first candidate the ability allows, with every
@@ -165,13 +166,13 @@ impl<E: Resource + Governs<CreateAction> + Stored> Create<E> {
                 tracing::info!(target: "portcullis::scope", entity = E::NAME, error = %info.message(), "insert conflict");
                 Err(Problem::conflict().with_detail("The resource conflicts with existing data."))
             }
-            Err(e) => Err(crate::db::DbError::from(e).into()),
+            Err(e) => Err(crate::backend::db::DbError::from(e).into()),
         }
     }
 
-    /// The row [`Create::insert`] would insert, or the problem it would answer.
+    /// The row [`Insert::insert`] would insert, or the problem it would answer.
     pub fn check<R: RuleSet<E>>(&self, ability: &Ability<E, R>) -> Result<E, Problem> {
-        let bit = <E as Governs<CreateAction>>::BIT;
+        let bit = <E as Governs<Create>>::BIT;
         let mut pins = Vec::new();
         ability.rules().pins(bit, &mut pins);
         let mut missing: Option<Vec<&'static str>> = None;
@@ -186,12 +187,12 @@ impl<E: Resource + Governs<CreateAction> + Stored> Create<E> {
                     continue;
                 }
             };
-            if !ability.can::<CreateAction>(&candidate) {
+            if !ability.can::<Create>(&candidate) {
                 continue;
             }
             let not_permitted = self
                 .present
-                .minus(ability.permitted_fields::<CreateAction>(&candidate));
+                .minus(ability.permitted_fields::<Create>(&candidate));
             if not_permitted.is_empty() {
                 return Ok(candidate);
             }
@@ -204,11 +205,11 @@ impl<E: Resource + Governs<CreateAction> + Stored> Create<E> {
                 let mut input = self.input.clone();
                 pin(&mut input, true);
                 if let Ok(candidate) = E::__candidate(&input)
-                    && ability.can::<CreateAction>(&candidate)
+                    && ability.can::<Create>(&candidate)
                 {
                     let not_permitted = self
                         .present
-                        .minus(ability.permitted_fields::<CreateAction>(&candidate));
+                        .minus(ability.permitted_fields::<Create>(&candidate));
                     if !not_permitted.is_empty() {
                         refused = Some(not_permitted);
                         break;

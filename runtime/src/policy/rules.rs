@@ -1,9 +1,9 @@
-//! The rule machinery behind an [`Ability`](super::Ability): one collected rule, rule sets
+//! The rule machinery behind an [`Ability`](crate::policy::ability::Ability): one collected rule, rule sets
 //! (slots, tuples, the boxed form) and the SQL accumulated over them.
 
-use crate::cond::Cond;
-use crate::resource::{FieldSet, Resource};
-use crate::sql::{BoxedFilter, SqlCond};
+use crate::backend::sql::{BoxedFilter, SqlCond};
+use crate::model::cond::Cond;
+use crate::model::resource::{FieldSet, Resource};
 use std::sync::Arc;
 
 /// Whether a rule allows or denies.
@@ -118,21 +118,23 @@ impl<T, DB> SqlAcc<T, DB> {
 pub trait SqlSides<T>: Send + Sync + 'static {
     /// The condition on SQLite.
     #[cfg(feature = "sqlite")]
-    fn sqlite(&self) -> SqlCond<T, crate::sql::Sqlite>;
+    fn sqlite(&self) -> SqlCond<T, crate::backend::sql::Sqlite>;
     /// The condition on PostgreSQL.
     #[cfg(feature = "postgres")]
-    fn postgres(&self) -> SqlCond<T, crate::sql::Pg>;
+    fn postgres(&self) -> SqlCond<T, crate::backend::sql::Pg>;
 }
 
 /// The SQLite side of [`SqlSides`]: a builder closure when the backend is enabled, `()` otherwise.
 pub trait SqliteSide<T>: Send + Sync + 'static {
     #[cfg(feature = "sqlite")]
     #[doc(hidden)]
-    fn build(&self) -> SqlCond<T, crate::sql::Sqlite>;
+    fn build(&self) -> SqlCond<T, crate::backend::sql::Sqlite>;
 }
 #[cfg(feature = "sqlite")]
-impl<T, F: Fn() -> SqlCond<T, crate::sql::Sqlite> + Send + Sync + 'static> SqliteSide<T> for F {
-    fn build(&self) -> SqlCond<T, crate::sql::Sqlite> {
+impl<T, F: Fn() -> SqlCond<T, crate::backend::sql::Sqlite> + Send + Sync + 'static> SqliteSide<T>
+    for F
+{
+    fn build(&self) -> SqlCond<T, crate::backend::sql::Sqlite> {
         self()
     }
 }
@@ -143,11 +145,11 @@ impl<T> SqliteSide<T> for () {}
 pub trait PgSide<T>: Send + Sync + 'static {
     #[cfg(feature = "postgres")]
     #[doc(hidden)]
-    fn build(&self) -> SqlCond<T, crate::sql::Pg>;
+    fn build(&self) -> SqlCond<T, crate::backend::sql::Pg>;
 }
 #[cfg(feature = "postgres")]
-impl<T, F: Fn() -> SqlCond<T, crate::sql::Pg> + Send + Sync + 'static> PgSide<T> for F {
-    fn build(&self) -> SqlCond<T, crate::sql::Pg> {
+impl<T, F: Fn() -> SqlCond<T, crate::backend::sql::Pg> + Send + Sync + 'static> PgSide<T> for F {
+    fn build(&self) -> SqlCond<T, crate::backend::sql::Pg> {
         self()
     }
 }
@@ -156,11 +158,11 @@ impl<T> PgSide<T> for () {}
 
 impl<T, A: SqliteSide<T>, B: PgSide<T>> SqlSides<T> for (A, B) {
     #[cfg(feature = "sqlite")]
-    fn sqlite(&self) -> SqlCond<T, crate::sql::Sqlite> {
+    fn sqlite(&self) -> SqlCond<T, crate::backend::sql::Sqlite> {
         self.0.build()
     }
     #[cfg(feature = "postgres")]
-    fn postgres(&self) -> SqlCond<T, crate::sql::Pg> {
+    fn postgres(&self) -> SqlCond<T, crate::backend::sql::Pg> {
         self.1.build()
     }
 }
@@ -180,10 +182,10 @@ pub trait RuleSet<E: Resource>: Send + Sync + 'static {
     fn eval(&self, bit: u32, row: &E, acc: &mut Eval);
     /// Adds the SQLite conditions of the rules covering `bit`.
     #[cfg(feature = "sqlite")]
-    fn sql_sqlite(&self, bit: u32, acc: &mut SqlAcc<E::Table, crate::sql::Sqlite>);
+    fn sql_sqlite(&self, bit: u32, acc: &mut SqlAcc<E::Table, crate::backend::sql::Sqlite>);
     /// Adds the PostgreSQL conditions of the rules covering `bit`.
     #[cfg(feature = "postgres")]
-    fn sql_postgres(&self, bit: u32, acc: &mut SqlAcc<E::Table, crate::sql::Pg>);
+    fn sql_postgres(&self, bit: u32, acc: &mut SqlAcc<E::Table, crate::backend::sql::Pg>);
     /// Lists the rules covering `bit` with whether each matches `row`.
     fn sites(&self, bit: u32, row: &E, out: &mut Vec<(&'static RuleSite, bool)>);
     /// Lists the create-pinning functions of the allow rules covering `bit`, in rule order.
@@ -229,14 +231,14 @@ where
     }
 
     #[cfg(feature = "sqlite")]
-    fn sql_sqlite(&self, bit: u32, acc: &mut SqlAcc<E::Table, crate::sql::Sqlite>) {
+    fn sql_sqlite(&self, bit: u32, acc: &mut SqlAcc<E::Table, crate::backend::sql::Sqlite>) {
         if A & (1u64 << bit) != 0 {
             acc.add(D, self.fields.map(|f| f.bits()), &|| self.sql.sqlite());
         }
     }
 
     #[cfg(feature = "postgres")]
-    fn sql_postgres(&self, bit: u32, acc: &mut SqlAcc<E::Table, crate::sql::Pg>) {
+    fn sql_postgres(&self, bit: u32, acc: &mut SqlAcc<E::Table, crate::backend::sql::Pg>) {
         if A & (1u64 << bit) != 0 {
             acc.add(D, self.fields.map(|f| f.bits()), &|| self.sql.postgres());
         }
@@ -272,13 +274,13 @@ impl<E: Resource, R: RuleSet<E>> RuleSet<E> for Option<R> {
         }
     }
     #[cfg(feature = "sqlite")]
-    fn sql_sqlite(&self, bit: u32, acc: &mut SqlAcc<E::Table, crate::sql::Sqlite>) {
+    fn sql_sqlite(&self, bit: u32, acc: &mut SqlAcc<E::Table, crate::backend::sql::Sqlite>) {
         if let Some(r) = self {
             r.sql_sqlite(bit, acc)
         }
     }
     #[cfg(feature = "postgres")]
-    fn sql_postgres(&self, bit: u32, acc: &mut SqlAcc<E::Table, crate::sql::Pg>) {
+    fn sql_postgres(&self, bit: u32, acc: &mut SqlAcc<E::Table, crate::backend::sql::Pg>) {
         if let Some(r) = self {
             r.sql_postgres(bit, acc)
         }
@@ -317,13 +319,13 @@ macro_rules! tuple_rule_sets {
                 $($name.eval(bit, row, acc);)+
             }
             #[cfg(feature = "sqlite")]
-            fn sql_sqlite(&self, bit: u32, acc: &mut SqlAcc<E::Table, crate::sql::Sqlite>) {
+            fn sql_sqlite(&self, bit: u32, acc: &mut SqlAcc<E::Table, crate::backend::sql::Sqlite>) {
                 #[allow(non_snake_case)]
                 let ($($name,)+) = self;
                 $($name.sql_sqlite(bit, acc);)+
             }
             #[cfg(feature = "postgres")]
-            fn sql_postgres(&self, bit: u32, acc: &mut SqlAcc<E::Table, crate::sql::Pg>) {
+            fn sql_postgres(&self, bit: u32, acc: &mut SqlAcc<E::Table, crate::backend::sql::Pg>) {
                 #[allow(non_snake_case)]
                 let ($($name,)+) = self;
                 $($name.sql_postgres(bit, acc);)+
@@ -361,9 +363,9 @@ impl<E: Resource> RuleSet<E> for () {
     }
     fn eval(&self, _: u32, _: &E, _: &mut Eval) {}
     #[cfg(feature = "sqlite")]
-    fn sql_sqlite(&self, _: u32, _: &mut SqlAcc<E::Table, crate::sql::Sqlite>) {}
+    fn sql_sqlite(&self, _: u32, _: &mut SqlAcc<E::Table, crate::backend::sql::Sqlite>) {}
     #[cfg(feature = "postgres")]
-    fn sql_postgres(&self, _: u32, _: &mut SqlAcc<E::Table, crate::sql::Pg>) {}
+    fn sql_postgres(&self, _: u32, _: &mut SqlAcc<E::Table, crate::backend::sql::Pg>) {}
     fn sites(&self, _: u32, _: &E, _: &mut Vec<(&'static RuleSite, bool)>) {}
     fn pins<'a>(&'a self, _: u32, _: &mut Vec<PinFn<'a, E>>) {}
 }
@@ -385,11 +387,11 @@ impl<E: Resource> RuleSet<E> for DynRules<E> {
         (**self).eval(bit, row, acc)
     }
     #[cfg(feature = "sqlite")]
-    fn sql_sqlite(&self, bit: u32, acc: &mut SqlAcc<E::Table, crate::sql::Sqlite>) {
+    fn sql_sqlite(&self, bit: u32, acc: &mut SqlAcc<E::Table, crate::backend::sql::Sqlite>) {
         (**self).sql_sqlite(bit, acc)
     }
     #[cfg(feature = "postgres")]
-    fn sql_postgres(&self, bit: u32, acc: &mut SqlAcc<E::Table, crate::sql::Pg>) {
+    fn sql_postgres(&self, bit: u32, acc: &mut SqlAcc<E::Table, crate::backend::sql::Pg>) {
         (**self).sql_postgres(bit, acc)
     }
     fn sites(&self, bit: u32, row: &E, out: &mut Vec<(&'static RuleSite, bool)>) {
@@ -423,14 +425,14 @@ impl<T: 'static, DB: diesel::backend::Backend + 'static> SqlAcc<T, DB> {
         }
     }
 
-    /// `(any allow) AND NOT (any field-less deny)`, simplified (see [`crate::cond`]);
+    /// `(any allow) AND NOT (any field-less deny)`, simplified (see [`crate::model::cond`]);
     /// `FALSE` without allows.
     pub fn finish(self) -> BoxedFilter<T, DB>
     where
-        crate::sql::Literal<diesel::sql_types::Bool>:
+        crate::backend::sql::Literal<diesel::sql_types::Bool>:
             diesel::expression::BoxableExpression<T, DB, SqlType = diesel::sql_types::Bool>,
     {
-        crate::sql::render(self.into_cond().simplify())
+        crate::backend::sql::render(self.into_cond().simplify())
     }
 
     /// The unsimplified condition `finish` starts from.

@@ -1,15 +1,16 @@
 //! `Bind<E, A>`: one row loaded by id together with its scope condition, and the writes on it
 //! (`update`, `delete`) that re-check the scope in the same SQL statement.
 
-use crate::ability::{Ability, RuleSet};
-use crate::action::{Action, Delete, Governs, Read, Update};
-use crate::db::Database;
-use crate::ops::{BackendOps, ScopeSql, Stored, on_backend};
-use crate::problem::{FieldError, Problem};
-use crate::resource::Resource;
-use crate::scope::WriteScope;
-use crate::shaped::Shaped;
-use crate::write::Patch;
+use crate::backend::db::Database;
+use crate::backend::ops::{BackendOps, ScopeSql, Stored, on_backend};
+use crate::guard::write::Patch;
+use crate::http::problem::{FieldError, Problem};
+use crate::model::action::{Action, Delete, Governs, Read, Update};
+use crate::model::resource::Resource;
+use crate::model::shaped::Shaped;
+use crate::policy::ability::Ability;
+use crate::policy::rules::RuleSet;
+use crate::policy::scope::WriteScope;
 use std::marker::PhantomData;
 
 /// A row of `E` the subject may `A`, loaded by primary key in one query that also evaluates
@@ -33,7 +34,7 @@ pub(crate) fn out_of_scope<E: Resource>(
     action: &str,
     id: &dyn std::fmt::Debug,
     reason: &str,
-    rule: &crate::ability::Explanation,
+    rule: &crate::policy::ability::Explanation,
 ) -> Problem {
     tracing::warn!(target: "portcullis::authz", entity = E::NAME, action, id = ?id, reason, rule = %rule, "denied");
     if E::CONCEAL {
@@ -59,7 +60,7 @@ impl<E: Governs<A> + Stored, A: Action> Bind<E, A> {
             )
             .await
         })
-        .map_err(crate::db::DbError::from)?;
+        .map_err(crate::backend::db::DbError::from)?;
         match found {
             None => {
                 tracing::debug!(target: "portcullis::scope", entity = E::NAME, id = ?id, "no such row");
@@ -184,7 +185,7 @@ impl<E: Governs<A> + Stored, A: Action> Bind<E, A> {
             )
             .await
         })
-        .map_err(crate::db::DbError::from)?;
+        .map_err(crate::backend::db::DbError::from)?;
         match updated {
             Some(row) => Ok(Self {
                 row,
@@ -224,7 +225,7 @@ impl<E: Governs<A> + Stored, A: Action> Bind<E, A> {
             )
             .await
         })
-        .map_err(crate::db::DbError::from)?;
+        .map_err(crate::backend::db::DbError::from)?;
         if n == 0 {
             tracing::warn!(target: "portcullis::authz", entity = E::NAME, action = "delete", id = ?id,
                 reason = "left_scope", "row left the scope before the delete; not deleted");

@@ -1,10 +1,10 @@
-//! The one escape from scoped queries: [`Pool::unscoped`](crate::db::Pool::unscoped) and
+//! The one escape from scoped queries: [`Pool::unscoped`](crate::backend::db::Pool::unscoped) and
 //! [`Db::unscoped`](crate::guard::Db::unscoped) hand out raw connections for what no policy
 //! covers (migrations, account look-ups before anyone is authenticated, maintenance). Each use
 //! names its reason, is logged on `portcullis::scope` and is counted
-//! ([`crate::escape::uses`]); the posture table prints the counts.
+//! ([`crate::model::escape::uses`]); the posture table prints the counts.
 
-use crate::db::{Backend, DbError, Pool, PoolInner, PooledConnection};
+use crate::backend::db::{Backend, DbError, Pool, PoolInner, PooledConnection};
 
 /// Raw access to a pool, granted for a stated reason (see [`Pool::unscoped`]).
 #[derive(Debug)]
@@ -22,7 +22,7 @@ impl<'p> Unscoped<'p> {
             reason
         };
         tracing::info!(target: "portcullis::scope", reason, "unscoped database access");
-        crate::escape::record(crate::escape::Hatch::UnscopedDatabase, reason);
+        crate::model::escape::record(crate::model::escape::Hatch::UnscopedDatabase, reason);
         Self { pool, reason }
     }
 
@@ -60,10 +60,10 @@ impl<'p> Unscoped<'p> {
 pub enum RawConnection<'p> {
     /// A SQLite connection.
     #[cfg(feature = "sqlite")]
-    Sqlite(PooledConnection<'p, crate::db::SqliteConnection>),
+    Sqlite(PooledConnection<'p, crate::backend::db::SqliteConnection>),
     /// A PostgreSQL connection.
     #[cfg(feature = "postgres")]
-    Postgres(PooledConnection<'p, crate::db::PgConnection>),
+    Postgres(PooledConnection<'p, crate::backend::db::PgConnection>),
 }
 
 impl std::fmt::Debug for RawConnection<'_> {

@@ -7,18 +7,13 @@
 //! that carry a list. The SQL scope is `(any allow) AND NOT (any field-less deny)`; no allow at
 //! all is `FALSE`.
 
-use crate::action::{Action, Governs, Read};
-use crate::resource::{FieldSet, Resource};
-use crate::scope::Scope;
-use crate::shaped::{Shape, Shaped};
+use crate::model::action::{Action, Governs, Read};
+use crate::model::resource::{FieldSet, Resource};
+use crate::model::shaped::{Shape, Shaped};
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-mod rules;
-
-pub use rules::{
-    DynRules, Effect, Eval, PgSide, PinFn, Rule, RuleSet, RuleSite, SqlAcc, SqlSides, SqliteSide,
-};
+use crate::policy::rules::{DynRules, Effect, Eval, RuleSet, RuleSite};
 
 /// Why a decision came out as it did; stable codes for logs and problems.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,16 +165,7 @@ impl<E: Resource, R: RuleSet<E>> Ability<E, R> {
         }
     }
 
-    /// The SQL-backed scope of `A` for this subject.
-    pub fn scope<A: Action>(&self) -> Scope<E, A>
-    where
-        E: Governs<A>,
-        R: Clone,
-    {
-        Scope::__new(Arc::new(self.rules.clone()))
-    }
-
-    /// Shapes a value (an entity, a `Vec` or a [`crate::Page`]) for a response: each row keeps
+    /// Shapes a value (an entity, a `Vec` or a [`crate::model::shaped::Page`]) for a response: each row keeps
     /// its `#[expose]` fields that this subject may read.
     pub fn shape<T: Shape<Entity = E>>(&self, value: T) -> Shaped<T>
     where
@@ -191,28 +177,5 @@ impl<E: Resource, R: RuleSet<E>> Ability<E, R> {
     /// The rule set.
     pub fn rules(&self) -> &R {
         &self.rules
-    }
-}
-
-/// The policy of a resource: implemented by `#[policy(Entity, subject = Subject)]`.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` has no policy",
-    label = "no `#[policy({Self}, subject = ..)]` for this resource",
-    note = "write a function with `#[portcullis::policy({Self}, subject = YourUser)]` that states its rules with `allow!`/`deny!`"
-)]
-pub trait Policy: Resource {
-    /// The subject the rules are written for (the principal type).
-    type Subject: Send + Sync + 'static;
-
-    /// Collects the rules for `subject`.
-    fn ability(subject: &Self::Subject) -> Ability<Self>;
-
-    /// The scope of `A` for `subject`, for code outside a request (background jobs): the same
-    /// filter a handler's `Scoped<E, A>` gets, never an unfiltered query.
-    fn scope_for<A: Action>(subject: &Self::Subject) -> Scope<Self, A>
-    where
-        Self: Governs<A>,
-    {
-        Self::ability(subject).scope::<A>()
     }
 }

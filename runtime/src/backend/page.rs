@@ -34,17 +34,19 @@
 //! # let _ = (next, body); Ok(()) }
 //! ```
 
-use crate::db::DbError;
-use crate::problem::Problem;
+use crate::backend::db::DbError;
+use crate::model::resource::Resource;
+use crate::model::shaped::{Rows, Shape};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::ser::{SerializeStruct, Serializer};
 use serde_json::Value;
 use std::marker::PhantomData;
 
-/// The largest page [`Query::page_after`](crate::scope::Query::page_after) returns.
+/// The largest page [`Query::page_after`](crate::policy::scope::Query::page_after) returns.
 pub const MAX_PAGE_SIZE: u32 = 1000;
 
-/// The default bound of [`Query::with_total`](crate::scope::Query::with_total): counting
+/// The default bound of [`Query::with_total`](crate::policy::scope::Query::with_total): counting
 /// stops here and the total is reported as a lower bound.
 pub const DEFAULT_TOTAL_CAP: u32 = 10_000;
 
@@ -116,21 +118,16 @@ pub struct CursorError {
 }
 
 impl CursorError {
+    /// The parameter the cursor came in.
+    pub(crate) fn param(&self) -> &'static str {
+        self.param
+    }
+
     pub(crate) fn mismatch(param: &'static str) -> Self {
         Self {
             param,
             why: "it belongs to another ordering or list",
         }
-    }
-}
-
-impl From<CursorError> for Problem {
-    fn from(e: CursorError) -> Self {
-        tracing::debug!(target: "portcullis::scope", error = %e, "rejected cursor");
-        Problem::bad_request().with_detail(format!(
-            "The `{}` parameter is not a valid cursor for this list; use the `next` value of a previous page.",
-            e.param
-        ))
     }
 }
 
@@ -151,19 +148,6 @@ pub enum PageError {
     Db(#[from] DbError),
 }
 
-impl From<PageError> for Problem {
-    fn from(e: PageError) -> Self {
-        match e {
-            PageError::Cursor(c) => c.into(),
-            PageError::Db(d) => d.into(),
-            other @ PageError::UnsupportedField(_) => {
-                tracing::error!(target: "portcullis::scope", error = %other, "cursor page");
-                Problem::internal()
-            }
-        }
-    }
-}
-
 /// How many rows a scoped list holds, counted up to a bound.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Total {
@@ -182,6 +166,39 @@ pub struct CursorPage<E> {
     pub next: Option<Cursor>,
     /// The bounded total, when asked for with `with_total`.
     pub total: Option<Total>,
+}
+
+/// `{"items": [..], "next": "<cursor>" | null}`, plus `"total": {"count": n, "exact": bool}`
+/// when the query asked for one.
+impl<E: Resource> Shape for CursorPage<E> {
+    type Entity = E;
+    fn rows(&self) -> &[E] {
+        &self.items
+    }
+    fn serialize_masked<S: Serializer>(
+        &self,
+        masks: &[u64],
+        narrow: u64,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        let len = 2 + usize::from(self.total.is_some());
+        let mut st = s.serialize_struct("CursorPage", len)?;
+        st.serialize_field(
+            "items",
+            &Rows {
+                rows: &self.items,
+                masks,
+                narrow,
+            },
+        )?;
+        st.serialize_field("next", &self.next)?;
+        if let Some(total) = &self.total {
+            st.serialize_field("total", total)?;
+        } else {
+            st.skip_field("total")?;
+        }
+        st.end()
+    }
 }
 
 /// A field type that can key a cursor: its values survive a JSON round trip exactly and

@@ -2,7 +2,8 @@
 //! of conditions, and the `if_<backend>!` callbacks that keep generated code independent of the
 //! user's cargo features.
 
-use crate::cond::{Cond, Keyed, LeafKey};
+use crate::model::cond::{Cond, Keyed, LeafKey, LeafOp};
+use crate::model::resource::{Col, FieldAt, FieldType};
 use diesel::backend::Backend;
 use diesel::expression::BoxableExpression;
 use diesel::query_builder::QueryFragment;
@@ -388,6 +389,53 @@ impl Dialect for Pg {
 }
 
 /// Implements the expression traits of a filter node that is `Bool`, on any table.
+// The SQL side of a field handle: kept here, with the dialects, so the model layer renders no
+// SQL. Generated rule code calls these through `Col`.
+impl<C: Default, T: FieldType + 'static, E: FieldAt<I, Ty = T>, const I: usize> Col<C, T, E, I> {
+    /// The SQL of a comparison leaf `column op value`, made to agree with the predicate on
+    /// NaN: for float columns on a backend that stores NaN (PostgreSQL orders it above every
+    /// number and makes `NaN = NaN` true), `>`, `>=` and `!=` also require the column not to be
+    /// NaN. Other types and operators keep the comparison as it is (index-friendly).
+    #[doc(hidden)]
+    #[inline]
+    pub fn cmp_sql<Tbl, DB>(&self, op: LeafOp, cmp: BoxedFilter<Tbl, DB>) -> BoxedFilter<Tbl, DB>
+    where
+        DB: Dialect,
+        C: diesel::query_builder::QueryFragment<DB> + Send + 'static,
+        Tbl: 'static,
+    {
+        if T::UNORDERED_IN_SQL && matches!(op, LeafOp::Gt | LeafOp::Ge | LeafOp::Ne) {
+            DB::exclude_nan(self.column(), cmp)
+        } else {
+            cmp
+        }
+    }
+
+    /// The SQL of `field in list`: on SQLite one bound JSON array read by `json_each` (any
+    /// length; one parameter per value would stop at SQLite's limit of bound variables), else
+    /// what `bound` builds from the list (`= ANY($1)` with one array on PostgreSQL).
+    #[doc(hidden)]
+    #[inline]
+    pub fn in_sql<Tbl, DB>(
+        &self,
+        list: &[T::Value],
+        bound: impl FnOnce(Vec<T::Value>) -> BoxedFilter<Tbl, DB>,
+    ) -> BoxedFilter<Tbl, DB>
+    where
+        DB: Dialect,
+        C: diesel::query_builder::QueryFragment<DB> + Send + 'static,
+        Tbl: 'static,
+    {
+        if DB::JSON_LISTS
+            && let Some(json) = T::json_list(list)
+            && let Some(filter) = DB::in_json(self.column(), json, T::NULLABLE)
+        {
+            return filter;
+        }
+        bound(list.to_vec())
+    }
+}
+
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 macro_rules! bool_filter_node {
     ($name:ident<$($p:ident),*>) => {

@@ -1,8 +1,7 @@
 //! `Shaped<T>`: the only way a resource becomes JSON. Each row writes its `#[expose]` fields
 //! that the subject may read, straight into the serializer (no intermediate `Value`).
 
-use crate::resource::{FieldSet, Resource};
-use axum::response::{IntoResponse, Response};
+use crate::model::resource::{FieldSet, Resource};
 use serde::ser::{SerializeSeq, SerializeStruct, Serializer};
 
 /// A page of rows with its position in the whole result.
@@ -58,10 +57,10 @@ impl<E: Resource> serde::Serialize for Row<'_, E> {
     }
 }
 
-struct Rows<'a, E> {
-    rows: &'a [E],
-    masks: &'a [u64],
-    narrow: u64,
+pub(crate) struct Rows<'a, E> {
+    pub(crate) rows: &'a [E],
+    pub(crate) masks: &'a [u64],
+    pub(crate) narrow: u64,
 }
 
 impl<E: Resource> serde::Serialize for Rows<'_, E> {
@@ -149,39 +148,6 @@ impl<E: Resource> Shape for Page<E> {
     }
 }
 
-/// `{"items": [..], "next": "<cursor>" | null}`, plus `"total": {"count": n, "exact": bool}`
-/// when the query asked for one.
-impl<E: Resource> Shape for crate::page::CursorPage<E> {
-    type Entity = E;
-    fn rows(&self) -> &[E] {
-        &self.items
-    }
-    fn serialize_masked<S: Serializer>(
-        &self,
-        masks: &[u64],
-        narrow: u64,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        let len = 2 + usize::from(self.total.is_some());
-        let mut st = s.serialize_struct("CursorPage", len)?;
-        st.serialize_field(
-            "items",
-            &Rows {
-                rows: &self.items,
-                masks,
-                narrow,
-            },
-        )?;
-        st.serialize_field("next", &self.next)?;
-        if let Some(total) = &self.total {
-            st.serialize_field("total", total)?;
-        } else {
-            st.skip_field("total")?;
-        }
-        st.end()
-    }
-}
-
 /// A value ready for a response: serializes only exposed ∩ permitted fields of each row.
 /// Made by `ability.shape(..)` / `scope.shape(..)`; narrowed further with [`Shaped::fields`].
 pub struct Shaped<T: Shape> {
@@ -191,6 +157,11 @@ pub struct Shaped<T: Shape> {
 }
 
 impl<T: Shape> Shaped<T> {
+    /// How many rows this value shapes (the response buffer is sized from it).
+    pub(crate) fn row_count(&self) -> usize {
+        self.masks.len()
+    }
+
     #[doc(hidden)]
     pub fn __new(value: T, mut permitted: impl FnMut(&T::Entity) -> FieldSet<T::Entity>) -> Self {
         let exposed = <T::Entity as Resource>::EXPOSED;
@@ -236,25 +207,5 @@ impl<T: Shape> Shaped<T> {
 impl<T: Shape> serde::Serialize for Shaped<T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         self.value.serialize_masked(&self.masks, self.narrow, s)
-    }
-}
-
-impl<T: Shape> IntoResponse for Shaped<T> {
-    fn into_response(self) -> Response {
-        let mut buf = Vec::with_capacity(128 * self.masks.len().max(1));
-        match serde_json::to_writer(&mut buf, &self) {
-            Ok(()) => (
-                [(
-                    http::header::CONTENT_TYPE,
-                    http::HeaderValue::from_static("application/json"),
-                )],
-                buf,
-            )
-                .into_response(),
-            Err(e) => {
-                tracing::error!(target: "portcullis::scope", error = %e, entity = <T::Entity as Resource>::NAME, "shaped response failed to serialize");
-                crate::Problem::internal().into_response()
-            }
-        }
     }
 }
