@@ -7,6 +7,7 @@ use portcullis::{Action, Resource, policy};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 pub mod app;
+pub mod tasks;
 
 diesel::table! {
     documents (id) {
