@@ -26,7 +26,7 @@ mod common;
 use common::{Document, SQLITE_SCHEMA, User, documents};
 
 mod support;
-use support::{Ratio, human, paired, rounds};
+use support::{Ratio, human, paired, rounds, sqlite_fixture};
 
 /// The hand-written twin: the same exposed fields, same JSON names, same order.
 #[derive(serde::Serialize)]
@@ -281,20 +281,7 @@ fn bench_query(c: &mut Criterion, out: &mut Vec<Ratio>) {
     let path = std::env::temp_dir().join(format!("portcullis_bench_{}.sqlite", std::process::id()));
     let user = bob_admin();
     let ability = documents(&user);
-    let pool = rt.block_on(async {
-        let pool = Pool::connect(path.to_str().expect("temp path is UTF-8"))
-            .await
-            .expect("open SQLite");
-        pool.unscoped("test fixture")
-            .batch_execute(SQLITE_SCHEMA)
-            .await
-            .expect("schema");
-        pool.unscoped("test fixture")
-            .batch_execute(&seed_sql())
-            .await
-            .expect("seed");
-        pool
-    });
+    let pool = sqlite_fixture(&rt, &path, SQLITE_SCHEMA, &seed_sql());
 
     // Same SQL and same rows both ways.
     let scope = ability.scope::<Read>();

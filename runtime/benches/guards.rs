@@ -50,6 +50,9 @@ use common::app::{AppState, Extra, jwt, token, user_from_claims};
 use common::{Document, SQLITE_SCHEMA, User, alice, documents};
 
 // Order statistics and duration formatting shared with the end-to-end bench (bench/).
+mod support;
+use support::sqlite_fixture;
+
 #[path = "../../bench/src/stats.rs"]
 mod stats;
 use stats::{human, median, quantile};
@@ -490,20 +493,7 @@ fn main() {
         "portcullis_bench_guards_{}.sqlite",
         std::process::id()
     ));
-    let pool = rt.block_on(async {
-        let pool = Pool::connect(path.to_str().expect("temp path is UTF-8"))
-            .await
-            .expect("open SQLite");
-        pool.unscoped("test fixture")
-            .batch_execute(SQLITE_SCHEMA)
-            .await
-            .expect("schema");
-        pool.unscoped("test fixture")
-            .batch_execute(&seed_sql())
-            .await
-            .expect("seed");
-        pool
-    });
+    let pool = sqlite_fixture(&rt, &path, SQLITE_SCHEMA, &seed_sql());
 
     // The hand-written WHERE is the scope's, to the byte.
     let scope = documents(&alice()).scope::<Read>();

@@ -18,7 +18,7 @@ use portcullis::{Read, policy};
 use std::hint::black_box;
 
 mod support;
-use support::{human, paired, smoke};
+use support::{human, paired, smoke, sqlite_fixture};
 
 // The tests' own entity (tests/tests/hostile_values.rs), with this bench's policy.
 #[path = "../../tests/tests/common/tasks.rs"]
@@ -133,16 +133,7 @@ fn main() {
         .expect("tokio runtime");
     let path =
         std::env::temp_dir().join(format!("portcullis_in_lists_{}.sqlite", std::process::id()));
-    let pool = rt.block_on(async {
-        let pool = Pool::connect(path.to_str().expect("temp path is UTF-8"))
-            .await
-            .expect("open SQLite");
-        let fixture = pool.unscoped("bench fixture");
-        fixture.batch_execute(SCHEMA).await.expect("schema");
-        fixture.batch_execute(&seed_sql()).await.expect("seed");
-        fixture.batch_execute("ANALYZE;").await.expect("analyze");
-        pool
-    });
+    let pool = sqlite_fixture(&rt, &path, SCHEMA, &(seed_sql() + "\nANALYZE;"));
     let mut rows = Vec::new();
     for n in [10usize, 1_000, 100_000] {
         let member = Member {

@@ -3,7 +3,22 @@
 // Each bench uses part of it.
 #![allow(dead_code)]
 
+use portcullis::db::Pool;
+use std::path::Path;
 use std::time::Instant;
+
+/// A SQLite file at `path` with `schema` and `seed` run on it.
+pub fn sqlite_fixture(rt: &tokio::runtime::Runtime, path: &Path, schema: &str, seed: &str) -> Pool {
+    rt.block_on(async {
+        let pool = Pool::connect(path.to_str().expect("temp path is UTF-8"))
+            .await
+            .expect("open SQLite");
+        let fixture = pool.unscoped("bench fixture");
+        fixture.batch_execute(schema).await.expect("schema");
+        fixture.batch_execute(seed).await.expect("seed");
+        pool
+    })
+}
 
 /// One line of a ratio table.
 pub struct Ratio {
