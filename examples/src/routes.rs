@@ -5,7 +5,7 @@ use crate::model::{Account, Archive, Comment, Document, User, documents};
 use crate::store;
 use crate::{AppState, TokenClaims};
 use axum::Json;
-use axum::extract::{FromRequestParts, RawQuery, State};
+use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -410,10 +410,24 @@ fn bad_param(name: &str, expected: &str) -> Problem {
         ))
 }
 
-/// Parses the list query; every malformed parameter is a 400 naming it.
-pub fn list_params(query: Option<&str>) -> Result<ListParams, Problem> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or_default())
-        .map_err(|_| Problem::bad_request().with_detail("The query string is not valid."))?;
+/// The query of `GET /docs`, read with axum's [`Query`] as name/value pairs (so a parameter
+/// given twice is seen) and checked by [`list_params`]. Every malformed query is a 400
+/// problem+json, never axum's plain-text rejection.
+pub struct DocsQuery(pub ListParams);
+
+impl<S: Send + Sync> FromRequestParts<S> for DocsQuery {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
+        let Query(pairs) = Query::<Vec<(String, String)>>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| Problem::bad_request().with_detail("The query string is not valid."))?;
+        list_params(&pairs).map(DocsQuery)
+    }
+}
+
+/// Checks the list query's parameters; every malformed one is a 400 naming it.
+pub fn list_params(pairs: &[(String, String)]) -> Result<ListParams, Problem> {
     let mut out = ListParams {
         limit: 20,
         ..ListParams::default()
@@ -426,7 +440,7 @@ pub fn list_params(query: Option<&str>) -> Result<ListParams, Problem> {
                 .filter(|n| (lo..=MAX_LIMIT).contains(n))
         }
     };
-    for (key, value) in &pairs {
+    for (key, value) in pairs {
         if pairs.iter().filter(|(k, _)| k == key).count() > 1 {
             return Err(bad_param(key, "the parameter once"));
         }
@@ -500,9 +514,8 @@ impl IntoResponse for DocsPage {
 pub async fn list_docs(
     docs: Scoped<Document, Read>,
     db: Db,
-    RawQuery(query): RawQuery,
+    DocsQuery(params): DocsQuery,
 ) -> Result<DocsPage, Problem> {
-    let params = list_params(query.as_deref())?;
     let mut q = docs.query();
     q = match params.order {
         DocOrder::NewestFirst => q.order_by(|f| f.id.desc()),

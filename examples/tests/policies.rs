@@ -1,7 +1,7 @@
 //! The example's policies as tables: every subject × row pair, every action, the fields each
 //! allow permits. A changed rule fails here with the rule that decided.
 
-use portcullis::{CreateAction, Delete, Read, Update, policy_table};
+use portcullis::{Create, Delete, Read, Update, policy_table};
 use portcullis_example::User;
 use portcullis_example::model::{Account, Archive, Comment, Document};
 
@@ -46,7 +46,7 @@ fn documents() {
             archived: document(3, 10, 1, true),
             foreign: document(4, 20, 4, false),
         }
-        actions [Read, CreateAction, Update, Delete, Archive];
+        actions [Read, Create, Update, Delete, Archive];
         // An archived document shows its metadata only, cannot be updated or archived again,
         // and can still be deleted by whoever could delete it before.
         alice   alices   => allow, allow(title, body), allow(title, body), allow, allow;
@@ -82,7 +82,7 @@ fn comments() {
         Comment;
         subjects { alice: ALICE, carol: CAROL, mallory: MALLORY }
         rows { alices: comment(1, 10, 1), carols: comment(2, 10, 2), foreign: comment(3, 20, 3) }
-        actions [Read, CreateAction];
+        actions [Read, Create];
         alice   alices  => allow, allow(document_id, body);
         alice   carols  => allow, deny;
         alice   foreign => deny, deny;

@@ -17,13 +17,16 @@ use diesel::{ExpressionMethods, QueryDsl, SelectableHelper};
 use portcullis::db::Pool;
 use portcullis::{Read, Update};
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 // ---- the tests' own schema, entity and policy, so the bench measures exactly what is tested ----
 
 #[path = "../../tests/tests/common/mod.rs"]
 mod common;
 use common::{Document, SQLITE_SCHEMA, User, documents};
+
+mod support;
+use support::{Ratio, human, paired, rounds, sqlite_fixture};
 
 /// The hand-written twin: the same exposed fields, same JSON names, same order.
 #[derive(serde::Serialize)]
@@ -82,82 +85,7 @@ fn doc(id: i64, tenant_id: i64, owner_id: i64, archived: bool) -> Document {
     }
 }
 
-// ---- paired measurement for the ratios ---------------------------------------------------------
-
-/// One line of the ratio table.
-struct Ratio {
-    label: &'static str,
-    ours_ns: f64,
-    base_ns: f64,
-    ratio: f64,
-    target: Option<f64>,
-}
-
-/// Times `ours` and `base` interleaved (`rounds` rounds of `batch` calls each, the order
-/// alternating every round), so machine load hits both sides alike. Per side: the median over
-/// rounds of the time per call; ratio: the median over rounds of the paired ratio.
-fn paired(
-    label: &'static str,
-    target: Option<f64>,
-    rounds: usize,
-    batch: u64,
-    mut ours: impl FnMut(),
-    mut base: impl FnMut(),
-) -> Ratio {
-    let time = |f: &mut dyn FnMut(u64)| {
-        let start = Instant::now();
-        f(batch);
-        start.elapsed().as_nanos() as f64 / batch as f64
-    };
-    // The batch loops are monomorphic, so no indirect call sits inside the timed loop.
-    let mut ours = |n: u64| {
-        for _ in 0..n {
-            ours();
-        }
-    };
-    let mut base = |n: u64| {
-        for _ in 0..n {
-            base();
-        }
-    };
-    // Warm both sides up once.
-    time(&mut ours);
-    time(&mut base);
-    let (mut o, mut b, mut r) = (Vec::new(), Vec::new(), Vec::new());
-    for round in 0..rounds {
-        let (x, y) = if round % 2 == 0 {
-            let x = time(&mut ours);
-            (x, time(&mut base))
-        } else {
-            let y = time(&mut base);
-            (time(&mut ours), y)
-        };
-        o.push(x);
-        b.push(y);
-        r.push(x / y);
-    }
-    Ratio {
-        label,
-        ours_ns: median(o),
-        base_ns: median(b),
-        ratio: median(r),
-        target,
-    }
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-/// Rounds of the paired runs: one under `--test` (as `cargo test --benches` passes), else `n`.
-fn rounds(n: usize) -> usize {
-    if std::env::args().any(|a| a == "--test") {
-        1
-    } else {
-        n
-    }
-}
+// ---- paired measurement for the ratios: runtime/benches/support ----------------------------------
 
 // ---- 1. decision -------------------------------------------------------------------------------
 
@@ -353,20 +281,7 @@ fn bench_query(c: &mut Criterion, out: &mut Vec<Ratio>) {
     let path = std::env::temp_dir().join(format!("portcullis_bench_{}.sqlite", std::process::id()));
     let user = bob_admin();
     let ability = documents(&user);
-    let pool = rt.block_on(async {
-        let pool = Pool::connect(path.to_str().expect("temp path is UTF-8"))
-            .await
-            .expect("open SQLite");
-        pool.unscoped("test fixture")
-            .batch_execute(SQLITE_SCHEMA)
-            .await
-            .expect("schema");
-        pool.unscoped("test fixture")
-            .batch_execute(&seed_sql())
-            .await
-            .expect("seed");
-        pool
-    });
+    let pool = sqlite_fixture(&rt, &path, SQLITE_SCHEMA, &seed_sql());
 
     // Same SQL and same rows both ways.
     let scope = ability.scope::<Read>();
@@ -480,16 +395,6 @@ fn print_ratios(rows: &[Ratio]) {
             human(r.base_ns),
             r.ratio
         );
-    }
-}
-
-fn human(ns: f64) -> String {
-    if ns < 1_000.0 {
-        format!("{ns:.2} ns")
-    } else if ns < 1_000_000.0 {
-        format!("{:.2} µs", ns / 1_000.0)
-    } else {
-        format!("{:.3} ms", ns / 1_000_000.0)
     }
 }
 

@@ -24,17 +24,16 @@
 //! the median over rounds of the paired ratio.
 
 use axum::body::Body;
-use axum::extract::{FromRef, FromRequestParts, State};
+use axum::extract::{FromRequestParts, State};
 use axum::response::{IntoResponse, Response};
 use criterion::Criterion;
 use diesel::{ExpressionMethods, QueryDsl, SelectableHelper};
 use http::request::Parts;
 use http::{HeaderValue, Request, StatusCode, header};
 use http_body_util::BodyExt;
-use portcullis::authn::jwt::{Claims, JwtService};
-use portcullis::authn::strategy::{Bearer, FailureReason};
+use portcullis::authn::jwt::JwtService;
+use portcullis::authn::strategy::Bearer;
 use portcullis::db::{Pool, RawConnection};
-use portcullis::guard::Identity;
 use portcullis::routing::get;
 use portcullis::{Db, Principal, Problem, Read, Scoped, Shaped, guarded};
 use std::hint::black_box;
@@ -47,9 +46,13 @@ use tower::ServiceExt;
 
 #[path = "../../tests/tests/common/mod.rs"]
 mod common;
+use common::app::{AppState, Extra, jwt, token, user_from_claims};
 use common::{Document, SQLITE_SCHEMA, User, alice, documents};
 
 // Order statistics and duration formatting shared with the end-to-end bench (bench/).
+mod support;
+use support::sqlite_fixture;
+
 #[path = "../../bench/src/stats.rs"]
 mod stats;
 use stats::{human, median, quantile};
@@ -77,15 +80,6 @@ impl From<Document> for DocumentOut {
             body: d.body,
             reviewer_id: d.reviewer_id,
         }
-    }
-}
-
-impl Identity for User {
-    fn id(&self) -> String {
-        self.id.to_string()
-    }
-    fn has_role(&self, role: &str) -> bool {
-        role == "admin" && self.admin
     }
 }
 
@@ -123,23 +117,6 @@ fn seed_sql() -> String {
 
 // ---- the JWT, shared by all variants ----------------------------------------------------------
 
-#[derive(serde::Serialize, serde::Deserialize)]
-struct Extra {
-    tid: i64,
-    admin: bool,
-}
-
-const SECRET: &[u8] = b"an hmac secret of at least thirty-two bytes";
-
-fn hs256() -> Arc<JwtService> {
-    Arc::new(
-        JwtService::builder()
-            .hmac_secret("k1", SECRET)
-            .build()
-            .expect("HS256 service"),
-    )
-}
-
 fn eddsa() -> Arc<JwtService> {
     Arc::new(
         JwtService::builder()
@@ -149,42 +126,7 @@ fn eddsa() -> Arc<JwtService> {
     )
 }
 
-fn token(jwt: &JwtService, user: &User) -> String {
-    jwt.sign(
-        user.id.to_string(),
-        Extra {
-            tid: user.tenant_id,
-            admin: user.admin,
-        },
-    )
-    .expect("sign")
-}
-
-/// Verified claims to the user: shared by the portcullis `Bearer` and the hand-written extractor.
-fn user_from_claims(c: Claims<Extra>) -> Option<User> {
-    Some(User {
-        id: c.sub.parse().ok()?,
-        tenant_id: c.custom.tid,
-        admin: c.custom.admin,
-    })
-}
-
 // ---- 1. portcullis ----------------------------------------------------------------------------
-
-#[derive(Clone)]
-struct AppState {
-    pool: Pool,
-}
-
-impl FromRef<AppState> for Pool {
-    fn from_ref(s: &AppState) -> Pool {
-        s.pool.clone()
-    }
-}
-
-impl portcullis::guard::HasPrincipal for AppState {
-    type Principal = User;
-}
 
 #[guarded(auth)]
 async fn list(docs: Scoped<Document, Read>, db: Db) -> Result<Shaped<Vec<Document>>, Problem> {
@@ -198,9 +140,7 @@ async fn me(Principal(user): Principal<User>) -> String {
 }
 
 fn guarded_app(pool: Pool, jwt: Arc<JwtService>) -> axum::Router {
-    let bearer = Bearer::new(jwt, |c: Claims<Extra>| {
-        user_from_claims(c).ok_or(FailureReason::Malformed)
-    });
+    let bearer = Bearer::new(jwt, user_from_claims);
     portcullis::Router::<AppState>::new()
         .route("/docs", get(list))
         .route("/me", get(me))
@@ -248,7 +188,7 @@ impl FromRequestParts<HandState> for AuthUser {
             .map_err(|_| unauthorized())?;
         user_from_claims(claims)
             .map(AuthUser)
-            .ok_or_else(unauthorized)
+            .map_err(|_| unauthorized())
     }
 }
 
@@ -553,20 +493,7 @@ fn main() {
         "portcullis_bench_guards_{}.sqlite",
         std::process::id()
     ));
-    let pool = rt.block_on(async {
-        let pool = Pool::connect(path.to_str().expect("temp path is UTF-8"))
-            .await
-            .expect("open SQLite");
-        pool.unscoped("test fixture")
-            .batch_execute(SQLITE_SCHEMA)
-            .await
-            .expect("schema");
-        pool.unscoped("test fixture")
-            .batch_execute(&seed_sql())
-            .await
-            .expect("seed");
-        pool
-    });
+    let pool = sqlite_fixture(&rt, &path, SQLITE_SCHEMA, &seed_sql());
 
     // The hand-written WHERE is the scope's, to the byte.
     let scope = documents(&alice()).scope::<Read>();
@@ -586,7 +513,7 @@ fn main() {
     let strip = |s: &str| s.replace(['(', ')'], "");
     assert_eq!(strip(&ours), strip(&base), "same SQL");
 
-    let hs = Apps::new("HS256", &pool, hs256());
+    let hs = Apps::new("HS256", &pool, jwt());
     let ed = Apps::new("EdDSA", &pool, eddsa());
     for apps in [&hs, &ed] {
         apps.check(&rt, "/docs");

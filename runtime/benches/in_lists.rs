@@ -14,28 +14,16 @@
 use diesel::sql_types::{Bool, Text};
 use diesel::{ExpressionMethods, QueryDsl, SelectableHelper};
 use portcullis::db::Pool;
-use portcullis::{Read, Resource, policy};
+use portcullis::{Read, policy};
 use std::hint::black_box;
-use std::time::Instant;
 
-diesel::table! {
-    tasks (id) {
-        id -> BigInt,
-        project_id -> BigInt,
-        title -> Text,
-    }
-}
+mod support;
+use support::{human, paired, smoke, sqlite_fixture};
 
-#[derive(Debug, Clone, PartialEq, Resource, diesel::Queryable, diesel::Selectable)]
-#[diesel(table_name = tasks)]
-pub struct Task {
-    #[expose]
-    pub id: i64,
-    #[expose]
-    pub project_id: i64,
-    #[expose]
-    pub title: String,
-}
+// The tests' own entity (tests/tests/hostile_values.rs), with this bench's policy.
+#[path = "../../tests/tests/common/tasks.rs"]
+mod fixture;
+use fixture::{Task, tasks};
 
 #[derive(Debug, Clone)]
 pub struct Member {
@@ -135,59 +123,9 @@ async fn by_json_each(pool: &Pool, ids: &[i64]) -> Vec<Task> {
         .expect("json_each load")
 }
 
-struct Ratio {
-    label: String,
-    ours_ns: f64,
-    base_ns: f64,
-    ratio: f64,
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-/// `ours` and `base` interleaved, the order alternating every round; medians per call.
-fn paired(label: String, rounds: usize, mut ours: impl FnMut(), mut base: impl FnMut()) -> Ratio {
-    let time = |f: &mut dyn FnMut()| {
-        let start = Instant::now();
-        f();
-        start.elapsed().as_nanos() as f64
-    };
-    time(&mut ours);
-    time(&mut base);
-    let (mut o, mut b, mut r) = (Vec::new(), Vec::new(), Vec::new());
-    for round in 0..rounds {
-        let (x, y) = if round % 2 == 0 {
-            let x = time(&mut ours);
-            (x, time(&mut base))
-        } else {
-            let y = time(&mut base);
-            (time(&mut ours), y)
-        };
-        o.push(x);
-        b.push(y);
-        r.push(x / y);
-    }
-    Ratio {
-        label,
-        ours_ns: median(o),
-        base_ns: median(b),
-        ratio: median(r),
-    }
-}
-
-fn human(ns: f64) -> String {
-    if ns < 1_000_000.0 {
-        format!("{:.1} µs", ns / 1_000.0)
-    } else {
-        format!("{:.2} ms", ns / 1_000_000.0)
-    }
-}
-
 fn main() {
     // `cargo test --benches` passes `--test`: one round each, as a smoke test.
-    let smoke = std::env::args().any(|a| a == "--test");
+    let smoke = smoke();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -195,16 +133,7 @@ fn main() {
         .expect("tokio runtime");
     let path =
         std::env::temp_dir().join(format!("portcullis_in_lists_{}.sqlite", std::process::id()));
-    let pool = rt.block_on(async {
-        let pool = Pool::connect(path.to_str().expect("temp path is UTF-8"))
-            .await
-            .expect("open SQLite");
-        let fixture = pool.unscoped("bench fixture");
-        fixture.batch_execute(SCHEMA).await.expect("schema");
-        fixture.batch_execute(&seed_sql()).await.expect("seed");
-        fixture.batch_execute("ANALYZE;").await.expect("analyze");
-        pool
-    });
+    let pool = sqlite_fixture(&rt, &path, SCHEMA, &(seed_sql() + "\nANALYZE;"));
     let mut rows = Vec::new();
     for n in [10usize, 1_000, 100_000] {
         let member = Member {
@@ -235,7 +164,9 @@ fn main() {
         };
         rows.push(paired(
             format!("{n} values vs json_each"),
+            None,
             rounds,
+            1,
             ours,
             || {
                 black_box(rt.block_on(by_json_each(&pool, black_box(&member.projects))));
@@ -245,7 +176,9 @@ fn main() {
         // (the list copied, NaN-filtered, JSON-encoded), against only encoding the JSON.
         rows.push(paired(
             format!("{n} values, SQL build only"),
+            None,
             rounds,
+            1,
             || {
                 let ability = task_policy(black_box(&member));
                 black_box(ability.scope::<Read>().sqlite_filter());
@@ -257,7 +190,9 @@ fn main() {
         if n <= 1_000 {
             rows.push(paired(
                 format!("{n} values vs eq_any"),
+                None,
                 rounds,
+                1,
                 ours,
                 || {
                     black_box(rt.block_on(by_eq_any(&pool, black_box(&member.projects))));

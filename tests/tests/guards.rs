@@ -4,14 +4,13 @@
 mod common;
 
 use axum::body::Body;
-use axum::extract::FromRef;
+use common::app::*;
 use common::*;
 use http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
-use portcullis::authn::jwt::{Claims, JwtService};
-use portcullis::authn::strategy::{Bearer, FailureReason};
+use portcullis::authn::jwt::JwtService;
+use portcullis::authn::strategy::Bearer;
 use portcullis::db::Pool;
-use portcullis::guard::Identity;
 use portcullis::routing::{delete, get, post};
 use portcullis::throttle::MemoryBackend;
 use portcullis::{
@@ -19,36 +18,6 @@ use portcullis::{
 };
 use std::sync::Arc;
 use tower::ServiceExt;
-
-impl Identity for User {
-    fn id(&self) -> String {
-        self.id.to_string()
-    }
-    fn has_role(&self, role: &str) -> bool {
-        role == "admin" && self.admin
-    }
-}
-
-#[derive(Clone)]
-struct AppState {
-    pool: Pool,
-}
-
-impl portcullis::guard::HasPrincipal for AppState {
-    type Principal = User;
-}
-
-impl FromRef<AppState> for Pool {
-    fn from_ref(s: &AppState) -> Pool {
-        s.pool.clone()
-    }
-}
-
-#[derive(serde::Serialize, serde::Deserialize)]
-struct Extra {
-    tid: i64,
-    admin: bool,
-}
 
 /// Anyone may call it.
 #[guarded(public)]
@@ -132,39 +101,6 @@ struct Count {
 #[guarded(public, throttle = "2/min per ip")]
 async fn login() -> &'static str {
     "welcome"
-}
-
-const SECRET: &[u8] = b"an hmac secret of at least thirty-two bytes";
-
-fn jwt() -> Arc<JwtService> {
-    Arc::new(
-        JwtService::builder()
-            .hmac_secret("k1", SECRET)
-            .build()
-            .expect("jwt service"),
-    )
-}
-
-fn token(jwt: &JwtService, user: &User) -> String {
-    jwt.sign(
-        user.id.to_string(),
-        Extra {
-            tid: user.tenant_id,
-            admin: user.admin,
-        },
-    )
-    .expect("sign")
-}
-
-fn bearer(jwt: Arc<JwtService>) -> Bearer<Extra, User> {
-    Bearer::new(jwt, |c: Claims<Extra>| {
-        let id = c.sub.parse().map_err(|_| FailureReason::Malformed)?;
-        Ok(User {
-            id,
-            tenant_id: c.custom.tid,
-            admin: c.custom.admin,
-        })
-    })
 }
 
 fn router(pool: Pool, jwt: Arc<JwtService>) -> Router<()> {

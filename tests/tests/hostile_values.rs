@@ -297,24 +297,7 @@ fn float_semantics_in_can() {
 
 // ---- long `in` lists --------------------------------------------------------------------------
 
-diesel::table! {
-    tasks (id) {
-        id -> BigInt,
-        project_id -> BigInt,
-        title -> Text,
-    }
-}
-
-#[derive(Debug, Clone, Resource, diesel::Queryable, diesel::Selectable)]
-#[diesel(table_name = tasks)]
-pub struct Task {
-    #[expose]
-    pub id: i64,
-    #[expose]
-    pub project_id: i64,
-    #[expose]
-    pub title: String,
-}
+use common::tasks::Task;
 
 #[derive(Debug, Clone)]
 pub struct Member {

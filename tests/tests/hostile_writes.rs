@@ -8,7 +8,7 @@
 
 mod common;
 
-use portcullis::{Bind, Create, Patch, Policy, Problem, Read, Resource, Update, policy};
+use portcullis::{Bind, Insert, Patch, Policy, Problem, Read, Resource, Update, policy};
 
 diesel::table! {
     hw (id) {
@@ -70,7 +70,7 @@ fn bodies_holding_nan_or_infinity_are_refused_before_any_write() {
         br#"{"y": -Infinity}"#,
         br#"{"x": 1e400}"#,
     ] {
-        let create = Create::<Hw>::from_json(body).unwrap_err();
+        let create = Insert::<Hw>::from_json(body).unwrap_err();
         let patch = Patch::<Hw>::from_json(body).unwrap_err();
         let text = String::from_utf8_lossy(body);
         assert_eq!(create.status(), 400, "create {text}");
@@ -82,7 +82,7 @@ fn bodies_holding_nan_or_infinity_are_refused_before_any_write() {
         (br#"{"y": "inf"}"#, "y"),
         (br#"{"x": "-Infinity"}"#, "x"),
     ] {
-        let create = Create::<Hw>::from_json(body).unwrap_err();
+        let create = Insert::<Hw>::from_json(body).unwrap_err();
         let patch = Patch::<Hw>::from_json(body).unwrap_err();
         assert_eq!(field_error(&create), (422, field, "invalid"));
         assert_eq!(field_error(&patch), (422, field, "invalid"));
@@ -95,7 +95,7 @@ async fn a_nan_subject_value_is_never_pinned_into_a_new_row() {
         // `x == NaN` pins nothing and allows nothing; `y == 2.0` pins y, but x is still
         // missing: 422 naming x, and nothing written.
         let nan = Hw::ability(&writer(f64::NAN, Some(2.0)));
-        let err = Create::<Hw>::from_json(b"{}")
+        let err = Insert::<Hw>::from_json(b"{}")
             .unwrap()
             .insert(&nan, &db.pool)
             .await
@@ -104,7 +104,7 @@ async fn a_nan_subject_value_is_never_pinned_into_a_new_row() {
 
         // Both pins NaN: the row names its own x, neither rule matches y = NULL: 403.
         let both = Hw::ability(&writer(f64::NAN, Some(f64::NAN)));
-        let err = Create::<Hw>::from_json(br#"{"x": 1.5}"#)
+        let err = Insert::<Hw>::from_json(br#"{"x": 1.5}"#)
             .unwrap()
             .insert(&both, &db.pool)
             .await
@@ -118,7 +118,7 @@ async fn a_nan_subject_value_is_never_pinned_into_a_new_row() {
         );
 
         // The second rule still serves: x from the body, y pinned to 2.0.
-        let row = Create::<Hw>::from_json(br#"{"x": 1.5}"#)
+        let row = Insert::<Hw>::from_json(br#"{"x": 1.5}"#)
             .unwrap()
             .insert(&nan, &db.pool)
             .await
@@ -154,7 +154,7 @@ async fn extreme_finite_floats_round_trip_exactly() {
             let ability = Hw::ability(&w);
             // `{:?}` prints the shortest text that reads back as the same f64.
             let body = format!(r#"{{"x": {v:?}}}"#);
-            let created = Create::<Hw>::from_json(body.as_bytes())
+            let created = Insert::<Hw>::from_json(body.as_bytes())
                 .unwrap()
                 .insert(&ability, &db.pool)
                 .await

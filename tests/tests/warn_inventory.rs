@@ -10,11 +10,11 @@ mod common;
 mod redis_server;
 
 use axum::body::Body;
-use axum::extract::FromRef;
+use common::app::*;
 use common::*;
 use http::{Request, header};
-use portcullis::authn::jwt::{Claims, JwtService};
-use portcullis::authn::strategy::{Authenticator, Bearer, FailureReason};
+use portcullis::authn::jwt::JwtService;
+use portcullis::authn::strategy::Authenticator;
 use portcullis::db::Pool;
 use portcullis::routing::get;
 use portcullis::throttle::{Limiter, MemoryBackend};
@@ -500,36 +500,6 @@ const AUTHZ: &str = "portcullis::authz";
 // ---------------------------------------------------------------------------------------------
 // A guarded app for the guard and bind denials.
 
-#[derive(Clone)]
-struct AppState {
-    pool: Pool,
-}
-
-impl portcullis::guard::HasPrincipal for AppState {
-    type Principal = User;
-}
-
-impl FromRef<AppState> for Pool {
-    fn from_ref(s: &AppState) -> Pool {
-        s.pool.clone()
-    }
-}
-
-impl portcullis::guard::Identity for User {
-    fn id(&self) -> String {
-        self.id.to_string()
-    }
-    fn has_role(&self, role: &str) -> bool {
-        role == "admin" && self.admin
-    }
-}
-
-#[derive(serde::Serialize, serde::Deserialize)]
-struct Extra {
-    tid: i64,
-    admin: bool,
-}
-
 #[guarded(auth, roles(admin))]
 async fn admin_only() -> &'static str {
     "admin"
@@ -547,37 +517,6 @@ async fn edit(
     patch: Patch<Document>,
 ) -> Result<String, portcullis::Problem> {
     Ok(doc.update(patch, &db).await?.get().title.clone())
-}
-
-fn jwt() -> Arc<JwtService> {
-    Arc::new(
-        JwtService::builder()
-            .hmac_secret("k1", b"an hmac secret of at least thirty-two bytes")
-            .build()
-            .expect("jwt service"),
-    )
-}
-
-fn bearer(jwt: Arc<JwtService>) -> Bearer<Extra, User> {
-    Bearer::new(jwt, |c: Claims<Extra>| {
-        let id = c.sub.parse().map_err(|_| FailureReason::Malformed)?;
-        Ok(User {
-            id,
-            tenant_id: c.custom.tid,
-            admin: c.custom.admin,
-        })
-    })
-}
-
-fn token(jwt: &JwtService, user: &User) -> String {
-    jwt.sign(
-        user.id.to_string(),
-        Extra {
-            tid: user.tenant_id,
-            admin: user.admin,
-        },
-    )
-    .expect("sign")
 }
 
 async fn app(pool: Pool, jwt: Arc<JwtService>) -> portcullis::App {

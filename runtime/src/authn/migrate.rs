@@ -2,10 +2,10 @@
 
 use crate::backend::db::{DbError, Pool};
 
-#[cfg(feature = "sqlite")]
-const SQLITE: &str = include_str!("../../migrations/authn/sqlite/0001_authn.sql");
-#[cfg(feature = "postgres")]
-const POSTGRES: &str = include_str!("../../migrations/authn/postgres/0001_authn.sql");
+/// The tables, in SQL both backends run as written. Kept a plain script run with
+/// `batch_execute` rather than a `diesel_migrations` harness: it leaves no bookkeeping table in
+/// the application's database and cannot clash with the application's own migrations.
+const AUTHN: &str = include_str!("../../migrations/authn/0001_authn.sql");
 
 /// Creates the authn tables if they do not exist (`portcullis_refresh_families`,
 /// `portcullis_refresh_tokens`, `portcullis_revoked_jti`, `portcullis_sessions`). Idempotent:
@@ -20,10 +20,5 @@ const POSTGRES: &str = include_str!("../../migrations/authn/postgres/0001_authn.
 /// # let _ = std::fs::remove_file(&path); Ok(()) }
 /// ```
 pub async fn migrate(pool: &Pool) -> Result<(), DbError> {
-    match pool.backend() {
-        #[cfg(feature = "sqlite")]
-        crate::backend::db::Backend::Sqlite => pool.batch_execute(SQLITE).await,
-        #[cfg(feature = "postgres")]
-        crate::backend::db::Backend::Postgres => pool.batch_execute(POSTGRES).await,
-    }
+    pool.batch_execute(AUTHN).await
 }

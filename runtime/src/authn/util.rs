@@ -30,13 +30,7 @@ pub(crate) fn random_token() -> Result<String, getrandom::Error> {
 
 /// SHA-256 of `s`, lowercase hex: how opaque tokens and session ids are stored.
 pub(crate) fn sha256_hex(s: &str) -> String {
-    let digest = Sha256::digest(s.as_bytes());
-    let mut out = String::with_capacity(64);
-    for b in digest {
-        out.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('0'));
-        out.push(char::from_digit(u32::from(b & 0xf), 16).unwrap_or('0'));
-    }
-    out
+    hex::encode(Sha256::digest(s.as_bytes()))
 }
 
 /// Whether `s` looks like one of our opaque tokens (URL-safe base64, bounded length), so junk

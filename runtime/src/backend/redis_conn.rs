@@ -479,6 +479,61 @@ impl RedisConnection {
     }
 }
 
+/// A [`RedisConnection`] and the prefix every key of one store starts with: the key space of
+/// the revocation deny-list, the session store and the limiter. Each store names its keys
+/// `<prefix><kind>:<id>` (the limiter `<prefix><key>`), so stores sharing a server and a
+/// prefix never meet.
+#[derive(Clone)]
+pub(crate) struct KeySpace {
+    conn: RedisConnection,
+    prefix: String,
+}
+
+impl KeySpace {
+    pub(crate) fn new(conn: RedisConnection, prefix: impl Into<String>) -> Self {
+        Self {
+            conn,
+            prefix: prefix.into(),
+        }
+    }
+
+    pub(crate) fn conn(&self) -> &RedisConnection {
+        &self.conn
+    }
+
+    /// Replaces the connection, keeping the prefix.
+    pub(crate) fn set_conn(&mut self, conn: RedisConnection) {
+        self.conn = conn;
+    }
+
+    /// Replaces the prefix, keeping the connection.
+    pub(crate) fn set_prefix(&mut self, prefix: impl Into<String>) {
+        self.prefix = prefix.into();
+    }
+
+    /// The key `<prefix><part><part>…`.
+    pub(crate) fn key(&self, parts: &[&str]) -> String {
+        let len = self.prefix.len() + parts.iter().map(|p| p.len()).sum::<usize>();
+        let mut key = String::with_capacity(len);
+        key.push_str(&self.prefix);
+        parts.iter().for_each(|p| key.push_str(p));
+        key
+    }
+
+    /// `name { redis: <target>, prefix: <prefix>` for a store's `Debug`: the target carries no
+    /// password.
+    pub(crate) fn debug_struct<'a, 'b>(
+        &self,
+        f: &'a mut std::fmt::Formatter<'b>,
+        name: &str,
+    ) -> std::fmt::DebugStruct<'a, 'b> {
+        let mut d = f.debug_struct(name);
+        d.field("redis", &self.conn.target())
+            .field("prefix", &self.prefix);
+        d
+    }
+}
+
 /// The outage class of `e`, or `None` when the server answered with a real error.
 fn reason(e: &RedisError) -> Option<&'static str> {
     if e.is_timeout() {

@@ -1,7 +1,7 @@
 //! Abilities: the rules a `#[policy]` collected for one subject, and the decisions, field sets
 //! and SQL filters they give.
 //!
-//! Semantics (DESIGN.md "Policies"): a subject may do `A` on row `r` iff some `allow` for `A`
+//! Semantics (README "Entities, policies, scopes"): a subject may do `A` on row `r` iff some `allow` for `A`
 //! matches `r` and no field-less `deny` for `A` matches `r`. Permitted fields are the union of
 //! the field lists of matching allows (no list = all fields) minus the fields of matching denies
 //! that carry a list. The SQL scope is `(any allow) AND NOT (any field-less deny)`; no allow at

@@ -2,11 +2,11 @@
 //! matching row, and says which index to create.
 
 use super::plan::{self, PlanIssue, Where};
-use crate::backend::db::{Backend, Database, Pool, PoolInner};
-use crate::backend::sql::BoxedFilter;
 use crate::model::action::{Action, Governs};
+use crate::backend::db::{Backend, Database, Pool, PoolInner};
 use crate::model::resource::{Order, Resource};
 use crate::policy::scope::{Query, Scope};
+use crate::backend::sql::BoxedFilter;
 use diesel::QueryResult;
 use diesel::backend::Backend as DieselBackend;
 use diesel::query_builder::{AstPass, QueryBuilder, QueryFragment, QueryId};
@@ -408,14 +408,10 @@ pub trait ListRows {
     fn action_name(&self) -> &'static str;
     /// The `WHERE` on SQLite.
     #[cfg(feature = "sqlite")]
-    fn sqlite_where(
-        &self,
-    ) -> BoxedFilter<<Self::Entity as Resource>::Table, crate::backend::sql::Sqlite>;
+    fn sqlite_where(&self) -> BoxedFilter<<Self::Entity as Resource>::Table, crate::backend::sql::Sqlite>;
     /// The `WHERE` on PostgreSQL.
     #[cfg(feature = "postgres")]
-    fn postgres_where(
-        &self,
-    ) -> BoxedFilter<<Self::Entity as Resource>::Table, crate::backend::sql::Pg>;
+    fn postgres_where(&self) -> BoxedFilter<<Self::Entity as Resource>::Table, crate::backend::sql::Pg>;
 }
 
 impl<E: Governs<A> + Explainable, A: Action> ListRows for Scope<E, A> {
@@ -568,8 +564,7 @@ pub trait ExplainOnPostgres: Resource {
 impl<E> ExplainOnPostgres for E
 where
     E: Resource + diesel::Selectable<crate::backend::sql::Pg>,
-    <E as diesel::Selectable<crate::backend::sql::Pg>>::SelectExpression:
-        QueryFragment<crate::backend::sql::Pg>,
+    <E as diesel::Selectable<crate::backend::sql::Pg>>::SelectExpression: QueryFragment<crate::backend::sql::Pg>,
     <E::Table as diesel::QuerySource>::FromClause: QueryFragment<crate::backend::sql::Pg>,
 {
     fn __postgres_select() -> QueryResult<(String, String)> {
@@ -712,13 +707,7 @@ struct Case {
     sqlite: Result<Prepared<crate::backend::sql::Sqlite>, String>,
     /// Twice: PostgreSQL is asked for two plans (see `explain_postgres`).
     #[cfg(feature = "postgres")]
-    postgres: Result<
-        (
-            Prepared<crate::backend::sql::Pg>,
-            Statement<crate::backend::sql::Pg>,
-        ),
-        String,
-    >,
+    postgres: Result<(Prepared<crate::backend::sql::Pg>, Statement<crate::backend::sql::Pg>), String>,
 }
 
 type Prepared<DB> = (Statement<DB>, String, Vec<(String, bool)>);
@@ -890,47 +879,81 @@ fn db_error(what: &str) -> impl Fn(diesel::result::Error) -> String + '_ {
     move |e| format!("{what}: {e}")
 }
 
+/// `EXPLAIN … <statement>` in the backend's own syntax ([`Explains`]).
+struct Explain<DB: DieselBackend>(Statement<DB>);
+
+/// How a backend explains a statement, and the rows it answers with.
+trait Explains: DieselBackend {
+    const EXPLAIN: &'static str;
+    type Rows;
+}
+
+/// `EXPLAIN QUERY PLAN`; rows `(id, parent, notused, detail)`.
 #[cfg(feature = "sqlite")]
-mod sqlite_explain {
-    use super::*;
-    use crate::backend::sql::Sqlite;
-    use diesel::sql_types::{Integer, Nullable, Text};
+impl Explains for crate::backend::sql::Sqlite {
+    const EXPLAIN: &'static str = "EXPLAIN QUERY PLAN ";
+    type Rows = (
+        diesel::sql_types::Integer,
+        diesel::sql_types::Integer,
+        diesel::sql_types::Integer,
+        diesel::sql_types::Text,
+    );
+}
 
-    /// `EXPLAIN QUERY PLAN <statement>`; rows `(id, parent, notused, detail)`.
-    pub(super) struct Explain(pub(super) Statement<Sqlite>);
+/// `EXPLAIN (FORMAT JSON)`; one text row.
+#[cfg(feature = "postgres")]
+impl Explains for crate::backend::sql::Pg {
+    const EXPLAIN: &'static str = "EXPLAIN (FORMAT JSON) ";
+    type Rows = diesel::sql_types::Text;
+}
 
-    impl QueryFragment<Sqlite> for Explain {
-        fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
-            out.unsafe_to_cache_prepared();
-            out.push_sql("EXPLAIN QUERY PLAN ");
-            self.0.walk_ast(out.reborrow())
-        }
+impl<DB: Explains> QueryFragment<DB> for Explain<DB>
+where
+    Statement<DB>: QueryFragment<DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.unsafe_to_cache_prepared();
+        out.push_sql(DB::EXPLAIN);
+        self.0.walk_ast(out.reborrow())
     }
+}
 
-    impl QueryId for Explain {
-        type QueryId = ();
-        const HAS_STATIC_QUERY_ID: bool = false;
-    }
+impl<DB: Explains> QueryId for Explain<DB> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
 
-    impl diesel::query_builder::Query for Explain {
-        type SqlType = (Integer, Integer, Integer, Text);
-    }
+impl<DB: Explains> diesel::query_builder::Query for Explain<DB> {
+    type SqlType = DB::Rows;
+}
 
-    #[derive(diesel::QueryableByName)]
-    pub(super) struct IndexColumn {
-        #[diesel(sql_type = Text)]
-        pub(super) index_name: String,
-        #[diesel(sql_type = Nullable<Text>)]
-        pub(super) column_name: Option<String>,
-    }
+/// One column of one index, in order (`column_name` is NULL for an expression).
+#[derive(diesel::QueryableByName)]
+struct IndexColumn {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    index_name: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    column_name: Option<String>,
+}
 
-    #[derive(diesel::QueryableByName)]
-    pub(super) struct KeyColumn {
-        #[diesel(sql_type = Text)]
-        pub(super) name: String,
-        #[diesel(sql_type = Text)]
-        pub(super) col_type: String,
-    }
+/// The indexes the listed columns make up.
+fn indexes(columns: Vec<IndexColumn>) -> Vec<plan::ExistingIndex> {
+    plan::group_indexes(
+        columns
+            .into_iter()
+            .map(|c| (c.index_name, c.column_name))
+            .collect(),
+    )
+}
+
+/// A primary key column and its declared type.
+#[cfg(feature = "sqlite")]
+#[derive(diesel::QueryableByName)]
+struct KeyColumn {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    col_type: String,
 }
 
 #[cfg(feature = "sqlite")]
@@ -942,7 +965,6 @@ async fn explain_sqlite(
 ) -> Result<Explained, String> {
     use diesel::sql_types::Text;
     use diesel_async::RunQueryDsl;
-    use sqlite_explain::{Explain, IndexColumn, KeyColumn};
     let sql = diesel::debug_query::<crate::backend::sql::Sqlite, _>(&stmt).to_string();
     let filter_sql = render(&*stmt.filter).map_err(db_error("rendering the WHERE"))?;
     let mut conn = pool
@@ -973,12 +995,7 @@ async fn explain_sqlite(
     .load(&mut *conn)
     .await
     .map_err(db_error("listing the table's indexes"))?;
-    let mut existing = plan::group_indexes(
-        columns
-            .into_iter()
-            .map(|c| (c.index_name, c.column_name))
-            .collect(),
-    );
+    let mut existing = indexes(columns);
     // Every index of a rowid table ends with the rowid, which an INTEGER PRIMARY KEY names: an
     // index on (tenant_id) serves `tenant_id = ? ORDER BY id`.
     let keys: Vec<KeyColumn> =
@@ -1011,41 +1028,6 @@ async fn explain_sqlite(
 }
 
 #[cfg(feature = "postgres")]
-mod postgres_explain {
-    use super::*;
-    use crate::backend::sql::Pg;
-    use diesel::sql_types::{Nullable, Text};
-
-    /// `EXPLAIN (FORMAT JSON) <statement>`; one text row.
-    pub(super) struct Explain(pub(super) Statement<Pg>);
-
-    impl QueryFragment<Pg> for Explain {
-        fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-            out.unsafe_to_cache_prepared();
-            out.push_sql("EXPLAIN (FORMAT JSON) ");
-            self.0.walk_ast(out.reborrow())
-        }
-    }
-
-    impl QueryId for Explain {
-        type QueryId = ();
-        const HAS_STATIC_QUERY_ID: bool = false;
-    }
-
-    impl diesel::query_builder::Query for Explain {
-        type SqlType = Text;
-    }
-
-    #[derive(diesel::QueryableByName)]
-    pub(super) struct IndexColumn {
-        #[diesel(sql_type = Text)]
-        pub(super) index_name: String,
-        #[diesel(sql_type = Nullable<Text>)]
-        pub(super) column_name: Option<String>,
-    }
-}
-
-#[cfg(feature = "postgres")]
 async fn explain_postgres(
     pool: &diesel_async::pooled_connection::bb8::Pool<crate::backend::db::PgConnection>,
     stmt: Statement<crate::backend::sql::Pg>,
@@ -1055,7 +1037,6 @@ async fn explain_postgres(
 ) -> Result<Explained, String> {
     use diesel::sql_types::Text;
     use diesel_async::{AsyncConnection, RunQueryDsl, SimpleAsyncConnection};
-    use postgres_explain::{Explain, IndexColumn};
     let sql = diesel::debug_query::<crate::backend::sql::Pg, _>(&stmt).to_string();
     let filter_sql = render(&*stmt.filter).map_err(db_error("rendering the WHERE"))?;
     let mut conn = pool
@@ -1088,12 +1069,7 @@ async fn explain_postgres(
     .load(&mut *conn)
     .await
     .map_err(db_error("listing the table's indexes"))?;
-    let existing = plan::group_indexes(
-        columns
-            .into_iter()
-            .map(|c| (c.index_name, c.column_name))
-            .collect(),
-    );
+    let existing = indexes(columns);
     let constrained = plan::parse_where(&filter_sql).is_none_or(|w| w.mentions_columns());
     let read = |json: &str| {
         serde_json::from_str::<serde_json::Value>(json)

@@ -5,9 +5,10 @@
 //! Every subject × row pair must have a line, and a mismatch is reported with the deciding
 //! rules from [`Ability::explain`], so a failing table says which rule to look at.
 
-use crate::ability::{Ability, Explanation, Policy};
-use crate::action::{Action, Governs};
-use crate::resource::FieldSet;
+use crate::model::action::{Action, Governs};
+use crate::model::resource::FieldSet;
+use crate::policy::Policy;
+use crate::policy::ability::{Ability, Explanation};
 
 /// A subject of a [`PolicyTable`], by position (what the macro binds each subject name to).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,7 +26,7 @@ pub enum Verdict<E> {
     Deny,
 }
 
-impl<E: crate::resource::Resource> std::fmt::Display for Verdict<E> {
+impl<E: crate::model::resource::Resource> std::fmt::Display for Verdict<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Verdict::Allow(None) => f.write_str("allow"),
@@ -278,8 +279,8 @@ macro_rules! __policy_table_verdict {
     };
     ($entity:ty; allow ( $($field:ident),* )) => {
         $crate::testing::Verdict::<$entity>::Allow(::core::option::Option::Some(
-            $crate::resource::FieldSet::<$entity>::EMPTY
-                $( .union(<$entity as $crate::resource::Resource>::FIELDS.$field.set()) )*
+            $crate::model::resource::FieldSet::<$entity>::EMPTY
+                $( .union(<$entity as $crate::model::resource::Resource>::FIELDS.$field.set()) )*
         ))
     };
     ($entity:ty; deny) => {

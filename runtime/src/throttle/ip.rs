@@ -6,16 +6,23 @@
 use axum::extract::ConnectInfo;
 use http::HeaderMap;
 use http::request::Parts;
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
 
 /// An IP network in CIDR notation (`10.0.0.0/8`, `::1/128`); a bare address is a /32 or /128.
+/// An IPv4-mapped IPv6 network (`::ffff:10.0.0.0/8`) is the IPv4 network it maps.
+///
+/// ```
+/// use portcullis::throttle::Cidr;
+/// let net: Cidr = "10.0.0.0/8".parse().unwrap();
+/// assert!(net.contains("10.1.2.3".parse().unwrap()));
+/// assert!(net.contains("::ffff:10.1.2.3".parse().unwrap()));
+/// assert_eq!("::1".parse::<Cidr>().unwrap().to_string(), "::1/128");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cidr {
-    addr: IpAddr,
-    prefix: u8,
-}
+pub struct Cidr(IpNet);
 
 /// A CIDR that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -27,22 +34,7 @@ pub struct CidrParseError(String);
 impl Cidr {
     /// Whether `ip` lies in the network. IPv4-mapped IPv6 addresses match IPv4 networks.
     pub fn contains(&self, ip: IpAddr) -> bool {
-        let ip = canonical(ip);
-        match (self.addr, ip) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX
-                    .checked_shl(32 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u32::from(net) & mask == u32::from(ip) & mask
-            }
-            (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = u128::MAX
-                    .checked_shl(128 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u128::from(net) & mask == u128::from(ip) & mask
-            }
-            _ => false,
-        }
+        self.0.contains(&canonical(ip))
     }
 }
 
@@ -51,23 +43,28 @@ impl FromStr for Cidr {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let err = || CidrParseError(s.to_owned());
-        let (addr, prefix) = match s.trim().split_once('/') {
-            Some((a, p)) => (a, Some(p)),
-            None => (s.trim(), None),
+        let text = s.trim();
+        let net = match text.parse::<IpNet>() {
+            Ok(net) => net,
+            Err(_) if !text.contains('/') => {
+                IpNet::from(canonical(text.parse::<IpAddr>().map_err(|_| err())?))
+            }
+            Err(_) => return Err(err()),
         };
-        let addr = canonical(addr.parse::<IpAddr>().map_err(|_| err())?);
-        let max = if addr.is_ipv4() { 32 } else { 128 };
-        let prefix = match prefix {
-            Some(p) => p.parse::<u8>().ok().filter(|p| *p <= max).ok_or_else(err)?,
-            None => max,
+        let net = match net {
+            IpNet::V6(v6) => match v6.addr().to_ipv4_mapped() {
+                Some(v4) => IpNet::V4(Ipv4Net::new(v4, v6.prefix_len()).map_err(|_| err())?),
+                None => net,
+            },
+            v4 => v4,
         };
-        Ok(Self { addr, prefix })
+        Ok(Self(net))
     }
 }
 
 impl fmt::Display for Cidr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.addr, self.prefix)
+        self.0.fmt(f)
     }
 }
 
@@ -134,12 +131,10 @@ pub const DEFAULT_IPV6_PREFIX: u8 = 64;
 pub fn client_network(ip: IpAddr, ipv6_prefix: u8) -> String {
     match canonical(ip) {
         IpAddr::V4(v4) => v4.to_string(),
-        IpAddr::V6(v6) => {
-            let prefix = ipv6_prefix.min(128);
-            let mask = u128::MAX.checked_shl(128 - u32::from(prefix)).unwrap_or(0);
-            let net = std::net::Ipv6Addr::from(u128::from(v6) & mask);
-            format!("{net}/{prefix}")
-        }
+        IpAddr::V6(v6) => Ipv6Net::new(v6, ipv6_prefix.min(128))
+            .unwrap_or_else(|_| Ipv6Net::from(v6))
+            .trunc()
+            .to_string(),
     }
 }
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Decision, FailPolicy, LimitError, Limiter, LimiterFactory, Rate, TARGET, unmetered};
-use crate::backend::redis_conn::{RedisConnError, RedisConnection, RedisConnectionBuilder};
+use crate::backend::redis_conn::{KeySpace, RedisConnError, RedisConnection, RedisConnectionBuilder};
 
 /// KEYS[1] = key; ARGV[1] = emission interval T (µs); ARGV[2] = burst.
 /// Returns {allowed, remaining, retry_after_us, reset_us}.
@@ -34,20 +34,18 @@ return {1, math.floor((now + tau + T - new_tat) / T), 0, new_tat - now}
 /// per-route limits on Redis.
 #[derive(Clone)]
 pub struct RedisLimiterBuilder {
-    conn: RedisConnection,
+    space: KeySpace,
     /// Set when the builder opened the connection itself: [`timeout`](Self::timeout) then
     /// also bounds connecting and each answer.
     own: Option<RedisConnectionBuilder>,
-    prefix: String,
     timeout: Duration,
     policy: FailPolicy,
 }
 
 impl std::fmt::Debug for RedisLimiterBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisLimiterBuilder")
-            .field("redis", &self.conn.target())
-            .field("prefix", &self.prefix)
+        self.space
+            .debug_struct(f, "RedisLimiterBuilder")
             .field("timeout", &self.timeout)
             .field("policy", &self.policy)
             .finish_non_exhaustive()
@@ -93,16 +91,15 @@ impl RedisLimiterBuilder {
     pub fn with_connection(conn: RedisConnection) -> Self {
         Self {
             timeout: conn.bound(),
-            conn,
+            space: KeySpace::new(conn, "portcullis:throttle:"),
             own: None,
-            prefix: "portcullis:throttle:".to_owned(),
             policy: FailPolicy::Closed,
         }
     }
 
     /// The prefix of every Redis key.
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = prefix.into();
+        self.space.set_prefix(prefix);
         self
     }
 
@@ -112,7 +109,7 @@ impl RedisLimiterBuilder {
         self.timeout = timeout;
         if let Some(own) = self.own.take() {
             let own = own.connect_timeout(timeout).response_timeout(timeout);
-            self.conn = own.clone().lazy();
+            self.space.set_conn(own.clone().lazy());
             self.own = Some(own);
         }
         self
@@ -169,10 +166,11 @@ impl RedisLimiter {
             .max(1);
         let (allowed, remaining, retry_us, reset_us): (i64, i64, i64, i64) = self
             .shared
-            .conn
+            .space
+            .conn()
             .invoke(
                 self.script
-                    .key(format!("{}{key}", self.shared.prefix))
+                    .key(self.shared.space.key(&[key]))
                     .arg(t_us)
                     .arg(self.rate.burst()),
             )

@@ -6,6 +6,9 @@ use portcullis::db::{Pool, PoolConfig};
 use portcullis::{Action, Resource, policy};
 use std::sync::atomic::{AtomicU32, Ordering};
 
+pub mod app;
+pub mod tasks;
+
 diesel::table! {
     documents (id) {
         id -> BigInt,

@@ -2,8 +2,8 @@
 
 use super::RevocationStore;
 use crate::authn::StoreError;
-use crate::backend::redis_conn::RedisConnection;
 use crate::model::BoxFuture;
+use crate::backend::redis_conn::{KeySpace, RedisConnection};
 
 /// A deny-list on Redis, shared by every instance of the application. Keys are
 /// `<prefix>revoked:<jti>` and expire with the token (`SET … EXAT`).
@@ -31,15 +31,13 @@ use crate::model::BoxFuture;
 /// ```
 #[derive(Clone)]
 pub struct RedisRevocationStore {
-    conn: RedisConnection,
-    prefix: String,
+    space: KeySpace,
 }
 
 impl std::fmt::Debug for RedisRevocationStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisRevocationStore")
-            .field("redis", &self.conn.target())
-            .field("prefix", &self.prefix)
+        self.space
+            .debug_struct(f, "RedisRevocationStore")
             .finish_non_exhaustive()
     }
 }
@@ -75,13 +73,12 @@ impl RedisRevocationStore {
     /// ```
     pub fn new(conn: RedisConnection, prefix: impl Into<String>) -> Self {
         Self {
-            conn,
-            prefix: prefix.into(),
+            space: KeySpace::new(conn, prefix),
         }
     }
 
     fn key(&self, jti: &str) -> String {
-        format!("{}revoked:{jti}", self.prefix)
+        self.space.key(&["revoked:", jti])
     }
 }
 
@@ -92,7 +89,8 @@ impl RevocationStore for RedisRevocationStore {
         expires_at: i64,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
-            self.conn
+            self.space
+                .conn()
                 .query::<()>(
                     redis::cmd("SET")
                         .arg(self.key(jti))
@@ -108,7 +106,8 @@ impl RevocationStore for RedisRevocationStore {
     fn is_revoked<'a>(&'a self, jti: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(async move {
             let n: i64 = self
-                .conn
+                .space
+                .conn()
                 .query(redis::cmd("EXISTS").arg(self.key(jti)))
                 .await?;
             Ok(n > 0)

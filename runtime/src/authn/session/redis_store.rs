@@ -2,8 +2,8 @@
 
 use super::{SessionRecord, SessionStore};
 use crate::authn::StoreError;
-use crate::backend::redis_conn::RedisConnection;
 use crate::model::BoxFuture;
+use crate::backend::redis_conn::{KeySpace, RedisConnection};
 use std::time::Duration;
 
 /// Sessions on Redis: `<prefix>session:<id hash>` holds the JSON record and expires at the
@@ -27,15 +27,13 @@ use std::time::Duration;
 /// ```
 #[derive(Clone)]
 pub struct RedisSessionStore {
-    conn: RedisConnection,
-    prefix: String,
+    space: KeySpace,
 }
 
 impl std::fmt::Debug for RedisSessionStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisSessionStore")
-            .field("redis", &self.conn.target())
-            .field("prefix", &self.prefix)
+        self.space
+            .debug_struct(f, "RedisSessionStore")
             .finish_non_exhaustive()
     }
 }
@@ -68,13 +66,12 @@ impl RedisSessionStore {
     /// ```
     pub fn new(conn: RedisConnection, prefix: impl Into<String>) -> Self {
         Self {
-            conn,
-            prefix: prefix.into(),
+            space: KeySpace::new(conn, prefix),
         }
     }
 
     fn key(&self, id_hash: &str) -> String {
-        format!("{}session:{id_hash}", self.prefix)
+        self.space.key(&["session:", id_hash])
     }
 }
 
@@ -91,7 +88,8 @@ impl SessionStore for RedisSessionStore {
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(async move {
             let ok: Option<String> = self
-                .conn
+                .space
+                .conn()
                 .query(
                     redis::cmd("SET")
                         .arg(self.key(id_hash))
@@ -111,7 +109,8 @@ impl SessionStore for RedisSessionStore {
     ) -> BoxFuture<'a, Result<Option<SessionRecord>, StoreError>> {
         Box::pin(async move {
             let v: Option<String> = self
-                .conn
+                .space
+                .conn()
                 .query(redis::cmd("GET").arg(self.key(id_hash)))
                 .await?;
             v.map(|s| serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(e.to_string())))
@@ -130,7 +129,8 @@ impl SessionStore for RedisSessionStore {
             };
             r.last_seen = last_seen;
             // XX: never resurrect a session deleted meanwhile; KEEPTTL: keep the absolute expiry.
-            self.conn
+            self.space
+                .conn()
                 .query::<Option<String>>(
                     redis::cmd("SET")
                         .arg(self.key(id_hash))
@@ -145,7 +145,8 @@ impl SessionStore for RedisSessionStore {
 
     fn delete<'a>(&'a self, id_hash: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
-            self.conn
+            self.space
+                .conn()
                 .query::<i64>(redis::cmd("DEL").arg(self.key(id_hash)))
                 .await?;
             Ok(())

@@ -1,4 +1,5 @@
--- portcullis authn tables (SQLite; BIGINT is an INTEGER affinity). Idempotent: safe to run at every start-up.
+-- portcullis authn tables, one script for SQLite and PostgreSQL (only portable types: TEXT,
+-- and BIGINT, an INTEGER affinity on SQLite). Idempotent: safe to run at every start-up.
 CREATE TABLE IF NOT EXISTS portcullis_revoked_jti (
     jti        TEXT PRIMARY KEY,
     expires_at BIGINT NOT NULL
