@@ -1,6 +1,29 @@
 //! Write inputs: `Patch<E>` (partial update from a JSON object) and `Create<E>` (a new row
 //! checked against the `create` rule before the `INSERT`). Both read JSON field by field so a
 //! client hears exactly which field is unknown, malformed or not permitted.
+//!
+//! In a guarded handler both are extractors of a JSON body:
+//!
+//! ```
+//! # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+//! use portcullis::{Bind, Create, Db, Patch, Principal, Problem, Shaped, Update, guarded};
+//!
+//! #[guarded(auth)]
+//! async fn create(
+//!     Principal(user): Principal<User>,
+//!     db: Db,
+//!     input: Create<Document>,
+//! ) -> Result<Shaped<Document>, Problem> {
+//!     let ability = documents(&user);
+//!     let row = input.insert(&ability, &db).await?;
+//!     Ok(ability.shape(row))
+//! }
+//!
+//! #[guarded(auth)]
+//! async fn edit(doc: Bind<Document, Update>, db: Db, patch: Patch<Document>) -> Result<Shaped<Document>, Problem> {
+//!     Ok(doc.update(patch, &db).await?.shape())
+//! }
+//! ```
 
 use crate::ability::{Ability, RuleSet};
 use crate::action::{Create as CreateAction, Governs};
@@ -83,6 +106,18 @@ fn contains_nul(v: &serde_json::Value) -> bool {
 
 /// A partial update of `E`: the fields present in the JSON body, typed. Which of them may be
 /// written is decided per row by [`Bind::update`](crate::bind::Bind::update).
+///
+/// # Examples
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+/// use portcullis::{Patch, Resource};
+///
+/// let patch = Patch::<Document>::from_json(br#"{"title":"Plan B"}"#)?;
+/// assert_eq!(patch.fields(), Document::FIELDS.title.set());
+/// assert_eq!(format!("{patch:?}"), r#"Patch<Document>({"title"})"#);
+/// # Ok::<(), portcullis::Problem>(())
+/// ```
 pub struct Patch<E: Resource> {
     changes: E::Patch,
     present: FieldSet<E>,
@@ -97,6 +132,22 @@ impl<E: Resource> std::fmt::Debug for Patch<E> {
 impl<E: Resource> Patch<E> {
     /// Reads a JSON object: 400 if the body is not JSON, 422 for unknown, read-only or
     /// malformed fields.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Patch;
+    ///
+    /// let bad = Patch::<Document>::from_json(br#"{"titel":"x","id":5,"owner_id":"two"}"#).unwrap_err();
+    /// assert_eq!(bad.status(), http::StatusCode::UNPROCESSABLE_ENTITY);
+    /// let codes: Vec<(&str, &str)> = bad.errors().iter().map(|e| (&*e.field, &*e.code)).collect();
+    /// assert!(codes.contains(&("titel", "unknown_field")));
+    /// assert!(codes.contains(&("id", "read_only")));
+    /// assert!(codes.contains(&("owner_id", "invalid")));
+    /// let not_json = Patch::<Document>::from_json(b"title=x").unwrap_err();
+    /// assert_eq!(not_json.status(), http::StatusCode::BAD_REQUEST);
+    /// ```
     pub fn from_json(bytes: &[u8]) -> Result<Self, Problem> {
         let mut changes = E::Patch::default();
         let present = read_object(bytes, &mut changes, E::__patch_set)?;
@@ -104,6 +155,17 @@ impl<E: Resource> Patch<E> {
     }
 
     /// The fields the patch changes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Patch;
+    ///
+    /// let patch = Patch::<Document>::from_json(br#"{"title":"t","archived":true}"#)?;
+    /// assert_eq!(patch.fields().names().collect::<Vec<_>>(), ["title", "archived"]);
+    /// # Ok::<(), portcullis::Problem>(())
+    /// ```
     pub fn fields(&self) -> FieldSet<E> {
         self.present
     }
@@ -114,6 +176,23 @@ impl<E: Resource> Patch<E> {
 }
 
 /// A new row of `E` from a JSON body, inserted only if the `create` rule allows it.
+///
+/// The write input, not the action (that is [`CreateAction`](crate::CreateAction)).
+///
+/// # Examples
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+/// use portcullis::Create;
+///
+/// # block_on(async {
+/// # let pool = pool().await;
+/// let ability = documents(&alice());
+/// // `tenant_id` and `owner_id` are pinned from the rule: `.. where tenant_id == user.tenant_id && owner_id == user.id`.
+/// let row = Create::<Document>::from_json(br#"{"title":"Notes"}"#)?.insert(&ability, &pool).await?;
+/// assert_eq!((row.tenant_id, row.owner_id, row.title.as_str()), (1, 1, "Notes"));
+/// # Ok::<(), portcullis::Problem>(()) }).unwrap();
+/// ```
 pub struct Create<E: Resource> {
     input: E::Create,
     present: FieldSet<E>,
@@ -128,6 +207,19 @@ impl<E: Resource> std::fmt::Debug for Create<E> {
 impl<E: Resource> Create<E> {
     /// Reads a JSON object: 400 if the body is not JSON, 422 for unknown, read-only or
     /// malformed fields.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Create;
+    ///
+    /// let input = Create::<Document>::from_json(br#"{"title":"Notes"}"#)?;
+    /// assert_eq!(format!("{input:?}"), r#"Create<Document>({"title"})"#);
+    /// let bad = Create::<Document>::from_json(br#"["title"]"#).unwrap_err();
+    /// assert_eq!(bad.errors()[0].code, "not_an_object");
+    /// # Ok::<(), portcullis::Problem>(())
+    /// ```
     pub fn from_json(bytes: &[u8]) -> Result<Self, Problem> {
         let mut input = E::Create::default();
         let present = read_object(bytes, &mut input, E::__create_set)?;
@@ -135,6 +227,17 @@ impl<E: Resource> Create<E> {
     }
 
     /// The fields the client supplied.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::{Create, Resource};
+    ///
+    /// let input = Create::<Document>::from_json(br#"{"title":"Notes"}"#)?;
+    /// assert_eq!(input.fields(), Document::FIELDS.title.set());
+    /// # Ok::<(), portcullis::Problem>(())
+    /// ```
     pub fn fields(&self) -> FieldSet<E> {
         self.present
     }
@@ -145,6 +248,25 @@ impl<E: Resource + Governs<CreateAction> + Stored> Create<E> {
     /// order, fields the client left out are filled from the rule's pins
     /// (`tenant_id == user.tenant_id`); the first candidate the ability allows, with every
     /// supplied field permitted, is inserted. 422 names missing fields, 403 refused ones.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::{Create, Policy, Read};
+    ///
+    /// # block_on(async {
+    /// # let pool = pool().await;
+    /// let row = Create::<Document>::from_json(br#"{"title":"Notes"}"#)?
+    ///     .insert(&documents(&alice()), &pool)
+    ///     .await?;
+    /// assert!(Document::scope_for::<Read>(&alice()).contains(&row));
+    /// // Setting another tenant is mass assignment: 403 naming the field.
+    /// let input = Create::<Document>::from_json(br#"{"title":"x","tenant_id":2}"#)?;
+    /// let refused = input.insert(&documents(&alice()), &pool).await.unwrap_err();
+    /// assert_eq!(refused.errors()[0].field, "tenant_id");
+    /// # Ok::<(), portcullis::Problem>(()) }).unwrap();
+    /// ```
     pub async fn insert<R: RuleSet<E>>(
         self,
         ability: &Ability<E, R>,
@@ -170,6 +292,18 @@ impl<E: Resource + Governs<CreateAction> + Stored> Create<E> {
     }
 
     /// The row [`Create::insert`] would insert, or the problem it would answer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Create;
+    ///
+    /// let input = Create::<Document>::from_json(br#"{"title":"Notes"}"#)?;
+    /// let row = input.check(&documents(&bob()))?;
+    /// assert_eq!((row.tenant_id, row.owner_id), (1, 2)); // pinned to Bob
+    /// # Ok::<(), portcullis::Problem>(())
+    /// ```
     pub fn check<R: RuleSet<E>>(&self, ability: &Ability<E, R>) -> Result<E, Problem> {
         let bit = <E as Governs<CreateAction>>::BIT;
         let mut pins = Vec::new();
