@@ -69,17 +69,31 @@ pub fn documents(user: &User) {
 
 /// User 1 of tenant 1.
 pub fn alice() -> User {
-    User { id: 1, tenant_id: 1, admin: false }
+    User {
+        id: 1,
+        tenant_id: 1,
+        admin: false,
+    }
 }
 
 /// User 2 of tenant 1, an admin.
 pub fn bob() -> User {
-    User { id: 2, tenant_id: 1, admin: true }
+    User {
+        id: 2,
+        tenant_id: 1,
+        admin: true,
+    }
 }
 
 /// A document row.
 pub fn doc(id: i64, tenant_id: i64, owner_id: i64, title: &str) -> Document {
-    Document { id, tenant_id, owner_id, title: title.to_owned(), archived: false }
+    Document {
+        id,
+        tenant_id,
+        owner_id,
+        title: title.to_owned(),
+        archived: false,
+    }
 }
 
 /// An in-memory SQLite pool (one connection, so one database) holding document 1 (tenant 1,
@@ -101,5 +115,9 @@ pub async fn pool() -> ::portcullis::db::Pool {
 
 /// Runs a future to completion on a current-thread runtime.
 pub fn block_on<F: ::std::future::Future>(future: F) -> F::Output {
-    ::tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(future)
+    ::tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(future)
 }

@@ -177,7 +177,7 @@ impl<E: Resource> Patch<E> {
 
 /// A new row of `E` from a JSON body, inserted only if the `create` rule allows it.
 ///
-/// The write input, not the action (that is [`CreateAction`](crate::CreateAction)).
+/// The write input, not the action (that is [`crate::CreateAction`]).
 ///
 /// # Examples
 ///
