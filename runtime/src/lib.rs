@@ -139,7 +139,7 @@
 //! kept as re-exports of the same modules.
 
 #![deny(unsafe_code)] // one audited exception: `backend::db::sqlite_process_setup` (sqlite3_config)
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 // The layers (ARCHITECTURE.md), lowest first: model, backend, policy, http, then the features
 // authn and throttle, then guard and testing; each imports only the ones below it
@@ -178,14 +178,110 @@ pub use policy::ability::{Ability, Explanation, Reason};
 pub use policy::rules::RuleSet;
 pub use policy::scope::{Query, Scope};
 
-/// `#[derive(Action)]`: a custom action for policies.
+/// `#[derive(Action)]`: a custom action for policies, named in rules by its type
+/// (`allow!(Publish where ..)`) and in logs by its snake-case name.
+///
+/// # Examples
+///
+/// ```
+/// use portcullis::Action;
+///
+/// #[derive(Action)]
+/// pub struct PublishDraft;
+///
+/// assert_eq!(PublishDraft::NAME, "publish_draft");
+/// ```
 pub use portcullis_macros::Action;
-/// `#[derive(Resource)]`: see [`model::resource::Resource`].
+/// `#[derive(Resource)]`: see [`resource::Resource`].
+///
+/// # Examples
+///
+/// ```
+/// use portcullis::Resource;
+///
+/// diesel::table! {
+///     notes (id) {
+///         id -> BigInt,
+///         owner_id -> BigInt,
+///         body -> Text,
+///     }
+/// }
+///
+/// #[derive(Resource, diesel::Queryable, diesel::Selectable)]
+/// #[diesel(table_name = notes)]
+/// pub struct Note {
+///     #[expose]
+///     pub id: i64,
+///     pub owner_id: i64, // usable in policies, never serialized
+///     #[expose]
+///     pub body: String,
+/// }
+///
+/// assert_eq!(Note::EXPOSED, Note::FIELDS.id | Note::FIELDS.body);
+/// ```
 pub use portcullis_macros::Resource;
 /// `#[guarded(auth | public, roles(..), can(Action, Entity), throttle = "..", conceal)]`: see
 /// [`guard`].
+///
+/// # Examples
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+/// use portcullis::{Bind, Problem, Read, Shaped, guarded};
+///
+/// #[guarded(auth, can(Read, Document))]
+/// async fn show(doc: Bind<Document, Read>) -> Shaped<Document> {
+///     doc.shape()
+/// }
+///
+/// #[guarded(public, throttle = "60/min per ip")]
+/// async fn health() -> Result<&'static str, Problem> {
+///     Ok("ok")
+/// }
+/// ```
 pub use portcullis_macros::guarded;
-/// `#[policy(Entity, subject = Subject)]`: see [`policy::Policy`].
+/// `#[policy(Entity, subject = Subject)]`: see [`ability::Policy`]. The function returns the
+/// subject's [`Ability`]; the macro also implements [`Policy`] for the entity.
+///
+/// # Examples
+///
+/// ```
+/// use portcullis::{Read, Resource, Update, policy};
+///
+/// diesel::table! {
+///     notes (id) {
+///         id -> BigInt,
+///         owner_id -> BigInt,
+///         body -> Text,
+///         locked -> Bool,
+///     }
+/// }
+///
+/// #[derive(Resource, diesel::Queryable, diesel::Selectable)]
+/// #[diesel(table_name = notes)]
+/// pub struct Note {
+///     #[expose]
+///     pub id: i64,
+///     pub owner_id: i64,
+///     #[expose]
+///     pub body: String,
+///     pub locked: bool,
+/// }
+///
+/// pub struct User {
+///     pub id: i64,
+/// }
+///
+/// #[policy(Note, subject = User)]
+/// fn notes(user: &User) {
+///     allow!(read, update(body) where owner_id == user.id);
+///     deny!(update where locked);
+/// }
+///
+/// let note = Note { id: 1, owner_id: 7, body: "hi".into(), locked: true };
+/// let ability = notes(&User { id: 7 });
+/// assert!(ability.can::<Read>(&note) && !ability.can::<Update>(&note));
+/// ```
 pub use portcullis_macros::policy;
 
 /// Guarded method routers: `get`, `post`, `put`, `patch`, `delete`.

@@ -43,17 +43,49 @@ use serde::ser::{SerializeStruct, Serializer};
 use serde_json::Value;
 use std::marker::PhantomData;
 
-/// The largest page [`Query::page_after`](crate::policy::scope::Query::page_after) returns.
+/// The largest page [`Query::page_after`](crate::scope::Query::page_after) returns; larger
+/// limits are clamped.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(portcullis::page::MAX_PAGE_SIZE, 1000);
+/// ```
 pub const MAX_PAGE_SIZE: u32 = 1000;
 
 /// The default bound of [`Query::with_total`](crate::policy::scope::Query::with_total): counting
 /// stops here and the total is reported as a lower bound.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(portcullis::page::DEFAULT_TOTAL_CAP, 10_000);
+/// ```
 pub const DEFAULT_TOTAL_CAP: u32 = 10_000;
 
 /// The longest cursor accepted, in characters.
 const MAX_CURSOR_LEN: usize = 2048;
 
 /// A position in an ordered scoped list: the sort-key values of the last row returned.
+///
+/// Its `Display` (and `Serialize`) form is the opaque text a client gets as `next` and sends
+/// back; [`Cursor::parse`] reads it.
+///
+/// # Examples
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+/// use portcullis::Read;
+/// use portcullis::page::Cursor;
+///
+/// # block_on(async {
+/// # let pool = pool().await;
+/// let query = documents(&alice()).scope::<Read>().query().order_by(|f| f.id.asc());
+/// let next: Cursor = query.page_after(None, 1, &pool).await?.next.unwrap();
+/// let text = next.to_string();
+/// assert_eq!(Cursor::parse("after", &text)?, next);
+/// # Ok::<(), portcullis::page::PageError>(()) }).unwrap();
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cursor {
     order: String,
@@ -62,6 +94,18 @@ pub struct Cursor {
 
 impl Cursor {
     /// Decodes a cursor a client sent in parameter `param` (named in the 400 on failure).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use portcullis::Problem;
+    /// use portcullis::page::Cursor;
+    ///
+    /// let err = Cursor::parse("after", "not a cursor").unwrap_err();
+    /// assert_eq!(err.to_string(), "invalid cursor in `after`: not base64url");
+    /// let problem = Problem::from(err);
+    /// assert_eq!(problem.status(), http::StatusCode::BAD_REQUEST);
+    /// ```
     pub fn parse(param: &'static str, text: &str) -> Result<Self, CursorError> {
         let bad = |why: &'static str| CursorError { param, why };
         if text.is_empty() || text.len() > MAX_CURSOR_LEN {
@@ -110,6 +154,15 @@ impl serde::Serialize for Cursor {
 }
 
 /// A cursor that could not be decoded, or that belongs to another ordering: a 400.
+///
+/// # Examples
+///
+/// ```
+/// use portcullis::page::{Cursor, CursorError};
+///
+/// let err: CursorError = Cursor::parse("after", "").unwrap_err();
+/// assert_eq!(err.to_string(), "invalid cursor in `after`: empty or too long");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid cursor in `{param}`: {why}")]
 pub struct CursorError {
@@ -131,7 +184,19 @@ impl CursorError {
     }
 }
 
-/// Why a page could not be produced.
+/// Why a page could not be produced. Converts into the [`Problem`] to answer: 400 for a
+/// cursor, 500 (logged) otherwise.
+///
+/// # Examples
+///
+/// ```
+/// use portcullis::Problem;
+/// use portcullis::page::{Cursor, PageError};
+///
+/// let err = PageError::from(Cursor::parse("after", "!!").unwrap_err());
+/// assert!(matches!(err, PageError::Cursor(_)));
+/// assert_eq!(Problem::from(err).status(), http::StatusCode::BAD_REQUEST);
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum PageError {
     /// The client's cursor is malformed or from another ordering (400).
@@ -148,7 +213,17 @@ pub enum PageError {
     Db(#[from] DbError),
 }
 
-/// How many rows a scoped list holds, counted up to a bound.
+/// How many rows a scoped list holds, counted up to a bound (see
+/// [`Query::with_total_up_to`](crate::Query::with_total_up_to)).
+///
+/// # Examples
+///
+/// ```
+/// use portcullis::page::Total;
+///
+/// let total = Total { count: 10_000, exact: false }; // "10,000 or more"
+/// assert_eq!(serde_json::to_string(&total).unwrap(), r#"{"count":10000,"exact":false}"#);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Total {
     /// The number of rows, or the bound when there are more.
@@ -157,7 +232,25 @@ pub struct Total {
     pub exact: bool,
 }
 
-/// One page of a keyset-paginated list.
+/// One page of a keyset-paginated list. Shaped, it serializes as
+/// `{"items": [..], "next": "<cursor>" | null}`, with `"total"` when asked for.
+///
+/// # Examples
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+/// use portcullis::Read;
+/// use portcullis::page::CursorPage;
+///
+/// # block_on(async {
+/// # let pool = pool().await;
+/// let scope = documents(&alice()).scope::<Read>();
+/// let page: CursorPage<Document> = scope.query().page_after(None, 10, &pool).await?;
+/// assert_eq!(page.items.len(), 2);
+/// let json = serde_json::to_string(&scope.shape(page)).unwrap();
+/// assert!(json.ends_with(r#""next":null}"#), "{json}");
+/// # Ok::<(), portcullis::page::PageError>(()) }).unwrap();
+/// ```
 #[derive(Debug)]
 pub struct CursorPage<E> {
     /// The rows, in order.
@@ -205,14 +298,54 @@ impl<E: Resource> Shape for CursorPage<E> {
 /// order the same in SQL and in Rust. Implemented for integers, `bool` and `String`; implement
 /// it for your own key types (a UUID as its string form, say). Not for `Option` (NULLs order
 /// differently on each backend) nor floats (NaN).
+///
+/// # Examples
+///
+/// ```
+/// use portcullis::page::CursorField;
+/// use serde_json::Value;
+///
+/// #[derive(Clone, PartialEq, Debug)]
+/// struct Sku(String);
+///
+/// impl CursorField for Sku {
+///     fn to_cursor(&self) -> Value {
+///         Value::String(self.0.clone())
+///     }
+///     fn from_cursor(value: &Value) -> Option<Self> {
+///         value.as_str().map(|s| Sku(s.to_owned()))
+///     }
+/// }
+///
+/// let sku = Sku("A-1".into());
+/// assert_eq!(Sku::from_cursor(&sku.to_cursor()), Some(sku));
+/// assert_eq!(i8::from_cursor(&Value::from(300)), None); // does not fit
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot key a cursor page",
     note = "order cursor pages by integer, `bool` or `String` fields, or implement `portcullis::page::CursorField` for `{Self}`"
 )]
 pub trait CursorField: Sized {
     /// The value as JSON.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use portcullis::page::CursorField;
+    ///
+    /// assert_eq!(42i64.to_cursor(), serde_json::json!(42));
+    /// ```
     fn to_cursor(&self) -> Value;
     /// The value back from JSON; `None` when it does not fit the type.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use portcullis::page::CursorField;
+    ///
+    /// assert_eq!(u8::from_cursor(&serde_json::json!(7)), Some(7));
+    /// assert_eq!(u8::from_cursor(&serde_json::json!(-1)), None);
+    /// ```
     fn from_cursor(value: &Value) -> Option<Self>;
 }
 

@@ -15,6 +15,28 @@ use std::marker::PhantomData;
 
 /// A row of `E` the subject may `A`, loaded by primary key in one query that also evaluates
 /// the scope: no row → 404, row outside the scope → 403 (404 for `#[resource(conceal)]`).
+///
+/// In a guarded handler it is an extractor that loads the row named by the path; elsewhere
+/// [`Bind::load`] does the same.
+///
+/// # Examples
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+/// use portcullis::{Bind, Read, Update};
+///
+/// # block_on(async {
+/// # let pool = pool().await;
+/// let ability = documents(&alice());
+/// let plan = Bind::<Document, Update>::load(&ability, &pool, 1).await?;
+/// assert_eq!(plan.get().title, "Plan");
+/// // Bob's document: Alice may read it, not update it.
+/// let refused = Bind::<Document, Update>::load(&ability, &pool, 2).await.unwrap_err();
+/// assert_eq!(refused.status(), http::StatusCode::FORBIDDEN);
+/// let missing = Bind::<Document, Read>::load(&ability, &pool, 9).await.unwrap_err();
+/// assert_eq!(missing.status(), http::StatusCode::NOT_FOUND);
+/// # Ok::<(), portcullis::Problem>(()) }).unwrap();
+/// ```
 pub struct Bind<E: Governs<A>, A: Action> {
     row: E,
     ability: Ability<E>,
@@ -45,7 +67,23 @@ pub(crate) fn out_of_scope<E: Resource>(
 }
 
 impl<E: Governs<A> + Stored, A: Action> Bind<E, A> {
-    /// Loads row `id` if the subject may `A` it.
+    /// Loads row `id` if the subject may `A` it: 404 when there is no such row, 403 (or 404
+    /// with `#[resource(conceal)]`) when it is outside the scope.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::{Bind, Read, Update};
+    ///
+    /// # block_on(async {
+    /// # let pool = pool().await;
+    /// let doc = Bind::<Document, Read>::load(&documents(&alice()), &pool, 2).await?;
+    /// assert_eq!(doc.get().owner_id, 2);
+    /// let other = Bind::<Document, Read>::load(&documents(&alice()), &pool, 3).await;
+    /// assert_eq!(other.unwrap_err().status(), http::StatusCode::FORBIDDEN);
+    /// # Ok::<(), portcullis::Problem>(()) }).unwrap();
+    /// ```
     pub async fn load<R: RuleSet<E> + Clone>(
         ability: &Ability<E, R>,
         pool: &(impl Database + ?Sized),
@@ -84,6 +122,21 @@ impl<E: Governs<A> + Stored, A: Action> Bind<E, A> {
     }
 
     /// Like [`Bind::load`] with the id as it came in a path; a malformed id is a 400.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::{Bind, Read, Update};
+    ///
+    /// # block_on(async {
+    /// # let pool = pool().await;
+    /// let ability = documents(&alice());
+    /// assert_eq!(Bind::<Document, Read>::load_str(&ability, &pool, "1").await?.get().id, 1);
+    /// let bad = Bind::<Document, Read>::load_str(&ability, &pool, "one").await.unwrap_err();
+    /// assert_eq!(bad.status(), http::StatusCode::BAD_REQUEST);
+    /// # Ok::<(), portcullis::Problem>(()) }).unwrap();
+    /// ```
     pub async fn load_str<R: RuleSet<E> + Clone>(
         ability: &Ability<E, R>,
         pool: &(impl Database + ?Sized),
@@ -100,21 +153,74 @@ impl<E: Governs<A> + Stored, A: Action> Bind<E, A> {
     }
 
     /// The row.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::{Bind, Read, Update};
+    ///
+    /// # block_on(async {
+    /// # let pool = pool().await;
+    /// let doc = Bind::<Document, Read>::load(&documents(&alice()), &pool, 1).await?;
+    /// assert_eq!(doc.get().title, "Plan");
+    /// # Ok::<(), portcullis::Problem>(()) }).unwrap();
+    /// ```
     pub fn get(&self) -> &E {
         &self.row
     }
 
     /// The row, taken out.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::{Bind, Read, Update};
+    ///
+    /// # block_on(async {
+    /// # let pool = pool().await;
+    /// let doc: Document = Bind::<Document, Read>::load(&documents(&alice()), &pool, 1).await?.into_inner();
+    /// assert_eq!(doc.id, 1);
+    /// # Ok::<(), portcullis::Problem>(()) }).unwrap();
+    /// ```
     pub fn into_inner(self) -> E {
         self.row
     }
 
-    /// The ability the row was checked with.
+    /// The ability the row was checked with, for further decisions on the same row.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::{Bind, Read, Update};
+    ///
+    /// # block_on(async {
+    /// # let pool = pool().await;
+    /// let doc = Bind::<Document, Read>::load(&documents(&alice()), &pool, 2).await?;
+    /// assert!(!doc.ability().can::<Update>(doc.get())); // Bob's document
+    /// # Ok::<(), portcullis::Problem>(()) }).unwrap();
+    /// ```
     pub fn ability(&self) -> &Ability<E> {
         &self.ability
     }
 
     /// The row shaped for a response.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::{Bind, Read, Update};
+    ///
+    /// # block_on(async {
+    /// # let pool = pool().await;
+    /// let doc = Bind::<Document, Read>::load(&documents(&alice()), &pool, 1).await?;
+    /// let json = serde_json::to_string(&doc.shape()).unwrap();
+    /// assert_eq!(json, r#"{"id":1,"owner_id":1,"title":"Plan"}"#);
+    /// # Ok::<(), portcullis::Problem>(()) }).unwrap();
+    /// ```
     pub fn shape(self) -> Shaped<E>
     where
         E: Governs<Read>,
@@ -127,6 +233,27 @@ impl<E: Governs<A> + Stored, A: Action> Bind<E, A> {
     /// scope and, for each written field, the rules that permit it (and no field-list deny
     /// removing it) in its `WHERE`, so a row that left the scope or the field's permission
     /// since it was read is not written (409).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::{Bind, Read, Update};
+    ///
+    /// # block_on(async {
+    /// # let pool = pool().await;
+    /// use portcullis::Patch;
+    ///
+    /// let doc = Bind::<Document, Update>::load(&documents(&alice()), &pool, 1).await?;
+    /// let doc = doc.update(Patch::from_json(br#"{"title":"Plan B"}"#)?, &pool).await?;
+    /// assert_eq!(doc.get().title, "Plan B");
+    /// // `owner_id` is not in `allow!(update(title) ..)`: 403 naming the field.
+    /// let doc = Bind::<Document, Update>::load(&documents(&alice()), &pool, 1).await?;
+    /// let refused = doc.update(Patch::from_json(br#"{"owner_id":2}"#)?, &pool).await.unwrap_err();
+    /// assert_eq!(refused.status(), http::StatusCode::FORBIDDEN);
+    /// assert_eq!(refused.errors()[0].field, "owner_id");
+    /// # Ok::<(), portcullis::Problem>(()) }).unwrap();
+    /// ```
     pub async fn update(
         self,
         patch: Patch<E>,
@@ -203,6 +330,23 @@ impl<E: Governs<A> + Stored, A: Action> Bind<E, A> {
 
     /// Deletes the row; the `DELETE` carries the delete scope in its `WHERE` (409 when the row
     /// left the scope since it was read).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::{Bind, Read, Update};
+    ///
+    /// # block_on(async {
+    /// # let pool = pool().await;
+    /// use portcullis::{Delete, Policy};
+    ///
+    /// // Bob is an admin of tenant 1: `allow!(delete where tenant_id == user.tenant_id)`.
+    /// let doc = Bind::<Document, Delete>::load(&documents(&bob()), &pool, 1).await?;
+    /// doc.delete(&pool).await?;
+    /// assert_eq!(Document::scope_for::<Read>(&bob()).query().count(&pool).await?, 1);
+    /// # Ok::<(), portcullis::Problem>(()) }).unwrap();
+    /// ```
     pub async fn delete(self, pool: &(impl Database + ?Sized)) -> Result<(), Problem>
     where
         E: Governs<Delete>,

@@ -1,5 +1,25 @@
 //! Extractors for guarded handlers: the principal, a scope for it, a bound row, write bodies,
 //! and the database. Rejections are problem+json.
+//!
+//! ```
+//! # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+//! use portcullis::{Bind, Db, Principal, Problem, Read, Scoped, Shaped, Update, Patch, guarded};
+//!
+//! #[guarded(auth)]
+//! async fn whoami(Principal(user): Principal<User>) -> String {
+//!     user.id.to_string()
+//! }
+//!
+//! #[guarded(auth)]
+//! async fn list(docs: Scoped<Document, Read>, db: Db) -> Result<Shaped<Vec<Document>>, Problem> {
+//!     Ok(docs.shape(docs.query().load(&db).await?))
+//! }
+//!
+//! #[guarded(auth)]
+//! async fn rename(doc: Bind<Document, Update>, db: Db, patch: Patch<Document>) -> Result<Shaped<Document>, Problem> {
+//!     Ok(doc.update(patch, &db).await?.shape())
+//! }
+//! ```
 
 use crate::backend::db::Pool;
 use crate::backend::ops::Stored;
@@ -15,6 +35,29 @@ use axum::extract::{FromRef, FromRequest, FromRequestParts, RawPathParams, Reque
 use http::request::Parts;
 
 /// The authenticated principal of an `auth` route.
+///
+/// # Examples
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture_app.rs")); } use fx::*;
+/// # block_on(async {
+/// use portcullis::{Principal, guarded};
+/// use portcullis::routing::get;
+///
+/// #[guarded(auth)]
+/// async fn whoami(Principal(user): Principal<User>) -> String {
+///     format!("user {}", user.id)
+/// }
+///
+/// let app = portcullis::Router::new()
+///     .route("/me", get(whoami))
+///     .authenticator(UserHeader)
+///     .with_state(AppState { pool: pool().await })
+///     .build()?;
+/// assert_eq!(call(&app, "/me", Some("1")).await, (200, "user 1".to_owned()));
+/// assert_eq!(call(&app, "/me", None).await.0, 401);
+/// # Ok::<(), Box<dyn std::error::Error>>(()) }).unwrap();
+/// ```
 #[derive(Debug, Clone)]
 pub struct Principal<U>(pub U);
 
@@ -44,6 +87,20 @@ where
 }
 
 /// The scope of `A` on `E` for the request's principal (the policy's subject).
+///
+/// # Examples
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture_app.rs")); } use fx::*;
+/// # block_on(async {
+/// // `router` serves `GET /docs` with
+/// // `async fn list(docs: Scoped<Document, Read>, db: Db) -> Result<Shaped<Vec<Document>>, Problem>`.
+/// let app = router(pool().await).build()?;
+/// let (status, body) = call(&app, "/docs", Some("1")).await;
+/// assert_eq!(status, 200);
+/// assert_eq!(body, r#"[{"id":1,"owner_id":1,"title":"Plan"},{"id":2,"owner_id":2,"title":"Budget"}]"#);
+/// # Ok::<(), Box<dyn std::error::Error>>(()) }).unwrap();
+/// ```
 pub struct Scoped<E: Governs<A>, A: Action>(pub Scope<E, A>);
 
 impl<E: Governs<A>, A: Action> std::fmt::Debug for Scoped<E, A> {
@@ -78,6 +135,19 @@ where
 
 /// The application's database pool, taken from state (`Pool: FromRef<State>`). Scoped APIs
 /// take it as `&db`; using the pool outside a scope is `db.unscoped("why")`, explicit and logged.
+///
+/// # Examples
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+/// use portcullis::{Db, Problem, guarded};
+///
+/// #[guarded(auth)]
+/// async fn titles(db: Db) -> Result<String, Problem> {
+///     let count = documents(&alice()).scope::<portcullis::Read>().query().count(&db).await?;
+///     Ok(count.to_string())
+/// }
+/// ```
 #[derive(Clone, Debug)]
 pub struct Db(Pool);
 
@@ -85,12 +155,41 @@ impl Db {
     /// Raw database access for work no policy covers: see [`Pool::unscoped`]. Logged on
     /// `portcullis::scope` with the reason (and, from a guarded handler, its route and
     /// principal) and counted in the posture table.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use portcullis::{Db, Problem, guarded};
+    ///
+    /// #[guarded(public)]
+    /// async fn vacuum(db: Db) -> Result<(), Problem> {
+    ///     db.unscoped("nightly VACUUM").batch_execute("VACUUM").await?;
+    ///     Ok(())
+    /// }
+    /// ```
     pub fn unscoped(&self, reason: &'static str) -> crate::backend::db::unscoped::Unscoped<'_> {
         self.0.unscoped(reason)
     }
 
     /// The pool, for functions that take one: it offers scoped operations and the same
     /// named escape, nothing more.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::{Db, Problem, Read, guarded};
+    /// use portcullis::db::Pool;
+    ///
+    /// async fn count_for(user: &User, pool: &Pool) -> Result<i64, Problem> {
+    ///     Ok(documents(user).scope::<Read>().query().count(pool).await?)
+    /// }
+    ///
+    /// #[guarded(auth)]
+    /// async fn count(portcullis::Principal(user): portcullis::Principal<User>, db: Db) -> Result<String, Problem> {
+    ///     Ok(count_for(&user, db.pool()).await?.to_string())
+    /// }
+    /// ```
     pub fn pool(&self) -> &Pool {
         &self.0
     }
@@ -201,6 +300,17 @@ where
 pub struct JsonBody<const MAX: usize = NO_EXTRA_CAP>(pub bytes::Bytes);
 
 /// The `MAX` of a plain [`JsonBody`]: no cap beyond `axum::extract::DefaultBodyLimit`.
+///
+/// # Examples
+///
+/// ```
+/// use portcullis::guard::{JsonBody, NO_EXTRA_CAP};
+///
+/// fn same(_: JsonBody) -> JsonBody<NO_EXTRA_CAP> {
+///     JsonBody(bytes::Bytes::new())
+/// }
+/// assert_eq!(NO_EXTRA_CAP, usize::MAX);
+/// ```
 pub const NO_EXTRA_CAP: usize = usize::MAX;
 
 impl<S: Send + Sync, const MAX: usize> FromRequest<S> for JsonBody<MAX> {

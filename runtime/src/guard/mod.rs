@@ -3,6 +3,24 @@
 //!
 //! A handler becomes routable only through `#[guarded]`, which implements the sealed
 //! [`Guarded`] trait; [`Router`] and [`routing`]'s `get`/`post`/.. accept nothing else.
+//!
+//! ```
+//! use portcullis::{Problem, Read, Shaped, guarded};
+//! # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+//!
+//! // Authenticated, with a role, a coarse policy check and a per-user rate limit.
+//! #[guarded(auth, roles(admin), can(Read, Document), throttle = "10/min per user")]
+//! async fn export(docs: portcullis::Scoped<Document, Read>, db: portcullis::Db) -> Result<Shaped<Vec<Document>>, Problem> {
+//!     let rows = docs.query().load(&db).await?;
+//!     Ok(docs.shape(rows))
+//! }
+//!
+//! // Anyone may call it; it may not take a principal.
+//! #[guarded(public)]
+//! async fn version() -> &'static str {
+//!     env!("CARGO_PKG_VERSION")
+//! }
+//! ```
 
 pub mod bind;
 pub mod extract;
@@ -28,10 +46,52 @@ use std::sync::{Arc, OnceLock};
     label = "the authenticator's principal type must implement `portcullis::guard::Identity`",
     note = "implement `Identity` for `{Self}`: `fn id(&self) -> String` (and `has_role` for `roles(..)`)"
 )]
+///
+/// # Examples
+///
+/// ```
+/// use portcullis::guard::Identity;
+///
+/// #[derive(Clone)]
+/// struct Member {
+///     id: u64,
+///     admin: bool,
+/// }
+///
+/// impl Identity for Member {
+///     fn id(&self) -> String {
+///         self.id.to_string()
+///     }
+///     fn has_role(&self, role: &str) -> bool {
+///         role == "admin" && self.admin
+///     }
+/// }
+///
+/// let m = Member { id: 7, admin: true };
+/// assert_eq!((m.id(), m.has_role("admin"), m.has_role("auditor")), ("7".to_owned(), true, false));
+/// ```
 pub trait Identity: Clone + Send + Sync + 'static {
     /// A stable id for logs and per-user throttling (never a secret).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::guard::Identity;
+    ///
+    /// assert_eq!(alice().id(), "1");
+    /// ```
     fn id(&self) -> String;
     /// Whether the principal has `role` (for `#[guarded(roles(..))]`). None by default.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::guard::Identity;
+    ///
+    /// assert!(bob().has_role("admin") && !alice().has_role("admin"));
+    /// ```
     fn has_role(&self, role: &str) -> bool {
         let _ = role;
         false
@@ -46,12 +106,46 @@ pub trait Identity: Clone + Send + Sync + 'static {
     label = "routes that need a principal need the state to name its type",
     note = "add `impl portcullis::guard::HasPrincipal for {Self} {{ type Principal = YourUser; }}` (the type your authenticator produces)"
 )]
+///
+/// # Examples
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+/// use portcullis::guard::HasPrincipal;
+///
+/// #[derive(Clone)]
+/// struct State {
+///     pool: portcullis::db::Pool,
+/// }
+///
+/// impl HasPrincipal for State {
+///     type Principal = User; // what the authenticator produces and the policies take
+/// }
+/// ```
 pub trait HasPrincipal {
     /// What the authenticator produces and policies take as their subject.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture_app.rs")); } use fx::*;
+    /// use portcullis::guard::HasPrincipal;
+    ///
+    /// let user: <AppState as HasPrincipal>::Principal = alice();
+    /// # let _ = user;
+    /// ```
     type Principal: Identity;
 }
 
 /// A coarse `can(Action, Entity)` check: does the principal have any grant of the action.
+///
+/// # Examples
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture_app.rs")); } use fx::*;
+/// let guard = <list as portcullis::guard::Guarded<AppState, _>>::GUARD;
+/// assert!(guard.can.is_none()); // `#[guarded(auth)]` declares no `can(..)`
+/// ```
 pub struct CanCheck {
     /// The action's name.
     pub action: &'static str,
@@ -62,6 +156,20 @@ pub struct CanCheck {
 }
 
 /// The requirements `#[guarded(..)]` declares for one handler.
+///
+/// # Examples
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture_app.rs")); } use fx::*;
+/// use portcullis::guard::{Guard, Guarded};
+///
+/// fn guard_of<H: Guarded<AppState, M>, M>(_: H) -> &'static Guard {
+///     H::GUARD
+/// }
+/// let g = guard_of(health);
+/// assert_eq!((g.handler, g.public, g.throttle), ("health", true, None));
+/// assert!(!guard_of(list).public && (guard_of(show).binds_path)());
+/// ```
 pub struct Guard {
     /// The handler's name.
     pub handler: &'static str,
@@ -127,8 +235,35 @@ impl<T> BindProbeNo for &BindProbe<T> {}
 )]
 /// `M` is axum's marker for how the last argument is extracted (from parts or the whole
 /// request); it is inferred.
+///
+/// # Examples
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture_app.rs")); } use fx::*;
+/// use portcullis::guard::Guarded;
+///
+/// fn routable<H: Guarded<AppState, M>, M>(_: H) {}
+/// routable(list); // `#[guarded(auth)] async fn list(..)`
+/// ```
+///
+/// A plain `async fn` is not a guarded handler:
+///
+/// ```compile_fail
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture_app.rs")); } use fx::*;
+/// async fn unguarded() -> &'static str { "open" }
+/// let _ = portcullis::Router::<AppState>::new().route("/", portcullis::routing::get(unguarded));
+/// ```
 pub trait Guarded<S, M>: GuardedSeal + Clone + Send + Sync + Sized + 'static {
     /// The handler's declared requirements.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture_app.rs")); } use fx::*;
+    /// use portcullis::guard::Guarded;
+    ///
+    /// assert_eq!(<show as Guarded<AppState, _>>::GUARD.handler, "show");
+    /// ```
     const GUARD: &'static Guard;
     /// Runs the handler's extractors and body (the guard has already passed).
     #[doc(hidden)]
@@ -244,6 +379,18 @@ impl<P: Identity, A: Authenticator<P>> ErasedAuth for Erased<P, A> {
 }
 
 /// The id of the authenticated principal, in request extensions for logs.
+///
+/// # Examples
+///
+/// ```
+/// use portcullis::guard::PrincipalId;
+///
+/// // Middleware after the guard can read who it let in.
+/// fn who(request: &http::Request<axum::body::Body>) -> Option<&str> {
+///     request.extensions().get::<PrincipalId>().map(|p| p.0.as_str())
+/// }
+/// assert_eq!(who(&http::Request::new(axum::body::Body::empty())), None);
+/// ```
 #[derive(Debug, Clone)]
 pub struct PrincipalId(pub String);
 

@@ -13,6 +13,18 @@ use std::sync::{Arc, OnceLock};
 use tower::{Layer, Service};
 
 /// One route of the posture table.
+///
+/// # Examples
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture_app.rs")); } use fx::*;
+/// # block_on(async {
+/// let pool = pool().await;
+/// let app = router(pool).build()?;
+/// let route = &app.posture().routes[0];
+/// assert_eq!((route.method.as_str(), route.path.as_str(), route.guard.handler), ("GET", "/docs", "list"));
+/// # Ok::<(), Box<dyn std::error::Error>>(()) }).unwrap();
+/// ```
 #[derive(Clone)]
 pub struct RouteInfo {
     /// The method (`*` for the fallback).
@@ -31,6 +43,20 @@ impl std::fmt::Debug for RouteInfo {
 
 /// Every route with its method, access, roles, `can` and throttle, and the layers around
 /// them; `Display` is a table followed by the escape hatches taken so far.
+///
+/// # Examples
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture_app.rs")); } use fx::*;
+/// # block_on(async {
+/// let pool = pool().await;
+/// let posture = router(pool).build()?.posture().clone();
+/// let table = posture.to_string();
+/// let mut lines = table.lines();
+/// assert_eq!(lines.next(), Some("METHOD  PATH        ACCESS  ROLES  CAN  THROTTLE"));
+/// assert_eq!(lines.next(), Some("GET     /docs       auth    -      -    -"));
+/// # Ok::<(), Box<dyn std::error::Error>>(()) }).unwrap();
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct Posture {
     /// The routes, in the order they were added.
@@ -87,6 +113,25 @@ impl std::fmt::Display for Posture {
 }
 
 /// Why a router could not be built. Reported at start-up, never per request.
+///
+/// # Examples
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture_app.rs")); } use fx::*;
+/// # block_on(async {
+/// let pool = pool().await;
+/// use portcullis::guard::BuildError;
+/// use portcullis::routing::get;
+///
+/// // `auth` routes and no `.authenticator(..)`.
+/// let router: portcullis::Router = portcullis::Router::new()
+///     .route("/docs", get(list))
+///     .with_state(AppState { pool });
+/// let err = router.build().unwrap_err();
+/// assert!(matches!(err, BuildError::NoAuthenticator(_)));
+/// assert!(err.to_string().contains("call `.authenticator(..)`"));
+/// # Ok::<(), Box<dyn std::error::Error>>(()) }).unwrap();
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
     /// `auth` routes exist but no authenticator was given.
@@ -199,6 +244,27 @@ fn check_bind(r: &RouteInfo) -> Result<(), BuildError> {
 
 /// axum's router restricted to `#[guarded]` handlers. Build it into an `axum::Router` with
 /// [`Router::build`], which fails (at start-up) on missing authenticator or limiter.
+///
+/// # Examples
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture_app.rs")); } use fx::*;
+/// # block_on(async {
+/// let pool = pool().await;
+/// use portcullis::Router;
+/// use portcullis::routing::get;
+///
+/// let app = Router::new()
+///     .route("/docs", get(list))
+///     .route("/docs/{id}", get(show))
+///     .authenticator(UserHeader)
+///     .with_state(AppState { pool })
+///     .build()?;
+/// assert_eq!(call(&app, "/docs/2", Some("1")).await, (200, r#"{"id":2,"owner_id":2,"title":"Budget"}"#.to_owned()));
+/// assert_eq!(call(&app, "/docs/3", Some("1")).await.0, 403); // another tenant's
+/// assert_eq!(call(&app, "/docs/2", None).await.0, 401);
+/// # Ok::<(), Box<dyn std::error::Error>>(()) }).unwrap();
+/// ```
 pub struct Router<S = ()> {
     inner: axum::Router<S>,
     routes: Vec<RouteInfo>,
@@ -231,6 +297,14 @@ impl<S: Clone + Send + Sync + 'static> Default for Router<S> {
 
 impl<S: Clone + Send + Sync + 'static> Router<S> {
     /// An empty router.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture_app.rs")); } use fx::*;
+    /// let router: portcullis::Router<AppState> = portcullis::Router::new();
+    /// assert!(router.posture().routes.is_empty());
+    /// ```
     pub fn new() -> Self {
         Self {
             inner: axum::Router::new(),
@@ -244,6 +318,16 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
     }
 
     /// Adds the guarded handlers of `path`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture_app.rs")); } use fx::*;
+    /// use portcullis::routing::get;
+    ///
+    /// let router = portcullis::Router::<AppState>::new().route("/health", get(health));
+    /// assert_eq!(router.posture().routes[0].path, "/health");
+    /// ```
     pub fn route(mut self, path: &str, methods: MethodRouter<S>) -> Self {
         for e in &methods.entries {
             self.routes.push(RouteInfo {
@@ -259,6 +343,18 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
     }
 
     /// Nests `router` under `path`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture_app.rs")); } use fx::*;
+    /// use portcullis::Router;
+    /// use portcullis::routing::get;
+    ///
+    /// let api = Router::<AppState>::new().route("/health", get(health));
+    /// let router = Router::new().nest("/api", api);
+    /// assert_eq!(router.posture().routes[0].path, "/api/health");
+    /// ```
     pub fn nest(mut self, path: &str, router: Router<S>) -> Self {
         let prefix = path.trim_end_matches('/');
         self.routes.extend(router.routes.into_iter().map(|mut r| {
@@ -272,6 +368,18 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
     }
 
     /// Merges another router's routes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture_app.rs")); } use fx::*;
+    /// use portcullis::Router;
+    /// use portcullis::routing::get;
+    ///
+    /// let docs = Router::<AppState>::new().route("/docs", get(list));
+    /// let ops = Router::new().route("/health", get(health));
+    /// assert_eq!(docs.merge(ops).posture().routes.len(), 2);
+    /// ```
     pub fn merge(mut self, router: Router<S>) -> Self {
         self.routes.extend(router.routes);
         self.contexts.extend(router.contexts);
@@ -281,6 +389,19 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
     }
 
     /// Applies a tower layer to every route (as `axum::Router::layer`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture_app.rs")); } use fx::*;
+    /// use portcullis::Router;
+    /// use portcullis::routing::get;
+    ///
+    /// let router = Router::<AppState>::new()
+    ///     .route("/health", get(health))
+    ///     .layer(axum::middleware::from_fn(|req: axum::extract::Request, next: axum::middleware::Next| next.run(req)));
+    /// assert_eq!(router.posture().layers.len(), 1); // listed in the posture
+    /// ```
     pub fn layer<L>(mut self, layer: L) -> Self
     where
         L: Layer<Route> + Clone + Send + Sync + 'static,
@@ -295,6 +416,24 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
     }
 
     /// The handler for requests no route matches; guarded like any other.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture_app.rs")); } use fx::*;
+    /// # block_on(async {
+    /// let pool = pool().await;
+    /// use portcullis::{Problem, guarded};
+    ///
+    /// #[guarded(public)]
+    /// async fn not_found() -> Problem {
+    ///     Problem::not_found().with_detail("No such endpoint.")
+    /// }
+    ///
+    /// let app = router(pool).fallback(not_found).build()?;
+    /// assert_eq!(call(&app, "/nowhere", None).await.0, 404);
+    /// # Ok::<(), Box<dyn std::error::Error>>(()) }).unwrap();
+    /// ```
     pub fn fallback<H: Guarded<S, M>, M: 'static>(mut self, handler: H) -> Self {
         let ctx = Arc::new(RouteContext {
             route: "fallback".to_owned(),
@@ -317,6 +456,18 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
     }
 
     /// The authenticator `auth` routes run (a strategy or a [`Chain`](crate::authn::strategy::Chain)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture_app.rs")); } use fx::*;
+    /// use portcullis::Router;
+    /// use portcullis::routing::get;
+    ///
+    /// // `UserHeader: Authenticator<User>`, and `AppState: HasPrincipal<Principal = User>`.
+    /// let router = Router::<AppState>::new().route("/docs", get(list)).authenticator(UserHeader);
+    /// # let _ = router;
+    /// ```
     pub fn authenticator<A: Authenticator<S::Principal>>(mut self, authenticator: A) -> Self
     where
         S: super::HasPrincipal,
@@ -329,18 +480,63 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
     }
 
     /// Where per-route throttle limits are kept (memory, or Redis with feature `redis`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture_app.rs")); } use fx::*;
+    /// # block_on(async {
+    /// let pool = pool().await;
+    /// use portcullis::throttle::MemoryBackend;
+    /// use portcullis::{Router, guarded};
+    /// use portcullis::routing::get;
+    ///
+    /// #[guarded(public, throttle = "2/min per ip")]
+    /// async fn ping() -> &'static str {
+    ///     "pong"
+    /// }
+    ///
+    /// let router: Router = Router::new()
+    ///     .route("/ping", get(ping))
+    ///     .throttle_backend(MemoryBackend::default())
+    ///     .with_state(AppState { pool });
+    /// let app = router.build()?;
+    /// assert_eq!(app.posture().routes[0].guard.throttle, Some("2/min per ip"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(()) }).unwrap();
+    /// ```
     pub fn throttle_backend<L: LimiterFactory + 'static>(mut self, backend: L) -> Self {
         self.limiter = Some(Arc::new(backend));
         self
     }
 
     /// Proxies whose forwarding headers name the client for per-IP throttling (default: none).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture_app.rs")); } use fx::*;
+    /// use portcullis::throttle::TrustedProxies;
+    ///
+    /// let router = portcullis::Router::<AppState>::new().trusted_proxies(TrustedProxies::none());
+    /// # let _ = router;
+    /// ```
     pub fn trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
         self.proxies = proxies;
         self
     }
 
     /// Provides the state, as `axum::Router::with_state`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture_app.rs")); } use fx::*;
+    /// # block_on(async {
+    /// let pool = pool().await;
+    /// let router: portcullis::Router = router(pool); // `.with_state(AppState { pool })` inside
+    /// assert!(router.build().is_ok());
+    /// # Ok::<(), Box<dyn std::error::Error>>(()) }).unwrap();
+    /// ```
     pub fn with_state<S2>(self, state: S) -> Router<S2> {
         Router {
             inner: self.inner.with_state(state),
@@ -354,6 +550,18 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
     }
 
     /// Every route with its guard.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture_app.rs")); } use fx::*;
+    /// # block_on(async {
+    /// let pool = pool().await;
+    /// let posture = router(pool).posture();
+    /// let public: Vec<&str> = posture.routes.iter().filter(|r| r.guard.public).map(|r| r.path.as_str()).collect();
+    /// assert_eq!(public, ["/health"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(()) }).unwrap();
+    /// ```
     pub fn posture(&self) -> Posture {
         Posture {
             routes: self.routes.clone(),
@@ -365,6 +573,17 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
     /// route has no authenticator or a throttled route no limiter, a throttle spec is bad, a
     /// `public` handler takes a principal, or a `Bind` cannot tell which path parameter it
     /// loads. The [`App`] can be served and tested but not extended with routes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture_app.rs")); } use fx::*;
+    /// # block_on(async {
+    /// let pool = pool().await;
+    /// let app = router(pool).build()?;
+    /// assert_eq!(call(&app, "/health", None).await, (200, "ok".to_owned()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(()) }).unwrap();
+    /// ```
     pub fn build(self) -> Result<App<S>, BuildError> {
         for r in &self.routes {
             check_public(r)?;
@@ -462,11 +681,33 @@ impl<S> std::fmt::Debug for App<S> {
 
 impl<S: Clone + Send + Sync + 'static> App<S> {
     /// Every route with its guard, and the layers around them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture_app.rs")); } use fx::*;
+    /// # block_on(async {
+    /// let pool = pool().await;
+    /// let app = router(pool).build()?;
+    /// assert_eq!(app.posture().routes.len(), 3);
+    /// # Ok::<(), Box<dyn std::error::Error>>(()) }).unwrap();
+    /// ```
     pub fn posture(&self) -> &Posture {
         &self.posture
     }
 
     /// Wraps every route in a tower layer (as `axum::Router::layer`); listed in the posture.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture_app.rs")); } use fx::*;
+    /// # block_on(async {
+    /// let pool = pool().await;
+    /// let app = router(pool).build()?.layer(tower::layer::util::Identity::new());
+    /// assert_eq!(app.posture().layers, ["tower_layer::identity::Identity"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(()) }).unwrap();
+    /// ```
     pub fn layer<L>(mut self, layer: L) -> Self
     where
         L: Layer<Route> + Clone + Send + Sync + 'static,
@@ -496,6 +737,21 @@ impl<S: Clone + Send + Sync + 'static> App<S> {
     /// The escape hatch: a plain `axum::Router` that routes can be added to without guards.
     /// `reason` says why; the call is logged at WARN on `portcullis::authz` and counted in the
     /// posture table of every router printed afterwards.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture_app.rs")); } use fx::*;
+    /// # block_on(async {
+    /// let pool = pool().await;
+    /// let app = router(pool).build()?;
+    /// // An axum route that portcullis does not guard: named, logged and counted.
+    /// let plain: axum::Router = app
+    ///     .into_unguarded_router("static files served by axum")
+    ///     .route("/robots.txt", axum::routing::get(|| async { "User-agent: *" }));
+    /// # let _ = plain;
+    /// # Ok::<(), Box<dyn std::error::Error>>(()) }).unwrap();
+    /// ```
     pub fn into_unguarded_router(self, reason: &'static str) -> axum::Router<S> {
         tracing::warn!(target: "portcullis::authz", reason,
             "the guarded router was turned into a plain axum::Router: routes added to it are not guarded");
@@ -506,12 +762,32 @@ impl<S: Clone + Send + Sync + 'static> App<S> {
 
 impl App<()> {
     /// For `axum::serve`, as `axum::Router::into_make_service`.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn run(app: portcullis::App) -> std::io::Result<()> {
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+    /// axum::serve(listener, app.into_make_service()).await
+    /// # }
+    /// ```
     pub fn into_make_service(self) -> axum::routing::IntoMakeService<axum::Router> {
         self.router.into_make_service()
     }
 
     /// For `axum::serve` with the peer address in request extensions (needed for per-IP
     /// throttling), as `axum::Router::into_make_service_with_connect_info`.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use std::net::SocketAddr;
+    ///
+    /// # async fn run(app: portcullis::App) -> std::io::Result<()> {
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+    /// axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await
+    /// # }
+    /// ```
     pub fn into_make_service_with_connect_info<C>(
         self,
     ) -> axum::extract::connect_info::IntoMakeServiceWithConnectInfo<axum::Router, C> {

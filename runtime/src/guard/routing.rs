@@ -2,6 +2,16 @@
 //!
 //! A plain `async fn` passed here does not compile: [`Guarded`] is implemented
 //! only by `#[guarded(..)]`, and its diagnostic says which attribute to add.
+//!
+//! ```
+//! # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture_app.rs")); } use fx::*;
+//! use portcullis::routing::get;
+//!
+//! let router = portcullis::Router::<AppState>::new().route("/docs", get(list).post(health));
+//! let posture = router.posture();
+//! let methods: Vec<&str> = posture.routes.iter().map(|r| r.method.as_str()).collect();
+//! assert_eq!(methods, ["GET", "POST"]);
+//! ```
 
 use crate::guard::{Guard, Guarded, GuardedHandler, RouteContext};
 use axum::routing::MethodFilter;
@@ -20,6 +30,16 @@ pub(crate) struct Entry<S> {
 }
 
 /// The guarded handlers of one path, by method.
+///
+/// # Examples
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture_app.rs")); } use fx::*;
+/// use portcullis::routing::{MethodRouter, get};
+///
+/// let methods: MethodRouter<AppState> = get(list).delete(health);
+/// assert_eq!(format!("{methods:?}"), r#"[(GET, "list"), (DELETE, "health")]"#);
+/// ```
 pub struct MethodRouter<S = ()> {
     pub(crate) entries: Vec<Entry<S>>,
 }
@@ -57,22 +77,72 @@ impl<S: Clone + Send + Sync + 'static> MethodRouter<S> {
     }
 
     /// Adds a `GET` handler.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture_app.rs")); } use fx::*;
+    /// use portcullis::routing::post;
+    ///
+    /// let methods = post(list).get(health);
+    /// # let _: portcullis::routing::MethodRouter<AppState> = methods;
+    /// ```
     pub fn get<H: Guarded<S, M>, M: 'static>(self, handler: H) -> Self {
         self.with(Method::GET, MethodFilter::GET, handler)
     }
     /// Adds a `POST` handler.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture_app.rs")); } use fx::*;
+    /// use portcullis::routing::get;
+    ///
+    /// let methods = get(list).post(health);
+    /// # let _: portcullis::routing::MethodRouter<AppState> = methods;
+    /// ```
     pub fn post<H: Guarded<S, M>, M: 'static>(self, handler: H) -> Self {
         self.with(Method::POST, MethodFilter::POST, handler)
     }
     /// Adds a `PUT` handler.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture_app.rs")); } use fx::*;
+    /// use portcullis::routing::get;
+    ///
+    /// let methods = get(list).put(health);
+    /// # let _: portcullis::routing::MethodRouter<AppState> = methods;
+    /// ```
     pub fn put<H: Guarded<S, M>, M: 'static>(self, handler: H) -> Self {
         self.with(Method::PUT, MethodFilter::PUT, handler)
     }
     /// Adds a `PATCH` handler.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture_app.rs")); } use fx::*;
+    /// use portcullis::routing::get;
+    ///
+    /// let methods = get(list).patch(health);
+    /// # let _: portcullis::routing::MethodRouter<AppState> = methods;
+    /// ```
     pub fn patch<H: Guarded<S, M>, M: 'static>(self, handler: H) -> Self {
         self.with(Method::PATCH, MethodFilter::PATCH, handler)
     }
     /// Adds a `DELETE` handler.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture_app.rs")); } use fx::*;
+    /// use portcullis::routing::get;
+    ///
+    /// let methods = get(list).delete(health);
+    /// # let _: portcullis::routing::MethodRouter<AppState> = methods;
+    /// ```
     pub fn delete<H: Guarded<S, M>, M: 'static>(self, handler: H) -> Self {
         self.with(Method::DELETE, MethodFilter::DELETE, handler)
     }
@@ -104,30 +174,80 @@ fn empty<S>() -> MethodRouter<S> {
 }
 
 /// A `GET` route.
+///
+/// # Examples
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture_app.rs")); } use fx::*;
+/// use portcullis::routing::get;
+///
+/// let router = portcullis::Router::<AppState>::new().route("/x", get(health));
+/// assert_eq!(router.posture().routes[0].method, "GET");
+/// ```
 pub fn get<H: Guarded<S, M>, M: 'static, S: Clone + Send + Sync + 'static>(
     handler: H,
 ) -> MethodRouter<S> {
     empty().get(handler)
 }
 /// A `POST` route.
+///
+/// # Examples
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture_app.rs")); } use fx::*;
+/// use portcullis::routing::post;
+///
+/// let router = portcullis::Router::<AppState>::new().route("/x", post(health));
+/// assert_eq!(router.posture().routes[0].method, "POST");
+/// ```
 pub fn post<H: Guarded<S, M>, M: 'static, S: Clone + Send + Sync + 'static>(
     handler: H,
 ) -> MethodRouter<S> {
     empty().post(handler)
 }
 /// A `PUT` route.
+///
+/// # Examples
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture_app.rs")); } use fx::*;
+/// use portcullis::routing::put;
+///
+/// let router = portcullis::Router::<AppState>::new().route("/x", put(health));
+/// assert_eq!(router.posture().routes[0].method, "PUT");
+/// ```
 pub fn put<H: Guarded<S, M>, M: 'static, S: Clone + Send + Sync + 'static>(
     handler: H,
 ) -> MethodRouter<S> {
     empty().put(handler)
 }
 /// A `PATCH` route.
+///
+/// # Examples
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture_app.rs")); } use fx::*;
+/// use portcullis::routing::patch;
+///
+/// let router = portcullis::Router::<AppState>::new().route("/x", patch(health));
+/// assert_eq!(router.posture().routes[0].method, "PATCH");
+/// ```
 pub fn patch<H: Guarded<S, M>, M: 'static, S: Clone + Send + Sync + 'static>(
     handler: H,
 ) -> MethodRouter<S> {
     empty().patch(handler)
 }
 /// A `DELETE` route.
+///
+/// # Examples
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture_app.rs")); } use fx::*;
+/// use portcullis::routing::delete;
+///
+/// let router = portcullis::Router::<AppState>::new().route("/x", delete(health));
+/// assert_eq!(router.posture().routes[0].method, "DELETE");
+/// ```
 pub fn delete<H: Guarded<S, M>, M: 'static, S: Clone + Send + Sync + 'static>(
     handler: H,
 ) -> MethodRouter<S> {

@@ -1,6 +1,29 @@
 //! Write inputs: `Patch<E>` (partial update from a JSON object) and `Insert<E>` (a new row
 //! checked against the `create` rule before the `INSERT`). Both read JSON field by field so a
 //! client hears exactly which field is unknown, malformed or not permitted.
+//!
+//! In a guarded handler both are extractors of a JSON body:
+//!
+//! ```
+//! # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+//! use portcullis::{Bind, Insert, Db, Patch, Principal, Problem, Shaped, Update, guarded};
+//!
+//! #[guarded(auth)]
+//! async fn create(
+//!     Principal(user): Principal<User>,
+//!     db: Db,
+//!     input: Insert<Document>,
+//! ) -> Result<Shaped<Document>, Problem> {
+//!     let ability = documents(&user);
+//!     let row = input.insert(&ability, &db).await?;
+//!     Ok(ability.shape(row))
+//! }
+//!
+//! #[guarded(auth)]
+//! async fn edit(doc: Bind<Document, Update>, db: Db, patch: Patch<Document>) -> Result<Shaped<Document>, Problem> {
+//!     Ok(doc.update(patch, &db).await?.shape())
+//! }
+//! ```
 
 use crate::backend::db::Database;
 use crate::backend::ops::{BackendOps, Stored, on_backend};
@@ -83,7 +106,19 @@ fn contains_nul(v: &serde_json::Value) -> bool {
 }
 
 /// A partial update of `E`: the fields present in the JSON body, typed. Which of them may be
-/// written is decided per row by [`Bind::update`](crate::guard::bind::Bind::update).
+/// written is decided per row by [`Bind::update`](crate::bind::Bind::update).
+///
+/// # Examples
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+/// use portcullis::{Patch, Resource};
+///
+/// let patch = Patch::<Document>::from_json(br#"{"title":"Plan B"}"#)?;
+/// assert_eq!(patch.fields(), Document::FIELDS.title.set());
+/// assert_eq!(format!("{patch:?}"), r#"Patch<Document>({"title"})"#);
+/// # Ok::<(), portcullis::Problem>(())
+/// ```
 pub struct Patch<E: Resource> {
     changes: E::Patch,
     present: FieldSet<E>,
@@ -98,6 +133,22 @@ impl<E: Resource> std::fmt::Debug for Patch<E> {
 impl<E: Resource> Patch<E> {
     /// Reads a JSON object: 400 if the body is not JSON, 422 for unknown, read-only or
     /// malformed fields.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Patch;
+    ///
+    /// let bad = Patch::<Document>::from_json(br#"{"titel":"x","id":5,"owner_id":"two"}"#).unwrap_err();
+    /// assert_eq!(bad.status(), http::StatusCode::UNPROCESSABLE_ENTITY);
+    /// let codes: Vec<(&str, &str)> = bad.errors().iter().map(|e| (&*e.field, &*e.code)).collect();
+    /// assert!(codes.contains(&("titel", "unknown_field")));
+    /// assert!(codes.contains(&("id", "read_only")));
+    /// assert!(codes.contains(&("owner_id", "invalid")));
+    /// let not_json = Patch::<Document>::from_json(b"title=x").unwrap_err();
+    /// assert_eq!(not_json.status(), http::StatusCode::BAD_REQUEST);
+    /// ```
     pub fn from_json(bytes: &[u8]) -> Result<Self, Problem> {
         let mut changes = E::Patch::default();
         let present = read_object(bytes, &mut changes, E::__patch_set)?;
@@ -105,6 +156,17 @@ impl<E: Resource> Patch<E> {
     }
 
     /// The fields the patch changes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Patch;
+    ///
+    /// let patch = Patch::<Document>::from_json(br#"{"title":"t","archived":true}"#)?;
+    /// assert_eq!(patch.fields().names().collect::<Vec<_>>(), ["title", "archived"]);
+    /// # Ok::<(), portcullis::Problem>(())
+    /// ```
     pub fn fields(&self) -> FieldSet<E> {
         self.present
     }
@@ -115,6 +177,23 @@ impl<E: Resource> Patch<E> {
 }
 
 /// A new row of `E` from a JSON body, inserted only if the `create` rule allows it.
+///
+/// The write input, not the action (that is [`crate::Create`]).
+///
+/// # Examples
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+/// use portcullis::Insert;
+///
+/// # block_on(async {
+/// # let pool = pool().await;
+/// let ability = documents(&alice());
+/// // `tenant_id` and `owner_id` are pinned from the rule: `.. where tenant_id == user.tenant_id && owner_id == user.id`.
+/// let row = Insert::<Document>::from_json(br#"{"title":"Notes"}"#)?.insert(&ability, &pool).await?;
+/// assert_eq!((row.tenant_id, row.owner_id, row.title.as_str()), (1, 1, "Notes"));
+/// # Ok::<(), portcullis::Problem>(()) }).unwrap();
+/// ```
 pub struct Insert<E: Resource> {
     input: E::Create,
     present: FieldSet<E>,
@@ -129,6 +208,19 @@ impl<E: Resource> std::fmt::Debug for Insert<E> {
 impl<E: Resource> Insert<E> {
     /// Reads a JSON object: 400 if the body is not JSON, 422 for unknown, read-only or
     /// malformed fields.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Insert;
+    ///
+    /// let input = Insert::<Document>::from_json(br#"{"title":"Notes"}"#)?;
+    /// assert_eq!(format!("{input:?}"), r#"Insert<Document>({"title"})"#);
+    /// let bad = Insert::<Document>::from_json(br#"["title"]"#).unwrap_err();
+    /// assert_eq!(bad.errors()[0].code, "not_an_object");
+    /// # Ok::<(), portcullis::Problem>(())
+    /// ```
     pub fn from_json(bytes: &[u8]) -> Result<Self, Problem> {
         let mut input = E::Create::default();
         let present = read_object(bytes, &mut input, E::__create_set)?;
@@ -136,6 +228,17 @@ impl<E: Resource> Insert<E> {
     }
 
     /// The fields the client supplied.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::{Insert, Resource};
+    ///
+    /// let input = Insert::<Document>::from_json(br#"{"title":"Notes"}"#)?;
+    /// assert_eq!(input.fields(), Document::FIELDS.title.set());
+    /// # Ok::<(), portcullis::Problem>(())
+    /// ```
     pub fn fields(&self) -> FieldSet<E> {
         self.present
     }
@@ -146,6 +249,25 @@ impl<E: Resource + Governs<Create> + Stored> Insert<E> {
     /// order, fields the client left out are filled from the rule's pins
     /// (`tenant_id == user.tenant_id`); the first candidate the ability allows, with every
     /// supplied field permitted, is inserted. 422 names missing fields, 403 refused ones.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::{Insert, Policy, Read};
+    ///
+    /// # block_on(async {
+    /// # let pool = pool().await;
+    /// let row = Insert::<Document>::from_json(br#"{"title":"Notes"}"#)?
+    ///     .insert(&documents(&alice()), &pool)
+    ///     .await?;
+    /// assert!(Document::scope_for::<Read>(&alice()).contains(&row));
+    /// // Setting another tenant is mass assignment: 403 naming the field.
+    /// let input = Insert::<Document>::from_json(br#"{"title":"x","tenant_id":2}"#)?;
+    /// let refused = input.insert(&documents(&alice()), &pool).await.unwrap_err();
+    /// assert_eq!(refused.errors()[0].field, "tenant_id");
+    /// # Ok::<(), portcullis::Problem>(()) }).unwrap();
+    /// ```
     pub async fn insert<R: RuleSet<E>>(
         self,
         ability: &Ability<E, R>,
@@ -170,7 +292,19 @@ impl<E: Resource + Governs<Create> + Stored> Insert<E> {
         }
     }
 
-    /// The row [`Insert::insert`] would insert, or the problem it would answer.
+    /// The row [`Create::insert`] would insert, or the problem it would answer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Insert;
+    ///
+    /// let input = Insert::<Document>::from_json(br#"{"title":"Notes"}"#)?;
+    /// let row = input.check(&documents(&bob()))?;
+    /// assert_eq!((row.tenant_id, row.owner_id), (1, 2)); // pinned to Bob
+    /// # Ok::<(), portcullis::Problem>(())
+    /// ```
     pub fn check<R: RuleSet<E>>(&self, ability: &Ability<E, R>) -> Result<E, Problem> {
         let bit = <E as Governs<Create>>::BIT;
         let mut pins = Vec::new();

@@ -2,6 +2,16 @@
 //!
 //! Client-facing text is generic on purpose (a client must not learn whether an account exists
 //! or why exactly a token failed); the precise cause goes to `tracing` where the problem is made.
+//!
+//! ```
+//! use portcullis::Problem;
+//!
+//! let p = Problem::not_found().with_detail("No such document.");
+//! assert_eq!(
+//!     String::from_utf8(p.body()).unwrap(),
+//!     r#"{"type":"about:blank","title":"Not Found","status":404,"detail":"No such document."}"#
+//! );
+//! ```
 
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
@@ -9,9 +19,31 @@ use serde::Serialize;
 use std::borrow::Cow;
 
 /// The media type of every problem body.
+///
+/// # Examples
+///
+/// ```
+/// use axum::response::IntoResponse;
+/// use portcullis::problem::PROBLEM_JSON;
+///
+/// let response = portcullis::Problem::forbidden().into_response();
+/// assert_eq!(response.headers()["content-type"], PROBLEM_JSON);
+/// ```
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// One field-level error of a 422 (or a 403 naming a field that may not be written).
+///
+/// # Examples
+///
+/// ```
+/// use portcullis::FieldError;
+///
+/// let e = FieldError::new("title", "too_long", "At most 200 characters.");
+/// assert_eq!(
+///     serde_json::to_string(&e).unwrap(),
+///     r#"{"field":"title","code":"too_long","message":"At most 200 characters."}"#
+/// );
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {
     /// The field's name as the client wrote it (JSON pointer-free; nested fields are not used here).
@@ -24,6 +56,13 @@ pub struct FieldError {
 
 impl FieldError {
     /// A field error with a code and a message.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let e = portcullis::FieldError::new("email", "invalid", format!("Not an address."));
+    /// assert_eq!(e.code, "invalid");
+    /// ```
     pub fn new(
         field: impl Into<Cow<'static, str>>,
         code: impl Into<Cow<'static, str>>,
@@ -42,6 +81,19 @@ impl FieldError {
 ///
 /// The body is boxed: handlers return `Result<_, Problem>` everywhere and the happy path should
 /// not pay for moving a large error value around.
+///
+/// # Examples
+///
+/// ```
+/// use axum::response::IntoResponse;
+/// use portcullis::{FieldError, Problem};
+///
+/// let p = Problem::unprocessable(vec![FieldError::new("title", "missing", "This field is required.")]);
+/// assert_eq!(p.to_string(), "422 Unprocessable Entity");
+/// let response = p.into_response();
+/// assert_eq!(response.status(), 422);
+/// assert_eq!(response.headers()["content-type"], "application/problem+json");
+/// ```
 #[derive(Debug, Clone)]
 pub struct Problem(Box<ProblemInner>);
 
@@ -70,6 +122,15 @@ struct ProblemBody<'a> {
 impl Problem {
     /// A problem with the status's canonical reason as its title and `about:blank` as its type,
     /// as RFC 9457 §4.2.1 recommends when no more specific type is defined.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use http::StatusCode;
+    ///
+    /// let p = portcullis::Problem::new(StatusCode::GONE);
+    /// assert_eq!((p.status(), p.title()), (StatusCode::GONE, "Gone"));
+    /// ```
     pub fn new(status: StatusCode) -> Self {
         Self(Box::new(ProblemInner {
             status,
@@ -82,37 +143,85 @@ impl Problem {
     }
 
     /// 400: the request could not be read (malformed JSON, bad header, bad id).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(portcullis::Problem::bad_request().status(), http::StatusCode::BAD_REQUEST);
+    /// ```
     pub fn bad_request() -> Self {
         Self::new(StatusCode::BAD_REQUEST)
     }
 
     /// 401 with a plain `WWW-Authenticate: Bearer` challenge (no credentials were sent).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let p = portcullis::Problem::unauthorized();
+    /// assert_eq!(p.status(), http::StatusCode::UNAUTHORIZED);
+    /// assert_eq!(p.headers()["www-authenticate"], "Bearer");
+    /// ```
     pub fn unauthorized() -> Self {
         Self::new(StatusCode::UNAUTHORIZED).with_header(header::WWW_AUTHENTICATE, "Bearer")
     }
 
     /// 401 for credentials that were sent but did not authenticate (RFC 6750 §3.1).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let p = portcullis::Problem::invalid_token();
+    /// assert_eq!(p.headers()["www-authenticate"], r#"Bearer error="invalid_token""#);
+    /// ```
     pub fn invalid_token() -> Self {
         Self::new(StatusCode::UNAUTHORIZED)
             .with_header(header::WWW_AUTHENTICATE, r#"Bearer error="invalid_token""#)
     }
 
     /// 403: authenticated but not allowed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(portcullis::Problem::forbidden().title(), "Forbidden");
+    /// ```
     pub fn forbidden() -> Self {
         Self::new(StatusCode::FORBIDDEN)
     }
 
     /// 404: no such resource (also used for resources concealed from the subject).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(portcullis::Problem::not_found().status(), http::StatusCode::NOT_FOUND);
+    /// ```
     pub fn not_found() -> Self {
         Self::new(StatusCode::NOT_FOUND)
     }
 
     /// 409: the write conflicts with the current state.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(portcullis::Problem::conflict().to_string(), "409 Conflict");
+    /// ```
     pub fn conflict() -> Self {
         Self::new(StatusCode::CONFLICT)
     }
 
     /// 422 with field-level errors.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use portcullis::{FieldError, Problem};
+    ///
+    /// let p = Problem::unprocessable(vec![FieldError::new("titel", "unknown_field", "No such field.")]);
+    /// assert_eq!(p.errors()[0].field, "titel");
+    /// ```
     pub fn unprocessable(errors: Vec<FieldError>) -> Self {
         let mut p = Self::new(StatusCode::UNPROCESSABLE_ENTITY);
         p.0.errors = errors;
@@ -120,6 +229,14 @@ impl Problem {
     }
 
     /// 429 with `Retry-After` in whole seconds (rounded up, at least 1).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let p = portcullis::Problem::too_many_requests(30);
+    /// assert_eq!(p.status(), http::StatusCode::TOO_MANY_REQUESTS);
+    /// assert_eq!(p.headers()["retry-after"], "30");
+    /// ```
     pub fn too_many_requests(retry_after_secs: u64) -> Self {
         Self::new(StatusCode::TOO_MANY_REQUESTS)
             .with_header(header::RETRY_AFTER, retry_after_secs.max(1).to_string())
@@ -140,29 +257,69 @@ impl Problem {
     }
 
     /// 500: the cause is logged where the problem is made, never sent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let p = portcullis::Problem::internal();
+    /// assert_eq!(p.to_string(), "500 Internal Server Error");
+    /// assert_eq!(p.detail(), None);
+    /// ```
     pub fn internal() -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     /// Replaces the `detail` member. Keep it generic: it reaches the client.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let p = portcullis::Problem::conflict().with_detail("The document changed meanwhile.");
+    /// assert_eq!(p.detail(), Some("The document changed meanwhile."));
+    /// assert_eq!(p.to_string(), "409 Conflict: The document changed meanwhile.");
+    /// ```
     pub fn with_detail(mut self, detail: impl Into<Cow<'static, str>>) -> Self {
         self.0.detail = Some(detail.into());
         self
     }
 
     /// Replaces the `title` member.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let p = portcullis::Problem::forbidden().with_title("Read only");
+    /// assert_eq!(p.title(), "Read only");
+    /// ```
     pub fn with_title(mut self, title: impl Into<Cow<'static, str>>) -> Self {
         self.0.title = title.into();
         self
     }
 
     /// Replaces the `type` member (a URI identifying the problem type).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let p = portcullis::Problem::forbidden().with_type("https://example.com/problems/quota");
+    /// let body = String::from_utf8(p.body()).unwrap();
+    /// assert!(body.starts_with(r#"{"type":"https://example.com/problems/quota","#));
+    /// ```
     pub fn with_type(mut self, type_uri: impl Into<Cow<'static, str>>) -> Self {
         self.0.type_uri = type_uri.into();
         self
     }
 
     /// Adds a field-level error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use portcullis::{FieldError, Problem};
+    ///
+    /// let p = Problem::forbidden().with_error(FieldError::new("owner_id", "not_permitted", "No."));
+    /// assert_eq!(p.errors().len(), 1);
+    /// ```
     pub fn with_error(mut self, error: FieldError) -> Self {
         self.0.errors.push(error);
         self
@@ -170,6 +327,17 @@ impl Problem {
 
     /// Sets a response header. A value that is not a valid header value is dropped with a log
     /// line rather than panicking: problems are built on error paths.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use http::header::CACHE_CONTROL;
+    ///
+    /// let p = portcullis::Problem::not_found().with_header(CACHE_CONTROL, "max-age=60");
+    /// assert_eq!(p.headers()[CACHE_CONTROL], "max-age=60");
+    /// let dropped = portcullis::Problem::not_found().with_header(CACHE_CONTROL, "a\nb");
+    /// assert!(dropped.headers().get(CACHE_CONTROL).is_none());
+    /// ```
     pub fn with_header(mut self, name: HeaderName, value: impl AsRef<str>) -> Self {
         match HeaderValue::from_str(value.as_ref()) {
             Ok(v) => {
@@ -183,31 +351,69 @@ impl Problem {
     }
 
     /// The HTTP status.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(portcullis::Problem::conflict().status().as_u16(), 409);
+    /// ```
     pub fn status(&self) -> StatusCode {
         self.0.status
     }
 
     /// The `title` member.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(portcullis::Problem::bad_request().title(), "Bad Request");
+    /// ```
     pub fn title(&self) -> &str {
         &self.0.title
     }
 
     /// The `detail` member.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(portcullis::Problem::bad_request().detail(), None);
+    /// ```
     pub fn detail(&self) -> Option<&str> {
         self.0.detail.as_deref()
     }
 
     /// The field-level errors.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(portcullis::Problem::forbidden().errors().is_empty());
+    /// ```
     pub fn errors(&self) -> &[FieldError] {
         &self.0.errors
     }
 
     /// The headers the response will carry besides `Content-Type`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(portcullis::Problem::forbidden().headers().is_empty());
+    /// assert!(portcullis::Problem::unauthorized().headers().contains_key("www-authenticate"));
+    /// ```
     pub fn headers(&self) -> &HeaderMap {
         &self.0.headers
     }
 
     /// The JSON body as it is sent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let body = portcullis::Problem::forbidden().body();
+    /// assert_eq!(body, br#"{"type":"about:blank","title":"Forbidden","status":403}"#);
+    /// ```
     pub fn body(&self) -> Vec<u8> {
         let body = ProblemBody {
             type_uri: &self.0.type_uri,

@@ -5,6 +5,18 @@ use crate::model::resource::Resource;
 
 /// An action a policy can allow or deny. Built-ins are [`Read`], [`Create`], [`Update`],
 /// [`Delete`] and [`Manage`]; custom ones come from `#[derive(Action)]`.
+///
+/// # Examples
+///
+/// ```
+/// use portcullis::{Action, Read};
+///
+/// #[derive(Action)]
+/// struct Publish;
+///
+/// assert_eq!(Publish::NAME, "publish");
+/// assert_eq!(Read::NAME, "read");
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a portcullis action",
     label = "not an action",
@@ -12,18 +24,52 @@ use crate::model::resource::Resource;
 )]
 pub trait Action: Send + Sync + 'static {
     /// The action's name in logs and explanations (`read`, `publish`, …).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use portcullis::{Action, Create};
+    ///
+    /// assert_eq!(Create::NAME, "create");
+    /// ```
     const NAME: &'static str;
 }
 
 /// Implemented by `#[policy]` for every action its rules mention: `E: Governs<A>` is what lets
 /// `Scope<E, A>`, `Bind<E, A>` and `ability.can::<A>(..)` compile.
+///
+/// # Examples
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+/// use portcullis::{Governs, Read};
+///
+/// // The fixture's policy mentions `read` and the custom `Archive`:
+/// fn governed<A: portcullis::Action>() -> u32 where Document: Governs<A> {
+///     <Document as Governs<A>>::BIT
+/// }
+/// assert_ne!(governed::<Read>(), governed::<Archive>());
+/// assert!(documents(&alice()).can::<Archive>(&doc(1, 1, 1, "Plan")));
+/// ```
 #[diagnostic::on_unimplemented(
     message = "the policy for `{Self}` has no rule for the action `{A}`",
     label = "no `allow!` for this action in the policy of `{Self}`",
     note = "add a rule such as `allow!(<action> where ...)` to the `#[policy({Self}, subject = ..)]` function (write that function if `{Self}` has no policy yet), or use an action it already mentions"
 )]
 pub trait Governs<A: Action>: Resource {
-    /// The action's bit in this policy's action masks.
+    /// The action's bit in this policy's action masks: 0 to 3 for `read`, `create`,
+    /// `update`, `delete`, then the custom actions in the order the policy names them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::{Governs, Read, Update};
+    ///
+    /// assert_eq!(<Document as Governs<Read>>::BIT, 0);
+    /// assert_eq!(<Document as Governs<Update>>::BIT, 2);
+    /// assert_eq!(<Document as Governs<Archive>>::BIT, 4);
+    /// ```
     const BIT: u32;
 }
 
@@ -40,13 +86,54 @@ macro_rules! builtin_actions {
 
 builtin_actions! {
     /// Read rows (scopes, `Bind`, shaping).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use portcullis::{Action, Read};
+    ///
+    /// assert_eq!(Read::NAME, "read");
+    /// ```
     Read = "read";
-    /// Create rows (`Create<E>`).
+    /// Create rows (`Insert<E>`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use portcullis::{Action, Create};
+    ///
+    /// // The write input is `Insert<E>`.
+    /// assert_eq!(Create::NAME, "create");
+    /// ```
     Create = "create";
     /// Update rows (`Patch<E>`, `bind.update(..)`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use portcullis::{Action, Update};
+    ///
+    /// assert_eq!(Update::NAME, "update");
+    /// ```
     Update = "update";
     /// Delete rows (`bind.delete(..)`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use portcullis::{Action, Delete};
+    ///
+    /// assert_eq!(Delete::NAME, "delete");
+    /// ```
     Delete = "delete";
     /// Every action; in rules only (`allow!(manage where ..)`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use portcullis::{Action, Manage};
+    ///
+    /// assert_eq!(Manage::NAME, "manage");
+    /// ```
     Manage = "manage";
 }

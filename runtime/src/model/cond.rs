@@ -33,6 +33,16 @@ use std::any::Any;
 use std::fmt;
 
 /// What a leaf tests about its field.
+///
+/// # Examples
+///
+/// ```
+/// use portcullis::cond::{LeafKey, LeafOp};
+///
+/// // `owner_id < 10` and `owner_id <= 9` are different tests to the simplifier.
+/// let lt = LeafKey::new(2, LeafOp::Lt, Some(10i64));
+/// assert!(!lt.same(&LeafKey::new(2, LeafOp::Le, Some(9i64))));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LeafOp {
     /// `field == value`
@@ -77,6 +87,17 @@ impl<T: PartialEq + Send + Sync + 'static> KeyValue for T {
 }
 
 /// The identity of a leaf: two leaves with equal keys select the same rows.
+///
+/// # Examples
+///
+/// ```
+/// use portcullis::cond::{LeafKey, LeafOp};
+///
+/// let a = LeafKey::new(1, LeafOp::Eq, Some(7i64));
+/// assert!(a.same(&LeafKey::new(1, LeafOp::Eq, Some(7i64))));
+/// assert!(!a.same(&LeafKey::new(1, LeafOp::Eq, Some(7i32)))); // another type: another value
+/// assert_eq!(format!("{a:?}"), "#1 Eq <value>");
+/// ```
 pub struct LeafKey {
     field: usize,
     op: LeafOp,
@@ -86,6 +107,16 @@ pub struct LeafKey {
 impl LeafKey {
     /// A key for field number `field` (declaration order), compared by `op` with `value`
     /// (`None` for `Flag`, `IsNone`, `IsSome`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use portcullis::cond::{LeafKey, LeafOp};
+    ///
+    /// let archived = LeafKey::new(4, LeafOp::Flag, None::<()>);
+    /// let tenant = LeafKey::new(1, LeafOp::Eq, Some(7i64));
+    /// assert!(!archived.same(&tenant));
+    /// ```
     pub fn new<V: PartialEq + Send + Sync + 'static>(
         field: usize,
         op: LeafOp,
@@ -99,6 +130,15 @@ impl LeafKey {
     }
 
     /// Whether both keys name the same test.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use portcullis::cond::{LeafKey, LeafOp};
+    ///
+    /// let nan = || LeafKey::new(0, LeafOp::Eq, Some(f64::NAN));
+    /// assert!(!nan().same(&nan())); // NaN never equals itself: never merged
+    /// ```
     pub fn same(&self, other: &LeafKey) -> bool {
         self.field == other.field
             && self.op == other.op
@@ -121,8 +161,33 @@ impl fmt::Debug for LeafKey {
 }
 
 /// A leaf the simplifier can compare with others.
+///
+/// # Examples
+///
+/// ```
+/// use portcullis::cond::{Cond, Keyed, LeafKey, LeafOp};
+///
+/// // A leaf carrying its SQL text beside its key.
+/// struct Sql(&'static str, LeafKey);
+/// impl Keyed for Sql {
+///     fn key(&self) -> Option<&LeafKey> {
+///         Some(&self.1)
+///     }
+/// }
+/// let a = || Cond::Leaf(Sql("a = 1", LeafKey::new(0, LeafOp::Eq, Some(1i64))));
+/// assert!(Cond::Or(vec![a(), a()]).simplify().same(&a()));
+/// ```
 pub trait Keyed {
     /// The leaf's identity; `None` makes the leaf distinct from every other (never merged).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use portcullis::cond::{Keyed, LeafKey, LeafOp};
+    ///
+    /// let k = LeafKey::new(0, LeafOp::IsNone, None::<()>);
+    /// assert!(k.key().is_some());
+    /// ```
     fn key(&self) -> Option<&LeafKey>;
 }
 
@@ -133,6 +198,16 @@ impl Keyed for LeafKey {
 }
 
 /// A Boolean condition over leaves `L`.
+///
+/// # Examples
+///
+/// ```
+/// use portcullis::cond::Cond;
+///
+/// let c: Cond<bool> = Cond::And(vec![Cond::Leaf(true), Cond::Not(Box::new(Cond::Leaf(false)))]);
+/// assert!(c.eval(&mut |leaf| *leaf));
+/// assert_eq!(c.leaves(), 2);
+/// ```
 #[derive(Debug)]
 pub enum Cond<L> {
     /// Always true.
@@ -151,11 +226,29 @@ pub enum Cond<L> {
 
 impl<L> Cond<L> {
     /// `TRUE` or `FALSE`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use portcullis::cond::Cond;
+    ///
+    /// assert!(matches!(Cond::<()>::constant(false), Cond::False));
+    /// ```
     pub fn constant(value: bool) -> Self {
         if value { Cond::True } else { Cond::False }
     }
 
     /// Evaluates the tree with `leaf` deciding each leaf.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use portcullis::cond::Cond;
+    ///
+    /// let any = Cond::Or(vec![Cond::Leaf(1), Cond::Leaf(2)]);
+    /// assert!(any.eval(&mut |n| *n == 2));
+    /// assert!(!Cond::<i32>::Or(vec![]).eval(&mut |_| true)); // empty OR: false
+    /// ```
     pub fn eval(&self, leaf: &mut impl FnMut(&L) -> bool) -> bool {
         match self {
             Cond::True => true,
@@ -168,6 +261,15 @@ impl<L> Cond<L> {
     }
 
     /// The same tree with each leaf replaced by `f(leaf)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use portcullis::cond::Cond;
+    ///
+    /// let c = Cond::Not(Box::new(Cond::Leaf(3))).map(&mut |n| n > 2);
+    /// assert!(!c.eval(&mut |b| *b));
+    /// ```
     pub fn map<M>(self, f: &mut impl FnMut(L) -> M) -> Cond<M> {
         match self {
             Cond::True => Cond::True,
@@ -180,6 +282,15 @@ impl<L> Cond<L> {
     }
 
     /// The number of leaves.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use portcullis::cond::Cond;
+    ///
+    /// let c = Cond::Or(vec![Cond::Leaf('a'), Cond::And(vec![Cond::Leaf('b'), Cond::True])]);
+    /// assert_eq!(c.leaves(), 2);
+    /// ```
     pub fn leaves(&self) -> usize {
         match self {
             Cond::True | Cond::False => 0,
@@ -192,6 +303,16 @@ impl<L> Cond<L> {
 
 impl<L: Keyed> Cond<L> {
     /// Whether two trees are the same condition up to the order of `AND`/`OR` terms.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use portcullis::cond::{Cond, LeafKey, LeafOp};
+    ///
+    /// let leaf = |f| Cond::Leaf(LeafKey::new(f, LeafOp::Flag, None::<()>));
+    /// assert!(Cond::And(vec![leaf(1), leaf(2)]).same(&Cond::And(vec![leaf(2), leaf(1)])));
+    /// assert!(!Cond::And(vec![leaf(1), leaf(2)]).same(&Cond::Or(vec![leaf(1), leaf(2)])));
+    /// ```
     pub fn same(&self, other: &Self) -> bool {
         match (self, other) {
             (Cond::True, Cond::True) | (Cond::False, Cond::False) => true,
@@ -214,6 +335,19 @@ impl<L: Keyed> Cond<L> {
     }
 
     /// The simplified tree; selects exactly the rows the original selects (module docs).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use portcullis::cond::{Cond, LeafKey, LeafOp};
+    ///
+    /// let a = || Cond::Leaf(LeafKey::new(1, LeafOp::Flag, None::<()>));
+    /// let b = || Cond::Leaf(LeafKey::new(2, LeafOp::Flag, None::<()>));
+    /// // Absorption: `a OR (a AND b)` is `a`.
+    /// assert!(Cond::Or(vec![a(), Cond::And(vec![a(), b()])]).simplify().same(&a()));
+    /// // Contradiction: `a AND NOT a` is `FALSE`.
+    /// assert!(matches!(Cond::And(vec![a(), Cond::Not(Box::new(a()))]).simplify(), Cond::False));
+    /// ```
     pub fn simplify(self) -> Self {
         match self {
             Cond::True | Cond::False | Cond::Leaf(_) => self,

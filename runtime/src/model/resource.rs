@@ -1,10 +1,52 @@
 //! Resources: entities derived with `#[derive(Resource)]`, their fields as compile-checked
 //! handles and bitsets, and the value conversions conditions use.
+//!
+//! ```
+//! use portcullis::{Resource, policy};
+//!
+//! diesel::table! {
+//!     notes (id) {
+//!         id -> BigInt,
+//!         owner_id -> BigInt,
+//!         title -> Text,
+//!     }
+//! }
+//!
+//! #[derive(Resource, diesel::Queryable, diesel::Selectable)]
+//! #[diesel(table_name = notes)]
+//! #[resource(rename_all = "camelCase")]
+//! pub struct Note {
+//!     #[expose]
+//!     pub id: i64,
+//!     #[expose]
+//!     pub owner_id: i64,
+//!     #[expose(rename = "heading")]
+//!     pub title: String,
+//! }
+//!
+//! assert_eq!(Note::NAME, "Note");
+//! assert_eq!(Note::JSON_NAMES, ["id", "ownerId", "heading"]);
+//! assert_eq!(Note::EXPOSED.len(), 3);
+//! ```
 
 use std::marker::PhantomData;
 
 /// A diesel entity portcullis can scope, shape, patch and create. Implemented by
 /// `#[derive(Resource)]`; never by hand.
+///
+/// # Examples
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+/// use portcullis::{FieldSet, Resource};
+///
+/// let f = Document::FIELDS;
+/// assert_eq!(Document::RUST_NAMES, ["id", "tenant_id", "owner_id", "title", "archived"]);
+/// assert_eq!(Document::EXPOSED, f.id | f.owner_id | f.title); // `#[expose]`
+/// assert_eq!(Document::PRIMARY_KEY, f.id);
+/// assert!(!Document::CONCEAL);
+/// assert_eq!(FieldSet::<Document>::all().len(), 5);
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a portcullis resource",
     label = "not a resource",
@@ -41,10 +83,37 @@ pub trait Resource: Sized + Send + Sync + 'static {
     const COLUMNS: Self::Columns;
 
     /// The primary key of this row.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Resource;
+    ///
+    /// assert_eq!(*doc(7, 1, 1, "Plan").id(), 7);
+    /// ```
     fn id(&self) -> &Self::Id;
 
     /// Writes the fields in `fields` (already intersected with [`Resource::EXPOSED`]) into a
     /// serde struct serializer, skipping `skip_if_none` fields that are `None`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Resource;
+    /// use serde::ser::{SerializeStruct, Serializer};
+    ///
+    /// // What `Shaped` does for one row: a struct of the chosen fields.
+    /// let row = doc(1, 1, 1, "Plan");
+    /// let fields = Document::FIELDS.id | Document::FIELDS.title;
+    /// let mut out = Vec::new();
+    /// let mut ser = serde_json::Serializer::new(&mut out);
+    /// let mut st = ser.serialize_struct("Document", row.serialized_len(fields)).unwrap();
+    /// row.serialize_fields(fields, &mut st).unwrap();
+    /// st.end().unwrap();
+    /// assert_eq!(out, br#"{"id":1,"title":"Plan"}"#);
+    /// ```
     fn serialize_fields<S: serde::ser::SerializeStruct>(
         &self,
         fields: FieldSet<Self>,
@@ -52,6 +121,16 @@ pub trait Resource: Sized + Send + Sync + 'static {
     ) -> Result<(), S::Error>;
 
     /// The number of entries [`Resource::serialize_fields`] writes for `fields`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Resource;
+    ///
+    /// let row = doc(1, 1, 1, "Plan");
+    /// assert_eq!(row.serialized_len(Document::EXPOSED), 3);
+    /// ```
     fn serialized_len(&self, fields: FieldSet<Self>) -> usize;
 
     /// Sets the patch field with JSON name `name` from `value`.
@@ -91,6 +170,17 @@ pub enum SetField<E> {
 }
 
 /// One field of resource `E`, as a compile-checked handle (`Document::fields().title`).
+///
+/// # Examples
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+/// use portcullis::{Field, Resource};
+///
+/// let title: Field<Document> = Document::FIELDS.title;
+/// assert_eq!((title.index(), title.name()), (3, "title"));
+/// assert_eq!(format!("{title:?}"), "title");
+/// ```
 pub struct Field<E> {
     index: u8,
     _e: PhantomData<fn() -> E>,
@@ -119,16 +209,47 @@ impl<E> Field<E> {
     }
 
     /// The field's position in declaration order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Resource;
+    ///
+    /// assert_eq!(Document::FIELDS.owner_id.index(), 2);
+    /// ```
     pub const fn index(self) -> usize {
         self.index as usize
     }
 
     /// A set holding only this field.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Resource;
+    ///
+    /// let set = Document::FIELDS.title.set();
+    /// assert_eq!((set.len(), set.contains(Document::FIELDS.title)), (1, true));
+    /// ```
     pub const fn set(self) -> FieldSet<E> {
         FieldSet::from_bits(1u64 << self.index)
     }
 
-    /// Ascending order on this field, for [`crate::policy::scope::Query::order_by`].
+    /// Ascending order on this field, for [`crate::scope::Query::order_by`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::{Read, Resource};
+    ///
+    /// let order = Document::FIELDS.title.asc();
+    /// assert!(!order.descending);
+    /// // Usually written inside `order_by`:
+    /// let _query = documents(&alice()).scope::<Read>().query().order_by(|f| f.title.asc());
+    /// ```
     pub const fn asc(self) -> Order<E> {
         Order {
             field: self,
@@ -137,6 +258,15 @@ impl<E> Field<E> {
     }
 
     /// Descending order on this field.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Resource;
+    ///
+    /// assert!(Document::FIELDS.id.desc().descending);
+    /// ```
     pub const fn desc(self) -> Order<E> {
         Order {
             field: self,
@@ -147,6 +277,15 @@ impl<E> Field<E> {
 
 impl<E: Resource> Field<E> {
     /// The field's Rust name.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Resource;
+    ///
+    /// assert_eq!(Document::FIELDS.tenant_id.name(), "tenant_id");
+    /// ```
     pub fn name(self) -> &'static str {
         E::RUST_NAMES[self.index()]
     }
@@ -159,6 +298,17 @@ impl<E: Resource> std::fmt::Debug for Field<E> {
 }
 
 /// An ordering on one field.
+///
+/// # Examples
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+/// use portcullis::Resource;
+/// use portcullis::resource::Order;
+///
+/// let order: Order<Document> = Document::FIELDS.id.desc();
+/// assert_eq!((order.field, order.descending), (Document::FIELDS.id, true));
+/// ```
 pub struct Order<E> {
     /// The field ordered by.
     pub field: Field<E>,
@@ -174,6 +324,18 @@ impl<E> Clone for Order<E> {
 impl<E> Copy for Order<E> {}
 
 /// A set of fields of resource `E` (at most 64 fields per resource).
+///
+/// # Examples
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+/// use portcullis::{FieldSet, Resource};
+///
+/// let f = Document::FIELDS;
+/// let set: FieldSet<Document> = f.id | f.title;
+/// assert_eq!(format!("{set:?}"), r#"{"id", "title"}"#);
+/// assert!(set.contains(f.title) && !set.contains(f.owner_id));
+/// ```
 pub struct FieldSet<E> {
     bits: u64,
     _e: PhantomData<fn() -> E>,
@@ -194,6 +356,15 @@ impl<E> Eq for FieldSet<E> {}
 
 impl<E> FieldSet<E> {
     /// No fields.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::FieldSet;
+    ///
+    /// assert!(FieldSet::<Document>::EMPTY.is_empty());
+    /// ```
     pub const EMPTY: Self = Self::from_bits(0);
 
     #[doc(hidden)]
@@ -205,47 +376,133 @@ impl<E> FieldSet<E> {
     }
 
     /// The raw bitset (bit `i` = field `i` in declaration order).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Resource;
+    ///
+    /// assert_eq!((Document::FIELDS.id | Document::FIELDS.title).bits(), 0b1001);
+    /// ```
     pub const fn bits(self) -> u64 {
         self.bits
     }
 
     /// Whether `field` is in the set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Resource;
+    ///
+    /// assert!(Document::EXPOSED.contains(Document::FIELDS.title));
+    /// assert!(!Document::EXPOSED.contains(Document::FIELDS.tenant_id));
+    /// ```
     pub const fn contains(self, field: Field<E>) -> bool {
         self.bits & (1u64 << field.index) != 0
     }
 
     /// Whether the field at `index` is in the set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Resource;
+    ///
+    /// assert!(Document::EXPOSED.contains_index(0));
+    /// assert!(!Document::EXPOSED.contains_index(64)); // out of range: never
+    /// ```
     #[inline]
     pub const fn contains_index(self, index: usize) -> bool {
         index < 64 && self.bits & (1u64 << index) != 0
     }
 
     /// The fields in both sets.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Resource;
+    ///
+    /// let f = Document::FIELDS;
+    /// assert_eq!((f.id | f.tenant_id).intersect(Document::EXPOSED), f.id.set());
+    /// ```
     pub const fn intersect(self, other: Self) -> Self {
         Self::from_bits(self.bits & other.bits)
     }
 
     /// The fields in either set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Resource;
+    ///
+    /// let f = Document::FIELDS;
+    /// assert_eq!(f.id.set().union(f.title.set()), f.id | f.title);
+    /// ```
     pub const fn union(self, other: Self) -> Self {
         Self::from_bits(self.bits | other.bits)
     }
 
     /// The fields of `self` not in `other`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Resource;
+    ///
+    /// let f = Document::FIELDS;
+    /// assert_eq!(Document::EXPOSED.minus(f.id.set()), f.owner_id | f.title);
+    /// ```
     pub const fn minus(self, other: Self) -> Self {
         Self::from_bits(self.bits & !other.bits)
     }
 
     /// Whether the set is empty.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Resource;
+    ///
+    /// assert!(!Document::EXPOSED.is_empty());
+    /// ```
     pub const fn is_empty(self) -> bool {
         self.bits == 0
     }
 
     /// The number of fields in the set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Resource;
+    ///
+    /// assert_eq!(Document::EXPOSED.len(), 3);
+    /// ```
     pub const fn len(self) -> usize {
         self.bits.count_ones() as usize
     }
 
     /// The indices of the fields in the set, ascending.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Resource;
+    ///
+    /// assert_eq!(Document::EXPOSED.indices().collect::<Vec<_>>(), [0, 2, 3]);
+    /// ```
     pub fn indices(self) -> impl Iterator<Item = usize> {
         (0..64).filter(move |i| self.bits & (1u64 << i) != 0)
     }
@@ -253,12 +510,30 @@ impl<E> FieldSet<E> {
 
 impl<E: Resource> FieldSet<E> {
     /// Every field of `E`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::FieldSet;
+    ///
+    /// assert_eq!(FieldSet::<Document>::all().len(), 5);
+    /// ```
     pub fn all() -> Self {
         let n = E::RUST_NAMES.len();
         Self::from_bits(if n >= 64 { u64::MAX } else { (1u64 << n) - 1 })
     }
 
     /// The Rust names of the fields in the set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Resource;
+    ///
+    /// assert_eq!(Document::EXPOSED.names().collect::<Vec<_>>(), ["id", "owner_id", "title"]);
+    /// ```
     pub fn names(self) -> impl Iterator<Item = &'static str> {
         self.indices().map(|i| E::RUST_NAMES[i])
     }
@@ -301,14 +576,47 @@ impl<E> From<Field<E>> for FieldSet<E> {
 }
 
 /// Field `I` of entity `E` (generated by `#[derive(Resource)]`), read without naming it.
+///
+/// # Examples
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+/// use portcullis::resource::FieldAt;
+///
+/// let row = doc(1, 1, 1, "Plan");
+/// assert_eq!(<Document as FieldAt<3>>::field_at(&row), "Plan");
+/// ```
 pub trait FieldAt<const I: usize> {
     /// The field's Rust type.
     type Ty;
     /// The field on this row.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::resource::FieldAt;
+    ///
+    /// let row = doc(1, 1, 1, "Plan");
+    /// let title: &String = FieldAt::<3>::field_at(&row);
+    /// assert_eq!(title, "Plan");
+    /// ```
     fn field_at(&self) -> &Self::Ty;
 }
 
 /// A column handle: field `I` of entity `E`, stored in diesel column `C`, of Rust type `T`.
+///
+/// # Examples
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+/// use portcullis::Resource;
+///
+/// // What `#[policy]` compiles `title == "Plan"` to, on each side.
+/// let title = Document::COLUMNS.title;
+/// assert_eq!(title.of(&doc(1, 1, 1, "Plan")).map(String::as_str), Some("Plan"));
+/// let _column: documents::title = title.column();
+/// ```
 pub struct Col<C, T, E, const I: usize> {
     _c: ColMarker<C, T, E>,
 }
@@ -325,12 +633,33 @@ impl<C, T, E, const I: usize> Col<C, T, E, I> {
 impl<C: Default, T: FieldType + 'static, E: FieldAt<I, Ty = T>, const I: usize> Col<C, T, E, I> {
     /// The field's value on `row`, as conditions see it: `None` for NULL and for NaN, which
     /// no comparison matches.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Resource;
+    ///
+    /// let owner = Document::COLUMNS.owner_id;
+    /// assert_eq!(owner.of(&doc(1, 1, 7, "Plan")), Some(&7));
+    /// ```
     #[inline(always)]
     pub fn of<'r>(&self, row: &'r E) -> Option<&'r T::Value> {
         row.field_at().value().filter(|v| !T::unordered(v))
     }
 
     /// The diesel column.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use diesel::{ExpressionMethods, QueryDsl};
+    /// use portcullis::Resource;
+    ///
+    /// let column = Document::COLUMNS.tenant_id.column();
+    /// let _query = documents::table.filter(column.eq(1));
+    /// ```
     #[inline]
     pub fn column(&self) -> C {
         C::default()
@@ -338,6 +667,17 @@ impl<C: Default, T: FieldType + 'static, E: FieldAt<I, Ty = T>, const I: usize> 
 
     /// Converts a value a condition compares this field with into the field's value type,
     /// once, when the rule is collected. `None` (a `None` subject value) never matches.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Resource;
+    ///
+    /// let title = Document::COLUMNS.title;
+    /// let captured: String = title.capture("Plan"); // a `&str` compared with a `String` field
+    /// assert_eq!(title.captured(&captured).map(String::as_str), Some("Plan"));
+    /// ```
     #[inline]
     pub fn capture<V: ValueFor<T::Value> + ?Sized>(&self, value: &V) -> V::Captured {
         value.capture()
@@ -345,6 +685,17 @@ impl<C: Default, T: FieldType + 'static, E: FieldAt<I, Ty = T>, const I: usize> 
 
     /// A captured value as this field's value type; `None` (absent, or NaN) never matches, in
     /// the predicate and in SQL alike.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Resource;
+    ///
+    /// let owner = Document::COLUMNS.owner_id;
+    /// assert_eq!(owner.captured(&Some(3i64)), Some(&3));
+    /// assert_eq!(owner.captured(&None::<i64>), None); // never matches
+    /// ```
     #[inline(always)]
     pub fn captured<'c, K: Captured<T::Value>>(&self, value: &'c K) -> Option<&'c T::Value> {
         value.get().filter(|v| !T::unordered(v))
@@ -352,6 +703,16 @@ impl<C: Default, T: FieldType + 'static, E: FieldAt<I, Ty = T>, const I: usize> 
 
     /// Converts a list a condition tests membership in (`field in user.ids`). NaN elements are
     /// dropped: they match nothing (PostgreSQL would match them with stored NaNs).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Resource;
+    ///
+    /// let ids = [Some(1i64), None, Some(3)];
+    /// assert_eq!(Document::COLUMNS.id.capture_list(&ids), [1, 3]);
+    /// ```
     #[inline]
     pub fn capture_list<L: ListFor<T::Value> + ?Sized>(&self, list: &L) -> Vec<T::Value> {
         let mut values = list.to_values();
@@ -360,6 +721,18 @@ impl<C: Default, T: FieldType + 'static, E: FieldAt<I, Ty = T>, const I: usize> 
     }
 
     /// The simplifier's identity of a test of this field against `value`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Resource;
+    /// use portcullis::cond::LeafOp;
+    ///
+    /// let tenant = Document::COLUMNS.tenant_id;
+    /// assert!(tenant.key(LeafOp::Eq, &1).same(&tenant.key(LeafOp::Eq, &1)));
+    /// assert!(!tenant.key(LeafOp::Eq, &1).same(&tenant.key(LeafOp::Eq, &2)));
+    /// ```
     #[inline]
     pub fn key(
         &self,
@@ -370,12 +743,34 @@ impl<C: Default, T: FieldType + 'static, E: FieldAt<I, Ty = T>, const I: usize> 
     }
 
     /// The simplifier's identity of a test without a value (`archived`, `x.is_none()`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Resource;
+    /// use portcullis::cond::LeafOp;
+    ///
+    /// let archived = Document::COLUMNS.archived;
+    /// assert!(archived.bare_key(LeafOp::Flag).same(&archived.bare_key(LeafOp::Flag)));
+    /// ```
     #[inline]
     pub fn bare_key(&self, op: crate::model::cond::LeafOp) -> crate::model::cond::LeafKey {
         crate::model::cond::LeafKey::new(I, op, None::<()>)
     }
 
     /// The simplifier's identity of `field in list`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Resource;
+    ///
+    /// let id = Document::COLUMNS.id;
+    /// assert!(id.list_key(&[1, 2]).same(&id.list_key(&[1, 2])));
+    /// assert!(!id.list_key(&[1, 2]).same(&id.list_key(&[2, 1])));
+    /// ```
     #[inline]
     pub fn list_key(&self, list: &[T::Value]) -> crate::model::cond::LeafKey {
         crate::model::cond::LeafKey::new(I, crate::model::cond::LeafOp::In, Some(list.to_vec()))
@@ -383,6 +778,18 @@ impl<C: Default, T: FieldType + 'static, E: FieldAt<I, Ty = T>, const I: usize> 
 
     /// A boolean field used as a whole condition (`archived`, `!archived`): `true` matches,
     /// `false` and NULL do not.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Resource;
+    ///
+    /// let mut row = doc(1, 1, 1, "Plan");
+    /// assert!(!Document::COLUMNS.archived.is_true(&row));
+    /// row.archived = true;
+    /// assert!(Document::COLUMNS.archived.is_true(&row));
+    /// ```
     #[inline(always)]
     pub fn is_true(&self, row: &E) -> bool
     where
@@ -392,6 +799,25 @@ impl<C: Default, T: FieldType + 'static, E: FieldAt<I, Ty = T>, const I: usize> 
     }
 
     /// `field.is_none()` in the Rust predicate; only `Option` fields have it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// // A nullable column: `deleted_at.is_none()` in a rule.
+    /// use portcullis::Resource;
+    ///
+    /// diesel::table! { tasks (id) { id -> BigInt, deleted_at -> Nullable<BigInt> } }
+    ///
+    /// #[derive(Resource, diesel::Queryable, diesel::Selectable)]
+    /// #[diesel(table_name = tasks)]
+    /// pub struct Task {
+    ///     #[expose]
+    ///     pub id: i64,
+    ///     pub deleted_at: Option<i64>,
+    /// }
+    ///
+    /// assert!(Task::COLUMNS.deleted_at.is_none(&Task { id: 1, deleted_at: None }));
+    /// ```
     #[inline(always)]
     pub fn is_none(&self, row: &E) -> bool
     where
@@ -402,6 +828,22 @@ impl<C: Default, T: FieldType + 'static, E: FieldAt<I, Ty = T>, const I: usize> 
 
     /// Fills a create-input field with the value a rule pins it to (`tenant_id ==
     /// user.tenant_id` in a `create` rule): only when absent, or always with `force`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Resource;
+    ///
+    /// let tenant = Document::COLUMNS.tenant_id;
+    /// let mut slot = None;
+    /// tenant.pin(&mut slot, &1i64, false);
+    /// assert_eq!(slot, Some(1));
+    /// tenant.pin(&mut slot, &2i64, false); // already set by the client: kept
+    /// assert_eq!(slot, Some(1));
+    /// tenant.pin(&mut slot, &2i64, true);
+    /// assert_eq!(slot, Some(2));
+    /// ```
     #[inline]
     pub fn pin<V: Captured<T::Value>>(&self, slot: &mut Option<T>, value: &V, force: bool) {
         if (force || slot.is_none())
@@ -413,6 +855,16 @@ impl<C: Default, T: FieldType + 'static, E: FieldAt<I, Ty = T>, const I: usize> 
 }
 
 /// The Rust type of a field usable in conditions: a plain value or an `Option` of one.
+///
+/// # Examples
+///
+/// ```
+/// use portcullis::resource::FieldType;
+///
+/// assert_eq!(5i64.value(), Some(&5));
+/// assert_eq!(None::<i64>.value(), None);
+/// assert!(<Option<String> as FieldType>::NULLABLE && !<String as FieldType>::NULLABLE);
+/// ```
 #[diagnostic::on_unimplemented(
     message = "a field of type `{Self}` cannot be used in a policy condition",
     label = "this field's type has no condition support",
@@ -422,10 +874,34 @@ pub trait FieldType {
     /// The non-null value type.
     type Value: PartialEq + PartialOrd + Clone + Send + Sync + 'static;
     /// `true` for `Option` fields (`is_none()` / `is_some()` are allowed on them).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use portcullis::resource::FieldType;
+    ///
+    /// assert!(<Option<bool> as FieldType>::NULLABLE);
+    /// ```
     const NULLABLE: bool;
     /// The value, or `None` for a NULL field.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use portcullis::resource::FieldType;
+    ///
+    /// assert_eq!(Some("a".to_owned()).value().map(String::as_str), Some("a"));
+    /// ```
     fn value(&self) -> Option<&Self::Value>;
     /// The field holding `value` (used to fill create inputs from rule pins).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use portcullis::resource::FieldType;
+    ///
+    /// assert_eq!(<Option<i32> as FieldType>::from_value(3), Some(3));
+    /// ```
     fn from_value(value: Self::Value) -> Self;
     /// Whether `value` is unordered (a float NaN): conditions treat it like NULL, so every
     /// comparison with it is false, `!=` included (README, "Conditions").
@@ -476,6 +952,15 @@ where
 /// Never implemented: the bound of the `Serialize` impl `#[derive(Resource)]` emits, so that
 /// serializing an entity directly fails with this message instead of serde's advice to derive
 /// `Serialize` (which would bypass shaping).
+///
+/// # Examples
+///
+/// An entity serializes only through [`Shaped`](crate::Shaped):
+///
+/// ```compile_fail
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+/// serde_json::to_string(&doc(1, 1, 1, "Plan")); // error: `Document` is a portcullis resource
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{E}` is a portcullis resource: it serializes only through `Shaped`",
     label = "the entity itself is never serialized",
@@ -484,6 +969,15 @@ where
 pub trait SerializeThroughShaped<E> {}
 
 /// Fields that can be NULL: `Option<T>`. `is_none()` / `is_some()` need one.
+///
+/// # Examples
+///
+/// ```
+/// use portcullis::resource::NullableField;
+///
+/// fn nullable<T: NullableField>() {}
+/// nullable::<Option<i64>>();
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`is_none()` / `is_some()` need an `Option` field; this field has type `{Self}` and is never NULL",
     label = "not an `Option` field",
@@ -493,6 +987,16 @@ pub trait NullableField {}
 impl<T> NullableField for Option<T> {}
 
 /// A value a field of value type `T` can be compared with in a condition.
+///
+/// # Examples
+///
+/// ```
+/// use portcullis::resource::ValueFor;
+///
+/// // A `&str` subject value compared with a `String` field, an `Option` with an `i64` field.
+/// assert_eq!(ValueFor::<String>::to_value("a"), Some("a".to_owned()));
+/// assert_eq!(ValueFor::<i64>::to_value(&None::<i64>), None);
+/// ```
 #[diagnostic::on_unimplemented(
     message = "cannot compare a field of type `{T}` with a value of type `{Self}`",
     label = "expected a value of type `{T}` (or `Option<{T}>`) here",
@@ -503,14 +1007,48 @@ pub trait ValueFor<T> {
     /// time), `Option<T>` for an optional one.
     type Captured: Captured<T> + Clone + Send + Sync + 'static;
     /// The value as a rule stores it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use portcullis::resource::ValueFor;
+    ///
+    /// let captured: Option<i64> = ValueFor::<i64>::capture(&Some(3i64));
+    /// assert_eq!(captured, Some(3));
+    /// ```
     fn capture(&self) -> Self::Captured;
     /// The value as the field's type; `None` never matches.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use portcullis::resource::ValueFor;
+    ///
+    /// assert_eq!(ValueFor::<u8>::to_value(&7u8), Some(7));
+    /// ```
     fn to_value(&self) -> Option<T>;
 }
 
 /// A value captured by a rule: `T` (always present) or `Option<T>`.
+///
+/// # Examples
+///
+/// ```
+/// use portcullis::resource::Captured;
+///
+/// assert_eq!(Captured::<i64>::get(&4i64), Some(&4));
+/// assert_eq!(Captured::<i64>::get(&None::<i64>), None);
+/// ```
 pub trait Captured<T> {
     /// The value, if present.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use portcullis::resource::Captured;
+    ///
+    /// assert_eq!(Captured::<bool>::get(&Some(true)), Some(&true));
+    /// ```
     fn get(&self) -> Option<&T>;
 }
 
@@ -563,6 +1101,15 @@ impl ValueFor<String> for str {
 }
 
 /// A list a field of value type `T` can be tested for membership in (`field in list`).
+///
+/// # Examples
+///
+/// ```
+/// use portcullis::resource::ListFor;
+///
+/// assert_eq!(ListFor::<i64>::to_values(&vec![1i64, 2]), [1, 2]);
+/// assert_eq!(ListFor::<i64>::to_values(&[Some(1i64), None]), [1]);
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a list of values comparable with a field of type `{T}`",
     label = "expected a list (`[..]`, `Vec`, slice) of `{T}` here",
@@ -570,6 +1117,15 @@ impl ValueFor<String> for str {
 )]
 pub trait ListFor<T> {
     /// The list's values; `None` elements are dropped (they never match).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use portcullis::resource::ListFor;
+    ///
+    /// let names: Vec<String> = ListFor::<String>::to_values(&["a", "b"][..]);
+    /// assert_eq!(names, ["a", "b"]);
+    /// ```
     fn to_values(&self) -> Vec<T>;
 }
 

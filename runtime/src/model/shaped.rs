@@ -1,10 +1,34 @@
 //! `Shaped<T>`: the only way a resource becomes JSON. Each row writes its `#[expose]` fields
 //! that the subject may read, straight into the serializer (no intermediate `Value`).
+//!
+//! ```
+//! # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+//! let shaped = documents(&alice()).shape(vec![doc(1, 1, 1, "Plan"), doc(3, 2, 3, "Other")]);
+//! // Row 3 is outside Alice's tenant: it keeps its place but shows no field.
+//! assert_eq!(
+//!     serde_json::to_string(&shaped).unwrap(),
+//!     r#"[{"id":1,"owner_id":1,"title":"Plan"},{}]"#
+//! );
+//! ```
 
 use crate::model::resource::{FieldSet, Resource};
 use serde::ser::{SerializeSeq, SerializeStruct, Serializer};
 
-/// A page of rows with its position in the whole result.
+/// A page of rows with its position in the whole result: what [`Query::paginate`](crate::Query::paginate)
+/// returns. Shaped, it serializes as `{"items": [..], "total", "page", "per_page", "pages"}`.
+///
+/// # Examples
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+/// use portcullis::Page;
+///
+/// let page = Page { items: vec![doc(1, 1, 1, "Plan")], total: 3, page: 1, per_page: 1 };
+/// assert_eq!(
+///     serde_json::to_string(&documents(&alice()).shape(page)).unwrap(),
+///     r#"{"items":[{"id":1,"owner_id":1,"title":"Plan"}],"total":3,"page":1,"per_page":1,"pages":3}"#
+/// );
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page<E> {
     /// The rows of this page.
@@ -19,6 +43,16 @@ pub struct Page<E> {
 
 impl<E> Page<E> {
     /// The number of pages (at least 1).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use portcullis::Page;
+    ///
+    /// let page = Page::<()> { items: vec![], total: 101, page: 1, per_page: 20 };
+    /// assert_eq!(page.pages(), 6);
+    /// assert_eq!(Page::<()> { items: vec![], total: 0, page: 1, per_page: 20 }.pages(), 1);
+    /// ```
     pub fn pages(&self) -> i64 {
         if self.per_page <= 0 {
             return 1;
@@ -27,11 +61,35 @@ impl<E> Page<E> {
     }
 }
 
-/// What can be shaped: one entity, a `Vec` of them, or a [`Page`].
+/// What can be shaped: one entity, a `Vec` of them, a [`Page`] or a
+/// [`CursorPage`](crate::page::CursorPage).
+///
+/// # Examples
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+/// use portcullis::shaped::Shape;
+///
+/// fn count_rows<T: Shape>(value: &T) -> usize {
+///     value.rows().len()
+/// }
+/// assert_eq!(count_rows(&doc(1, 1, 1, "Plan")), 1);
+/// assert_eq!(count_rows(&vec![doc(1, 1, 1, "Plan"), doc(2, 1, 2, "Budget")]), 2);
+/// ```
 pub trait Shape: Sized {
     /// The resource type.
     type Entity: Resource;
     /// The rows, in order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::shaped::Shape;
+    ///
+    /// let rows = vec![doc(2, 1, 2, "Budget"), doc(1, 1, 1, "Plan")];
+    /// assert_eq!(rows.rows()[0].id, 2);
+    /// ```
     fn rows(&self) -> &[Self::Entity];
     /// Serializes with one field mask per row.
     #[doc(hidden)]
@@ -150,6 +208,23 @@ impl<E: Resource> Shape for Page<E> {
 
 /// A value ready for a response: serializes only exposed ∩ permitted fields of each row.
 /// Made by `ability.shape(..)` / `scope.shape(..)`; narrowed further with [`Shaped::fields`].
+///
+/// Entities have no `Serialize` of their own: a `Shaped` is the only way one reaches a
+/// response body. It is an axum response (`application/json`).
+///
+/// # Examples
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+/// use axum::response::IntoResponse;
+/// use portcullis::Shaped;
+///
+/// let shaped: Shaped<Document> = documents(&alice()).shape(doc(1, 1, 1, "Plan"));
+/// // `tenant_id` (not `#[expose]`d) is absent.
+/// assert_eq!(serde_json::to_string(&shaped).unwrap(), r#"{"id":1,"owner_id":1,"title":"Plan"}"#);
+/// let response = shaped.into_response();
+/// assert_eq!(response.headers()["content-type"], "application/json");
+/// ```
 pub struct Shaped<T: Shape> {
     value: T,
     masks: Vec<u64>,
@@ -180,6 +255,17 @@ impl<T: Shape> Shaped<T> {
     /// Keeps only the picked fields (names checked at compile time):
     /// `shaped.fields(|f| f.id | f.title)`. Narrowing only: a field the row may not show stays
     /// hidden whatever is picked.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// let shaped = documents(&alice()).shape(doc(1, 1, 1, "Plan")).fields(|f| f.id | f.title);
+    /// assert_eq!(serde_json::to_string(&shaped).unwrap(), r#"{"id":1,"title":"Plan"}"#);
+    /// // Picking a field that is not exposed does not show it.
+    /// let shaped = documents(&alice()).shape(doc(1, 1, 1, "Plan")).fields(|f| f.tenant_id);
+    /// assert_eq!(serde_json::to_string(&shaped).unwrap(), "{}");
+    /// ```
     pub fn fields<F>(mut self, pick: impl FnOnce(&<T::Entity as Resource>::Fields) -> F) -> Self
     where
         F: Into<FieldSet<T::Entity>>,
@@ -188,17 +274,45 @@ impl<T: Shape> Shaped<T> {
         self
     }
 
-    /// The fields row `i` will show.
+    /// The fields row `i` will show (empty past the last row).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::{FieldSet, Resource};
+    ///
+    /// let shaped = documents(&alice()).shape(vec![doc(1, 1, 1, "Plan"), doc(3, 2, 3, "Other")]);
+    /// let f = Document::FIELDS;
+    /// assert_eq!(shaped.visible_fields(0), f.id | f.owner_id | f.title);
+    /// assert_eq!(shaped.visible_fields(1), FieldSet::EMPTY); // another tenant's row
+    /// ```
     pub fn visible_fields(&self, i: usize) -> FieldSet<T::Entity> {
         FieldSet::from_bits(self.masks.get(i).copied().unwrap_or(0) & self.narrow)
     }
 
     /// The shaped value (for tests and further processing; it does not serialize by itself).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// let shaped = documents(&alice()).shape(doc(1, 1, 1, "Plan"));
+    /// assert_eq!(shaped.get().tenant_id, 1); // all fields are still there in Rust
+    /// ```
     pub fn get(&self) -> &T {
         &self.value
     }
 
     /// Takes the value back out.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// let rows = documents(&alice()).shape(vec![doc(1, 1, 1, "Plan")]).into_inner();
+    /// assert_eq!(rows.len(), 1);
+    /// ```
     pub fn into_inner(self) -> T {
         self.value
     }

@@ -7,6 +7,19 @@ use crate::model::resource::{FieldSet, Resource};
 use std::sync::Arc;
 
 /// Whether a rule allows or denies.
+///
+/// # Examples
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+/// use portcullis::Update;
+/// use portcullis::ability::Effect;
+///
+/// let mut plan = doc(1, 1, 1, "Plan");
+/// plan.archived = true;
+/// let why = documents(&alice()).explain::<Update>(&plan);
+/// assert_eq!(why.rules[0].effect, Effect::Deny);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Effect {
     /// `allow!`
@@ -16,6 +29,20 @@ pub enum Effect {
 }
 
 /// Where a rule was written, captured at compile time for explanations and denial logs.
+/// `Display` is `<rule> at <file>:<line>`.
+///
+/// # Examples
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+/// use portcullis::Read;
+///
+/// let why = documents(&alice()).explain::<Read>(&doc(1, 1, 1, "Plan"));
+/// let site = why.rules[0];
+/// assert_eq!(site.text, "allow!(read where tenant_id == user.tenant_id)");
+/// assert!(!site.has_fields);
+/// assert_eq!(site.to_string(), format!("{} at {}:{}", site.text, site.file, site.line));
+/// ```
 #[derive(Debug)]
 pub struct RuleSite {
     /// Allow or deny.
@@ -39,6 +66,19 @@ impl std::fmt::Display for RuleSite {
 /// One collected rule: `ACTIONS` is the compile-time mask of action bits it covers, `P` its Rust
 /// predicate, `S` its SQL builders (one per enabled backend), `N` its create-pinning function;
 /// `DENY` and `FIELDS` (whether it has a field list) are constants so decisions fold them away.
+///
+/// Built by `allow!`/`deny!` inside `#[policy]`; not written by hand. The rule set of an
+/// ability nests them in tuples, which is why decisions compile to straight-line code:
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+/// use portcullis::{Read, RuleSet};
+///
+/// fn decide<R: RuleSet<Document>>(rules: &R, row: &Document) -> bool {
+///     rules.allows(<Document as portcullis::Governs<Read>>::BIT, row)
+/// }
+/// assert!(decide(documents(&alice()).rules(), &doc(1, 1, 1, "Plan")));
+/// ```
 pub struct Rule<E: Resource, P, S, N, const ACTIONS: u64, const DENY: bool, const FIELDS: bool> {
     #[doc(hidden)]
     pub site: &'static RuleSite,
@@ -66,7 +106,20 @@ impl<E: Resource, P: Clone, S: Clone, N: Clone, const A: u64, const D: bool, con
     }
 }
 
-/// Running result of evaluating rules on one row.
+/// Running result of evaluating rules on one row (see [`RuleSet::eval`]). Its parts are
+/// private: read decisions through [`Ability`](super::Ability).
+///
+/// # Examples
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+/// use portcullis::ability::Eval;
+/// use portcullis::{Governs, Read, RuleSet};
+///
+/// let mut acc = Eval::default();
+/// let bit = <Document as Governs<Read>>::BIT;
+/// documents(&alice()).rules().eval(bit, &doc(1, 1, 1, "Plan"), &mut acc);
+/// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Eval {
     pub(crate) allowed: bool,
@@ -76,6 +129,22 @@ pub struct Eval {
 }
 
 /// SQL conditions accumulated over rules for one action and backend.
+///
+/// # Examples
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+/// use diesel::{QueryDsl, debug_query};
+/// use portcullis::ability::SqlAcc;
+/// use portcullis::sql::Sqlite;
+/// use portcullis::{Governs, Read, RuleSet};
+///
+/// let mut acc = SqlAcc::default();
+/// documents(&alice()).rules().sql_sqlite(<Document as Governs<Read>>::BIT, &mut acc);
+/// let query = documents::table.filter(acc.finish());
+/// let sql = debug_query::<Sqlite, _>(&query).to_string();
+/// assert!(sql.ends_with("WHERE (`documents`.`tenant_id` = ?) -- binds: [1]"), "{sql}");
+/// ```
 pub struct SqlAcc<T, DB> {
     allow: Vec<SqlCond<T, DB>>,
     deny: Vec<SqlCond<T, DB>>,
@@ -103,6 +172,19 @@ impl<T, DB> SqlAcc<T, DB> {
     /// scope, the condition requires, for each written field, an allow that permits it and no
     /// field-list deny that removes it, so the `UPDATE` re-checks field-level rules on the row
     /// as it is when written.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::ability::SqlAcc;
+    /// use portcullis::{Governs, Resource, RuleSet, Update};
+    ///
+    /// let mut acc = SqlAcc::for_write(Document::FIELDS.title.set().bits());
+    /// documents(&alice()).rules().sql_sqlite(<Document as Governs<Update>>::BIT, &mut acc);
+    /// // The scope, then an allow and no removing deny for `title`.
+    /// assert_eq!(acc.into_cond().leaves(), 5);
+    /// ```
     pub fn for_write(written: u64) -> Self {
         let n = written.count_ones() as usize;
         Self {
@@ -114,7 +196,19 @@ impl<T, DB> SqlAcc<T, DB> {
     }
 }
 
-/// A rule's SQL builders for each backend portcullis was built with.
+/// A rule's SQL builders for each backend portcullis was built with. `#[policy]` builds a pair
+/// of [`SqliteSide`] and [`PgSide`] for each rule.
+///
+/// # Examples
+///
+/// ```
+/// use portcullis::ability::SqlSides;
+///
+/// // A pair of `()` is a rule without SQL on either backend: with the `sqlite` feature
+/// // (the default) the SQLite side must be a builder instead.
+/// # #[cfg(not(feature = "sqlite"))]
+/// fn builds_sql<T, S: SqlSides<T>>(_: &S) {}
+/// ```
 pub trait SqlSides<T>: Send + Sync + 'static {
     /// The condition on SQLite.
     #[cfg(feature = "sqlite")]
@@ -125,6 +219,17 @@ pub trait SqlSides<T>: Send + Sync + 'static {
 }
 
 /// The SQLite side of [`SqlSides`]: a builder closure when the backend is enabled, `()` otherwise.
+///
+/// # Examples
+///
+/// ```
+/// use portcullis::ability::SqliteSide;
+/// use portcullis::sql::{Sqlite, SqlCond};
+///
+/// fn is_side<T, S: SqliteSide<T>>(_: &S) {}
+/// // The closure `#[policy]` writes for a rule that matches every row.
+/// is_side::<(), _>(&|| -> SqlCond<(), Sqlite> { portcullis::cond::Cond::True });
+/// ```
 pub trait SqliteSide<T>: Send + Sync + 'static {
     #[cfg(feature = "sqlite")]
     #[doc(hidden)]
@@ -141,7 +246,18 @@ impl<T, F: Fn() -> SqlCond<T, crate::backend::sql::Sqlite> + Send + Sync + 'stat
 #[cfg(not(feature = "sqlite"))]
 impl<T> SqliteSide<T> for () {}
 
-/// The PostgreSQL side of [`SqlSides`].
+/// The PostgreSQL side of [`SqlSides`]: a builder closure with the `postgres` feature, `()`
+/// otherwise.
+///
+/// # Examples
+///
+/// ```
+/// use portcullis::ability::PgSide;
+///
+/// fn is_side<T, S: PgSide<T>>(_: &S) {}
+/// # #[cfg(not(feature = "postgres"))]
+/// is_side::<(), _>(&()); // without the `postgres` feature there is nothing to build
+/// ```
 pub trait PgSide<T>: Send + Sync + 'static {
     #[cfg(feature = "postgres")]
     #[doc(hidden)]
@@ -167,11 +283,42 @@ impl<T, A: SqliteSide<T>, B: PgSide<T>> SqlSides<T> for (A, B) {
     }
 }
 
-/// A rule's create-pinning function, borrowed from its rule set.
+/// A rule's create-pinning function, borrowed from its rule set: it fills the create-input
+/// fields the rule pins to the subject (`tenant_id == user.tenant_id`).
+///
+/// # Examples
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+/// use portcullis::ability::PinFn;
+/// use portcullis::{Create, Governs, RuleSet};
+///
+/// let ability = documents(&alice());
+/// let mut pins: Vec<PinFn<'_, Document>> = Vec::new();
+/// ability.rules().pins(<Document as Governs<Create>>::BIT, &mut pins);
+/// assert_eq!(pins.len(), 1); // `allow!(create(title) where ..)`
+/// ```
 pub type PinFn<'a, E> = &'a (dyn Fn(&mut <E as Resource>::Create, bool) + Send + Sync);
 
 /// A set of collected rules. Implemented for a rule slot (`Option<Rule<..>>`), for tuples of
 /// rule sets (what `#[policy]` builds, without allocating per rule) and for the boxed form.
+///
+/// [`Ability`](super::Ability) is the interface to decisions; the methods here take the
+/// action's bit (`<E as Governs<A>>::BIT`) and serve generated code, explanations and tools.
+///
+/// # Examples
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+/// use portcullis::{Governs, RuleSet, Update};
+///
+/// let rules = documents(&alice()).rules().clone();
+/// let bit = <Document as Governs<Update>>::BIT;
+/// let mut plan = doc(1, 1, 1, "Plan");
+/// assert!(rules.allows(bit, &plan) && !rules.denies(bit, &plan));
+/// plan.archived = true;
+/// assert!(rules.denies(bit, &plan)); // `deny!(update where archived)`
+/// ```
 pub trait RuleSet<E: Resource>: Send + Sync + 'static {
     /// Whether some allow (with or without a field list) covering `bit` matches `row`;
     /// stops at the first.
@@ -371,6 +518,17 @@ impl<E: Resource> RuleSet<E> for () {
 }
 
 /// The type-erased rule set a [`Policy`](super::Policy) hands out.
+///
+/// # Examples
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+/// use portcullis::ability::DynRules;
+/// use portcullis::{Governs, Read, RuleSet};
+///
+/// let rules: DynRules<Document> = std::sync::Arc::new(documents(&alice()).rules().clone());
+/// assert!(rules.allows(<Document as Governs<Read>>::BIT, &doc(1, 1, 1, "Plan")));
+/// ```
 pub type DynRules<E> = Arc<dyn RuleSet<E>>;
 
 impl<E: Resource> RuleSet<E> for DynRules<E> {
@@ -427,6 +585,22 @@ impl<T: 'static, DB: diesel::backend::Backend + 'static> SqlAcc<T, DB> {
 
     /// `(any allow) AND NOT (any field-less deny)`, simplified (see [`crate::model::cond`]);
     /// `FALSE` without allows.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use diesel::{QueryDsl, debug_query};
+    /// use portcullis::ability::SqlAcc;
+    /// use portcullis::sql::Sqlite;
+    /// use portcullis::{Delete, Governs, RuleSet};
+    ///
+    /// // Alice is no admin: no `allow!(delete ..)` was collected for her.
+    /// let mut acc = SqlAcc::default();
+    /// documents(&alice()).rules().sql_sqlite(<Document as Governs<Delete>>::BIT, &mut acc);
+    /// let sql = debug_query::<Sqlite, _>(&documents::table.filter(acc.finish())).to_string();
+    /// assert!(sql.contains("WHERE FALSE"), "{sql}");
+    /// ```
     pub fn finish(self) -> BoxedFilter<T, DB>
     where
         crate::backend::sql::Literal<diesel::sql_types::Bool>:
@@ -436,6 +610,19 @@ impl<T: 'static, DB: diesel::backend::Backend + 'static> SqlAcc<T, DB> {
     }
 
     /// The unsimplified condition `finish` starts from.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::ability::SqlAcc;
+    /// use portcullis::{Governs, Read, RuleSet};
+    ///
+    /// let mut acc = SqlAcc::default();
+    /// documents(&alice()).rules().sql_sqlite(<Document as Governs<Read>>::BIT, &mut acc);
+    /// let cond = acc.into_cond(); // `(tenant_id = ?) AND NOT (no deny)`
+    /// assert_eq!(cond.leaves(), 1);
+    /// ```
     pub fn into_cond(self) -> SqlCond<T, DB> {
         let mut parts = vec![
             Cond::Or(self.allow),

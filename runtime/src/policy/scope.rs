@@ -1,5 +1,21 @@
 //! `Scope<E, A>`: the rows of `E` a subject may `A`, as a SQL filter, and the narrow-only query
 //! builder over it. There is no way to widen a scope: every builder method ANDs or limits.
+//!
+//! ```
+//! # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+//! use diesel::{BoolExpressionMethods, ExpressionMethods, TextExpressionMethods};
+//! use portcullis::Read;
+//!
+//! # block_on(async {
+//! # let pool = pool().await;
+//! let scope = documents(&alice()).scope::<Read>(); // tenant 1: documents 1 and 2
+//! let query = scope.query().filter(documents::title.like("B%"));
+//! assert_eq!(query.count(&pool).await?, 1);
+//! // An `OR` inside a filter is ANDed with the scope as a whole: it cannot reach document 3.
+//! let wide = scope.query().filter(documents::title.like("%").or(documents::tenant_id.eq(2)));
+//! assert_eq!(wide.count(&pool).await?, 2);
+//! # Ok::<(), portcullis::db::DbError>(()) }).unwrap();
+//! ```
 
 use crate::backend::db::{Database, DbError};
 use crate::backend::ops::{
@@ -19,6 +35,21 @@ use std::sync::Arc;
 // and gives one back, and keeping both directions in this file keeps `ability` below `scope`.
 impl<E: Resource, R: RuleSet<E>> Ability<E, R> {
     /// The SQL-backed scope of `A` for this subject.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Read;
+    ///
+    /// # block_on(async {
+    /// let pool = pool().await;
+    /// let scope = documents(&alice()).scope::<Read>();
+    /// let rows = scope.query().order_by(|f| f.id.asc()).load(&pool).await?;
+    /// let ids: Vec<i64> = rows.iter().map(|d| d.id).collect();
+    /// assert_eq!(ids, [1, 2]); // tenant 1's documents, never document 3
+    /// # Ok::<(), portcullis::db::DbError>(()) }).unwrap();
+    /// ```
     pub fn scope<A: Action>(&self) -> Scope<E, A>
     where
         E: Governs<A>,
@@ -29,9 +60,38 @@ impl<E: Resource, R: RuleSet<E>> Ability<E, R> {
 }
 
 /// The largest page [`Query::paginate`] returns; larger requests are capped.
+///
+/// # Examples
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+/// use portcullis::Read;
+///
+/// # block_on(async {
+/// let pool = pool().await;
+/// let page = documents(&alice()).scope::<Read>().query().paginate(1, 5000, &pool).await?;
+/// assert_eq!(page.per_page, i64::from(portcullis::scope::MAX_PER_PAGE));
+/// # Ok::<(), portcullis::db::DbError>(()) }).unwrap();
+/// ```
 pub const MAX_PER_PAGE: u32 = 1000;
 
 /// The rows of `E` the subject may `A`: `(any allow) AND NOT (any field-less deny)`.
+///
+/// Made by [`Ability::scope`], [`Policy::scope_for`](crate::Policy::scope_for) or, in a
+/// handler, the [`Scoped`](crate::Scoped) extractor. The Rust predicate ([`Scope::contains`])
+/// and the SQL filter select the same rows.
+///
+/// # Examples
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+/// use portcullis::{Read, Scope};
+///
+/// let scope: Scope<Document, Read> = documents(&alice()).scope();
+/// assert!(scope.contains(&doc(2, 1, 2, "Budget")));
+/// assert!(!scope.contains(&doc(3, 2, 3, "Other tenant")));
+/// assert_eq!(format!("{scope:?}"), "Scope<Document, read>");
+/// ```
 pub struct Scope<E: Governs<A>, A: Action> {
     rules: DynRules<E>,
     _a: PhantomData<fn() -> A>,
@@ -62,16 +122,50 @@ impl<E: Governs<A>, A: Action> Scope<E, A> {
     }
 
     /// The ability the scope came from.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::{Read, Update};
+    ///
+    /// let scope = documents(&alice()).scope::<Read>();
+    /// assert!(scope.ability().can::<Update>(&doc(1, 1, 1, "Plan")));
+    /// ```
     pub fn ability(&self) -> Ability<E> {
         Ability::__new(self.rules.clone())
     }
 
     /// Whether `row` is in the scope (the Rust predicate; agrees with the SQL filter).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Update;
+    ///
+    /// let scope = documents(&alice()).scope::<Update>();
+    /// assert!(scope.contains(&doc(1, 1, 1, "Plan")));
+    /// assert!(!scope.contains(&doc(2, 1, 2, "Budget"))); // Bob's
+    /// ```
     pub fn contains(&self, row: &E) -> bool {
         self.ability().can::<A>(row)
     }
 
     /// The scope as a SQLite filter.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use diesel::{QueryDsl, debug_query};
+    /// use portcullis::Read;
+    /// use portcullis::sql::Sqlite;
+    ///
+    /// let filter = documents(&alice()).scope::<Read>().sqlite_filter();
+    /// let sql = debug_query::<Sqlite, _>(&documents::table.filter(filter)).to_string();
+    /// assert!(sql.ends_with("WHERE (`documents`.`tenant_id` = ?) -- binds: [1]"), "{sql}");
+    /// ```
     #[cfg(feature = "sqlite")]
     pub fn sqlite_filter(&self) -> BoxedFilter<E::Table, crate::backend::sql::Sqlite> {
         let mut acc = SqlAcc::default();
@@ -80,6 +174,19 @@ impl<E: Governs<A>, A: Action> Scope<E, A> {
     }
 
     /// The scope as a PostgreSQL filter.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use diesel::{QueryDsl, debug_query};
+    /// use portcullis::Read;
+    /// use portcullis::sql::Pg;
+    ///
+    /// let filter = documents(&alice()).scope::<Read>().postgres_filter();
+    /// let sql = debug_query::<Pg, _>(&documents::table.filter(filter)).to_string();
+    /// assert!(sql.ends_with(r#"WHERE ("documents"."tenant_id" = $1) -- binds: [1]"#), "{sql}");
+    /// ```
     #[cfg(feature = "postgres")]
     pub fn postgres_filter(&self) -> BoxedFilter<E::Table, crate::backend::sql::Pg> {
         let mut acc = SqlAcc::default();
@@ -115,6 +222,19 @@ impl<E: Governs<A>, A: Action> Scope<E, A> {
     }
 
     /// A query over the scope, to narrow and run.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Read;
+    ///
+    /// # block_on(async {
+    /// let pool = pool().await;
+    /// let rows = documents(&alice()).scope::<Read>().query().load(&pool).await?;
+    /// assert_eq!(rows.len(), 2);
+    /// # Ok::<(), portcullis::db::DbError>(()) }).unwrap();
+    /// ```
     pub fn query(&self) -> Query<E, A> {
         Query {
             scope: self.clone(),
@@ -127,6 +247,21 @@ impl<E: Governs<A>, A: Action> Scope<E, A> {
     }
 
     /// Shapes rows for a response with the fields this subject may read.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Read;
+    ///
+    /// # block_on(async {
+    /// let pool = pool().await;
+    /// let scope = documents(&alice()).scope::<Read>();
+    /// let rows = scope.query().order_by(|f| f.id.asc()).limit(1).load(&pool).await?;
+    /// let json = serde_json::to_string(&scope.shape(rows)).unwrap();
+    /// assert_eq!(json, r#"[{"id":1,"owner_id":1,"title":"Plan"}]"#);
+    /// # Ok::<(), portcullis::db::DbError>(()) }).unwrap();
+    /// ```
     pub fn shape<T: Shape<Entity = E>>(&self, value: T) -> Shaped<T>
     where
         E: Governs<Read>,
@@ -206,6 +341,29 @@ impl<E: Governs<A>, A: Action> ScopeSql<E::Table, crate::backend::sql::Pg> for Q
 }
 
 /// A narrow-only query over a [`Scope`]: filters are ANDed with the scope, never ORed.
+///
+/// Every builder method narrows ([`filter`](Query::filter), [`limit`](Query::limit)) or
+/// orders; none removes the scope, so a query cannot see a row its scope excludes.
+///
+/// # Examples
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+/// use portcullis::{Query, Read};
+///
+/// # block_on(async {
+/// let pool = pool().await;
+/// let query: Query<Document, Read> = documents(&alice()).scope().query();
+/// let titles: Vec<String> = query
+///     .order_by(|f| f.title.asc())
+///     .load(&pool)
+///     .await?
+///     .into_iter()
+///     .map(|d| d.title)
+///     .collect();
+/// assert_eq!(titles, ["Budget", "Plan"]);
+/// # Ok::<(), portcullis::db::DbError>(()) }).unwrap();
+/// ```
 pub struct Query<E: Governs<A>, A: Action> {
     scope: Scope<E, A>,
     filters: Vec<NarrowFilter<E::Table>>,
@@ -217,24 +375,83 @@ pub struct Query<E: Governs<A>, A: Action> {
 
 impl<E: Governs<A> + Stored, A: Action> Query<E, A> {
     /// Narrows with a diesel expression on the resource's table (ANDed with the scope).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use diesel::ExpressionMethods;
+    /// use portcullis::Read;
+    ///
+    /// # block_on(async {
+    /// let pool = pool().await;
+    /// let query = documents(&alice()).scope::<Read>().query();
+    /// let bobs = query.filter(documents::owner_id.eq(2)).load(&pool).await?;
+    /// assert_eq!(bobs[0].title, "Budget");
+    /// // Document 3 matches the filter but not the scope.
+    /// let other = documents(&alice()).scope::<Read>().query().filter(documents::id.eq(3));
+    /// assert!(!other.exists(&pool).await?);
+    /// # Ok::<(), portcullis::db::DbError>(()) }).unwrap();
+    /// ```
     pub fn filter<F: Filter<E::Table>>(mut self, f: F) -> Self {
         self.filters.push(f.narrow());
         self
     }
 
     /// Orders by a field: `.order_by(|f| f.title.asc())`; later calls break ties.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Read;
+    ///
+    /// # block_on(async {
+    /// let pool = pool().await;
+    /// let query = documents(&alice()).scope::<Read>().query();
+    /// let rows = query.order_by(|f| f.owner_id.desc()).order_by(|f| f.id.asc()).load(&pool).await?;
+    /// assert_eq!(rows.iter().map(|d| d.id).collect::<Vec<_>>(), [2, 1]);
+    /// # Ok::<(), portcullis::db::DbError>(()) }).unwrap();
+    /// ```
     pub fn order_by(mut self, pick: impl FnOnce(&E::Fields) -> Order<E>) -> Self {
         self.order.push(pick(&E::FIELDS));
         self
     }
 
     /// At most `n` rows.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Read;
+    ///
+    /// # block_on(async {
+    /// let pool = pool().await;
+    /// let rows = documents(&alice()).scope::<Read>().query().limit(1).load(&pool).await?;
+    /// assert_eq!(rows.len(), 1);
+    /// # Ok::<(), portcullis::db::DbError>(()) }).unwrap();
+    /// ```
     pub fn limit(mut self, n: i64) -> Self {
         self.limit = Some(n.max(0));
         self
     }
 
     /// Skips `n` rows.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Read;
+    ///
+    /// # block_on(async {
+    /// let pool = pool().await;
+    /// let query = documents(&alice()).scope::<Read>().query().order_by(|f| f.id.asc());
+    /// let rows = query.offset(1).load(&pool).await?;
+    /// assert_eq!(rows.iter().map(|d| d.id).collect::<Vec<_>>(), [2]);
+    /// # Ok::<(), portcullis::db::DbError>(()) }).unwrap();
+    /// ```
     pub fn offset(mut self, n: i64) -> Self {
         self.offset = Some(n.max(0));
         self
@@ -253,6 +470,19 @@ impl<E: Governs<A> + Stored, A: Action> Query<E, A> {
     }
 
     /// Runs the query.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Read;
+    ///
+    /// # block_on(async {
+    /// let pool = pool().await;
+    /// let rows = documents(&bob()).scope::<Read>().query().load(&pool).await?;
+    /// assert!(rows.iter().all(|d| d.tenant_id == 1));
+    /// # Ok::<(), portcullis::db::DbError>(()) }).unwrap();
+    /// ```
     pub async fn load(&self, pool: &(impl Database + ?Sized)) -> Result<Vec<E>, DbError> {
         tracing::debug!(target: "portcullis::scope", entity = E::NAME, action = A::NAME, "scoped load");
         on_backend!(pool.__pool(), |conn: DB| {
@@ -262,6 +492,19 @@ impl<E: Governs<A> + Stored, A: Action> Query<E, A> {
     }
 
     /// The first row, if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Read;
+    ///
+    /// # block_on(async {
+    /// let pool = pool().await;
+    /// let query = documents(&alice()).scope::<Read>().query().order_by(|f| f.id.desc());
+    /// assert_eq!(query.first(&pool).await?.map(|d| d.id), Some(2));
+    /// # Ok::<(), portcullis::db::DbError>(()) }).unwrap();
+    /// ```
     pub async fn first(&self, pool: &(impl Database + ?Sized)) -> Result<Option<E>, DbError> {
         let mut q = self.clone_spec();
         q.limit = Some(1);
@@ -269,6 +512,19 @@ impl<E: Governs<A> + Stored, A: Action> Query<E, A> {
     }
 
     /// The number of rows (ignoring limit and offset).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Read;
+    ///
+    /// # block_on(async {
+    /// let pool = pool().await;
+    /// let query = documents(&alice()).scope::<Read>().query().limit(1);
+    /// assert_eq!(query.count(&pool).await?, 2);
+    /// # Ok::<(), portcullis::db::DbError>(()) }).unwrap();
+    /// ```
     pub async fn count(&self, pool: &(impl Database + ?Sized)) -> Result<i64, DbError> {
         on_backend!(pool.__pool(), |conn: DB| {
             let filter = ScopeSql::<E::Table, DB>::sql_filter(self);
@@ -277,11 +533,40 @@ impl<E: Governs<A> + Stored, A: Action> Query<E, A> {
     }
 
     /// Whether any row matches.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use diesel::ExpressionMethods;
+    /// use portcullis::Read;
+    ///
+    /// # block_on(async {
+    /// let pool = pool().await;
+    /// let scope = documents(&alice()).scope::<Read>();
+    /// assert!(scope.query().filter(documents::id.eq(1)).exists(&pool).await?);
+    /// assert!(!scope.query().filter(documents::id.eq(3)).exists(&pool).await?);
+    /// # Ok::<(), portcullis::db::DbError>(()) }).unwrap();
+    /// ```
     pub async fn exists(&self, pool: &(impl Database + ?Sized)) -> Result<bool, DbError> {
         Ok(self.first(pool).await?.is_some())
     }
 
     /// Page `page` (from 1) of `per_page` rows (capped at [`MAX_PER_PAGE`]) with the total.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Read;
+    ///
+    /// # block_on(async {
+    /// let pool = pool().await;
+    /// let query = documents(&alice()).scope::<Read>().query().order_by(|f| f.id.asc());
+    /// let page = query.paginate(2, 1, &pool).await?;
+    /// assert_eq!((page.items[0].id, page.total, page.pages()), (2, 2, 2));
+    /// # Ok::<(), portcullis::db::DbError>(()) }).unwrap();
+    /// ```
     pub async fn paginate(
         &self,
         page: u32,
@@ -324,7 +609,22 @@ impl<E: Governs<A> + Stored, A: Action> Query<E, A> {
     }
 
     /// Asks [`page_after`](Self::page_after) for the number of rows in the list, counted up
-    /// to [`DEFAULT_TOTAL_CAP`](crate::backend::page::DEFAULT_TOTAL_CAP).
+    /// to [`DEFAULT_TOTAL_CAP`](crate::page::DEFAULT_TOTAL_CAP).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Read;
+    /// use portcullis::page::Total;
+    ///
+    /// # block_on(async {
+    /// let pool = pool().await;
+    /// let query = documents(&alice()).scope::<Read>().query().with_total();
+    /// let page = query.page_after(None, 1, &pool).await?;
+    /// assert_eq!(page.total, Some(Total { count: 2, exact: true }));
+    /// # Ok::<(), portcullis::page::PageError>(()) }).unwrap();
+    /// ```
     pub fn with_total(self) -> Self {
         self.with_total_up_to(crate::backend::page::DEFAULT_TOTAL_CAP)
     }
@@ -332,6 +632,21 @@ impl<E: Governs<A> + Stored, A: Action> Query<E, A> {
     /// Like [`with_total`](Self::with_total), counting at most `cap` rows (at least 1): beyond
     /// it the total is a lower bound (`exact: false`), so one request never counts an
     /// unbounded table.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Read;
+    /// use portcullis::page::Total;
+    ///
+    /// # block_on(async {
+    /// let pool = pool().await;
+    /// let query = documents(&alice()).scope::<Read>().query().with_total_up_to(1);
+    /// let page = query.page_after(None, 10, &pool).await?;
+    /// assert_eq!(page.total, Some(Total { count: 1, exact: false })); // "more than 1"
+    /// # Ok::<(), portcullis::page::PageError>(()) }).unwrap();
+    /// ```
     pub fn with_total_up_to(mut self, cap: u32) -> Self {
         self.total_cap = Some(cap.max(1));
         self
@@ -396,7 +711,28 @@ impl<E: Governs<A> + Stored, A: Action> Query<E, A> {
     /// clamped) after `after` (a cursor from a previous page's `next`; `None` for the first
     /// page), in `order_by` order with the primary key breaking ties. Costs the same on every
     /// page: the cursor becomes a `WHERE` an index on the ordering serves. No count unless
-    /// [`with_total`](Self::with_total) asked for one. See [`crate::backend::page`].
+    /// [`with_total`](Self::with_total) asked for one. See [`crate::page`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::Read;
+    /// use portcullis::page::Cursor;
+    ///
+    /// # block_on(async {
+    /// let pool = pool().await;
+    /// let query = documents(&alice()).scope::<Read>().query().order_by(|f| f.id.asc());
+    /// let first = query.page_after(None, 1, &pool).await?;
+    /// assert_eq!(first.items[0].id, 1);
+    /// // The client sends `next` back as `?after=..`.
+    /// let text = first.next.expect("a second page").to_string();
+    /// let after = Cursor::parse("after", &text)?;
+    /// let second = query.page_after(Some(&after), 1, &pool).await?;
+    /// assert_eq!(second.items[0].id, 2);
+    /// assert!(second.next.is_none());
+    /// # Ok::<(), portcullis::page::PageError>(()) }).unwrap();
+    /// ```
     pub async fn page_after(
         &self,
         after: Option<&Cursor>,

@@ -48,7 +48,7 @@ impl JwtServiceBuilder {
     /// ```
     /// use portcullis::authn::jwt::JwtService;
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let pem = include_str!("../../../tests/fixtures/authn/ec.pem"); // P-256: ES256
+    /// let pem = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/authn/ec.pem")); // P-256: ES256
     /// let jwt = JwtService::builder().private_key_pem(pem.as_bytes()).build()?;
     /// assert_eq!(jwt.verify::<()>(&jwt.sign("u1", ())?)?.sub, "u1");
     /// # Ok(()) }
@@ -62,7 +62,7 @@ impl JwtServiceBuilder {
     /// ```
     /// use portcullis::authn::jwt::JwtService;
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let pem = include_str!("../../../tests/fixtures/authn/ed25519_a.pem");
+    /// let pem = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/authn/ed25519_a.pem"));
     /// let jwt = JwtService::builder().private_key_pem_with_kid("2024-06", pem.as_bytes()).build()?;
     /// assert_eq!(jwt.signing_kid(), Some("2024-06"));
     /// # Ok(()) }
@@ -115,9 +115,9 @@ impl JwtServiceBuilder {
     /// ```
     /// use portcullis::authn::jwt::JwtService;
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let old_key = include_str!("../../../tests/fixtures/authn/ed25519_a.pem");
-    /// let old_pub = include_str!("../../../tests/fixtures/authn/ed25519_a.pub.pem");
-    /// let new_key = include_str!("../../../tests/fixtures/authn/ed25519_b.pem");
+    /// let old_key = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/authn/ed25519_a.pem"));
+    /// let old_pub = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/authn/ed25519_a.pub.pem"));
+    /// let new_key = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/authn/ed25519_b.pem"));
     /// let before = JwtService::builder().private_key_pem(old_key.as_bytes()).build()?;
     /// // Rotation: sign with the new key, keep accepting tokens signed with the old one.
     /// let after = JwtService::builder()
@@ -138,8 +138,8 @@ impl JwtServiceBuilder {
     /// ```
     /// use portcullis::authn::jwt::JwtService;
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # let key = include_str!("../../../tests/fixtures/authn/ed25519_a.pem");
-    /// let public = include_str!("../../../tests/fixtures/authn/ed25519_a.pub.pem");
+    /// # let key = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/authn/ed25519_a.pem"));
+    /// let public = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/authn/ed25519_a.pub.pem"));
     /// let issuer = JwtService::builder().private_key_pem_with_kid("a", key.as_bytes()).build()?;
     /// // A resource server: verifies the issuer's tokens, cannot mint its own.
     /// let api = JwtService::builder().public_key_pem_with_kid("a", public.as_bytes()).build()?;
@@ -182,7 +182,7 @@ impl JwtServiceBuilder {
     /// use portcullis::authn::jwt::{JwtService, PRIVATE_KEY_SETTING};
     /// use std::collections::HashMap;
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let pem = include_str!("../../../tests/fixtures/authn/ed25519_a.pem");
+    /// let pem = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/authn/ed25519_a.pem"));
     /// // A `.env` file writes the PEM on one line with literal `\n`s.
     /// let settings = HashMap::from([(PRIVATE_KEY_SETTING, pem.replace('\n', "\\n"))]);
     /// let jwt = JwtService::builder().from_settings(|k| settings.get(k).cloned()).build()?;

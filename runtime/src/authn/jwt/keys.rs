@@ -22,8 +22,8 @@ pub const PRIVATE_KEY_SETTING: &str = "PORTCULLIS_AUTHN__PRIVATE_KEY";
 /// ```
 /// use portcullis::authn::jwt::{JwtService, PUBLIC_KEYS_SETTING};
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let a = include_str!("../../../tests/fixtures/authn/ed25519_a.pub.pem");
-/// let b = include_str!("../../../tests/fixtures/authn/ed25519_b.pub.pem");
+/// let a = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/authn/ed25519_a.pub.pem"));
+/// let b = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/authn/ed25519_b.pub.pem"));
 /// let both = format!("{a}{b}"); // concatenated PEM blocks
 /// let api = JwtService::builder()
 ///     .from_settings(|k| (k == PUBLIC_KEYS_SETTING).then(|| both.clone()))

@@ -13,7 +13,7 @@
 //! ```
 //! use portcullis::authn::jwt::{JwtService, TokenType};
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let pem = include_str!("../../../tests/fixtures/authn/ed25519_a.pem");
+//! let pem = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/authn/ed25519_a.pem"));
 //! let jwt = JwtService::builder().private_key_pem(pem.as_bytes()).issuer("https://id.example").build()?;
 //! let token = jwt.sign("user-42", ())?;
 //! let claims = jwt.verify::<()>(&token)?;
@@ -312,7 +312,7 @@ impl JwtService {
     /// ```
     /// use portcullis::authn::jwt::JwtService;
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let public = include_str!("../../../tests/fixtures/authn/ed25519_a.pub.pem");
+    /// let public = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/authn/ed25519_a.pub.pem"));
     /// let api = JwtService::builder().public_key_pem(public.as_bytes()).build()?;
     /// assert!(!api.can_sign());
     /// assert!(api.sign("u1", ()).is_err());
@@ -340,7 +340,7 @@ impl JwtService {
     /// ```
     /// use portcullis::authn::jwt::JwtService;
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let pem = include_str!("../../../tests/fixtures/authn/ed25519_a.pem");
+    /// let pem = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/authn/ed25519_a.pem"));
     /// let jwt = JwtService::builder().private_key_pem(pem.as_bytes()).build()?;
     /// let set = jwt.jwks();
     /// assert_eq!(set.keys.len(), 1);
@@ -359,7 +359,7 @@ impl JwtService {
     /// ```
     /// use portcullis::authn::jwt::JwtService;
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let pem = include_str!("../../../tests/fixtures/authn/ed25519_a.pem");
+    /// let pem = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/authn/ed25519_a.pem"));
     /// let jwt = JwtService::builder().private_key_pem(pem.as_bytes()).build()?;
     /// let doc: serde_json::Value = serde_json::from_str(&jwt.jwks_json())?;
     /// assert_eq!(doc["keys"][0]["kty"], "OKP"); // Ed25519

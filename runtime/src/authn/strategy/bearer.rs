@@ -20,7 +20,7 @@ type Mapper<T, P> = dyn Fn(Claims<T>) -> BoxFuture<'static, Result<P, FailureRea
 /// use portcullis::authn::strategy::{Authenticator, Bearer};
 /// use std::sync::Arc;
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// # let pem = include_str!("../../../tests/fixtures/authn/ed25519_a.pem");
+/// # let pem = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/authn/ed25519_a.pem"));
 /// let jwt = Arc::new(JwtService::builder().private_key_pem(pem.as_bytes()).build()?);
 /// let bearer = Bearer::new(jwt, |c: Claims<()>| Ok(c.sub));
 /// let _: &dyn Authenticator<String> = &bearer;
@@ -68,7 +68,7 @@ impl<T, P> Bearer<T, P> {
     /// # use portcullis::authn::FailureReason;
     /// # use std::sync::Arc;
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # let pem = include_str!("../../../tests/fixtures/authn/ed25519_a.pem");
+    /// # let pem = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/authn/ed25519_a.pem"));
     /// # let jwt = Arc::new(JwtService::builder().private_key_pem(pem.as_bytes()).build()?);
     /// let bearer = Bearer::new_async(jwt, |c: Claims<()>| async move {
     ///     // look the user up here

@@ -15,7 +15,7 @@
 //! struct User { id: String }
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let pem = include_str!("../../../tests/fixtures/authn/ed25519_a.pem");
+//! let pem = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/authn/ed25519_a.pem"));
 //! let jwt = Arc::new(JwtService::builder().private_key_pem(pem.as_bytes()).build()?);
 //! let bearer = Bearer::new(jwt.clone(), |c: portcullis::authn::jwt::Claims<()>| Ok(User { id: c.sub }));
 //! let auth: Arc<dyn Authenticator<User>> = Arc::new(Chain::new().with(bearer));
