@@ -13,7 +13,7 @@ use std::sync::Arc;
 /// ```
 /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
 /// use portcullis::Update;
-/// use portcullis::ability::Effect;
+/// use portcullis::policy::rules::Effect;
 ///
 /// let mut plan = doc(1, 1, 1, "Plan");
 /// plan.archived = true;
@@ -113,7 +113,7 @@ impl<E: Resource, P: Clone, S: Clone, N: Clone, const A: u64, const D: bool, con
 ///
 /// ```
 /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
-/// use portcullis::ability::Eval;
+/// use portcullis::policy::rules::Eval;
 /// use portcullis::{Governs, Read, RuleSet};
 ///
 /// let mut acc = Eval::default();
@@ -135,7 +135,7 @@ pub struct Eval {
 /// ```
 /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
 /// use diesel::{QueryDsl, debug_query};
-/// use portcullis::ability::SqlAcc;
+/// use portcullis::policy::rules::SqlAcc;
 /// use portcullis::sql::Sqlite;
 /// use portcullis::{Governs, Read, RuleSet};
 ///
@@ -177,7 +177,7 @@ impl<T, DB> SqlAcc<T, DB> {
     ///
     /// ```
     /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
-    /// use portcullis::ability::SqlAcc;
+    /// use portcullis::policy::rules::SqlAcc;
     /// use portcullis::{Governs, Resource, RuleSet, Update};
     ///
     /// let mut acc = SqlAcc::for_write(Document::FIELDS.title.set().bits());
@@ -202,7 +202,7 @@ impl<T, DB> SqlAcc<T, DB> {
 /// # Examples
 ///
 /// ```
-/// use portcullis::ability::SqlSides;
+/// use portcullis::policy::rules::SqlSides;
 ///
 /// // A pair of `()` is a rule without SQL on either backend: with the `sqlite` feature
 /// // (the default) the SQLite side must be a builder instead.
@@ -223,7 +223,7 @@ pub trait SqlSides<T>: Send + Sync + 'static {
 /// # Examples
 ///
 /// ```
-/// use portcullis::ability::SqliteSide;
+/// use portcullis::policy::rules::SqliteSide;
 /// use portcullis::sql::{Sqlite, SqlCond};
 ///
 /// fn is_side<T, S: SqliteSide<T>>(_: &S) {}
@@ -252,7 +252,7 @@ impl<T> SqliteSide<T> for () {}
 /// # Examples
 ///
 /// ```
-/// use portcullis::ability::PgSide;
+/// use portcullis::policy::rules::PgSide;
 ///
 /// fn is_side<T, S: PgSide<T>>(_: &S) {}
 /// # #[cfg(not(feature = "postgres"))]
@@ -290,7 +290,7 @@ impl<T, A: SqliteSide<T>, B: PgSide<T>> SqlSides<T> for (A, B) {
 ///
 /// ```
 /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
-/// use portcullis::ability::PinFn;
+/// use portcullis::policy::rules::PinFn;
 /// use portcullis::{Create, Governs, RuleSet};
 ///
 /// let ability = documents(&alice());
@@ -523,7 +523,7 @@ impl<E: Resource> RuleSet<E> for () {
 ///
 /// ```
 /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
-/// use portcullis::ability::DynRules;
+/// use portcullis::policy::rules::DynRules;
 /// use portcullis::{Governs, Read, RuleSet};
 ///
 /// let rules: DynRules<Document> = std::sync::Arc::new(documents(&alice()).rules().clone());
@@ -591,7 +591,7 @@ impl<T: 'static, DB: diesel::backend::Backend + 'static> SqlAcc<T, DB> {
     /// ```
     /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
     /// use diesel::{QueryDsl, debug_query};
-    /// use portcullis::ability::SqlAcc;
+    /// use portcullis::policy::rules::SqlAcc;
     /// use portcullis::sql::Sqlite;
     /// use portcullis::{Delete, Governs, RuleSet};
     ///
@@ -615,7 +615,7 @@ impl<T: 'static, DB: diesel::backend::Backend + 'static> SqlAcc<T, DB> {
     ///
     /// ```
     /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
-    /// use portcullis::ability::SqlAcc;
+    /// use portcullis::policy::rules::SqlAcc;
     /// use portcullis::{Governs, Read, RuleSet};
     ///
     /// let mut acc = SqlAcc::default();
