@@ -1152,17 +1152,53 @@ impl<T, L: ListFor<T> + ?Sized> ListFor<T> for &L {
 
 /// Makes a type usable in policy conditions: as a field type and as a value compared with it.
 /// The type must be `PartialEq + PartialOrd + Clone + Send + Sync + 'static`, and (for the SQL
-/// side) diesel's `AsExpression` for its column type, as any diesel field type is. Its `in`
-/// lists are bound one parameter per value (SQLite caps a statement at 32,766); the built-in
-/// integers, floats and `String` bind a list as one parameter on every backend.
+/// side) diesel's `AsExpression` for its column type, as any diesel field type is.
+///
+/// `condition_value!(MyType)` binds an `in` list one parameter per value, which SQLite caps at
+/// 32,766 per statement. A type stored as a built-in one (a newtype over an id, a score) says
+/// so with `condition_value!(MyType as i64)` (`i64: From<MyType>`; any built-in works): its
+/// lists then travel as that type's, one bound array of any length on every backend, and a
+/// float representation brings the float rules (NaN matches nothing).
 ///
 /// ```
 /// #[derive(Debug, Clone, PartialEq, PartialOrd)]
 /// pub struct Level(u8);
 /// portcullis::condition_value!(Level);
+///
+/// #[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
+/// pub struct ProjectId(i64);
+/// impl From<ProjectId> for i64 {
+///     fn from(id: ProjectId) -> i64 {
+///         id.0
+///     }
+/// }
+/// portcullis::condition_value!(ProjectId as i64);
+///
+/// use portcullis::resource::FieldType;
+/// let ids = [ProjectId(3), ProjectId(-7)];
+/// assert_eq!(<ProjectId as FieldType>::json_list(&ids).as_deref(), Some("[3,-7]"));
 /// ```
 #[macro_export]
 macro_rules! condition_value {
+    // Stored as a built-in type: lists and NaN handling follow that type.
+    ($t:ty as $repr:ty) => {
+        $crate::condition_value!(@with $t {
+            fn unordered(value: &$t) -> bool {
+                <$repr as $crate::model::resource::FieldType>::unordered(
+                    &<$repr as ::core::convert::From<$t>>::from(::core::clone::Clone::clone(value)),
+                )
+            }
+            const UNORDERED_IN_SQL: bool =
+                <$repr as $crate::model::resource::FieldType>::UNORDERED_IN_SQL;
+            fn json_list(values: &[$t]) -> ::core::option::Option<::std::string::String> {
+                let values: ::std::vec::Vec<$repr> = values
+                    .iter()
+                    .map(|v| <$repr as ::core::convert::From<$t>>::from(::core::clone::Clone::clone(v)))
+                    .collect();
+                <$repr as $crate::model::resource::FieldType>::json_list(&values)
+            }
+        });
+    };
     // The built-in types add items to `FieldType` (NaN handling, JSON lists for SQLite).
     (@with $t:ty { $($extra:tt)* }) => {
         impl $crate::model::resource::FieldType for $t {
