@@ -167,9 +167,6 @@ pub use guard::bind::Bind;
 pub use guard::write::{Insert, Patch};
 pub use guard::{App, Db, Principal, Router, Scoped};
 pub use http::problem::{FieldError, Problem};
-/// The `create` action under its 0.1 name, which generated code still uses; write [`Create`].
-#[doc(hidden)]
-pub use model::action::Create as CreateAction;
 pub use model::action::{Action, Create, Delete, Governs, Manage, Read, Update};
 pub use model::resource::{Field, FieldSet, Resource};
 pub use model::shaped::{Page, Shaped};
