@@ -58,9 +58,15 @@ fn tag_policy(_who: &Anyone) {
     allow!(read, create, update);
 }
 
+/// A database file of its own per call: the tests of this file run in parallel, and one
+/// removing a shared file under another gave "disk I/O error".
 async fn pool() -> (Pool, std::path::PathBuf) {
-    let path =
-        std::env::temp_dir().join(format!("portcullis-hygiene-{}.sqlite", std::process::id()));
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!(
+        "portcullis-hygiene-{}-{n}.sqlite",
+        std::process::id()
+    ));
     let pool = Pool::connect(path.to_str().unwrap()).await.unwrap();
     pool.unscoped("test fixture")
         .batch_execute(
