@@ -131,7 +131,7 @@ async fn fields_named_like_generated_locals_create_and_patch() {
 
 #[tokio::test]
 async fn a_resource_with_only_its_key_inserts_and_binds() {
-    let (pool, _path) = pool().await;
+    let (pool, path) = pool().await;
     let ability = tag_policy(&Anyone);
     let tag = Insert::<Tag>::from_json(b"{}")
         .unwrap()
@@ -145,4 +145,6 @@ async fn a_resource_with_only_its_key_inserts_and_binds() {
     assert_eq!(bound.get().id, tag.id);
     let json = serde_json::to_string(&bound.shape()).unwrap();
     assert_eq!(json, format!(r#"{{"id":{id}}}"#));
+    drop(pool);
+    let _ = std::fs::remove_file(path);
 }
