@@ -43,7 +43,11 @@ pub fn throttle_error(spec: &str) -> Option<String> {
         E::Unit(unit) => format!("unknown unit `{unit}` (use s, min, h or d)"),
         E::Burst(m) => format!("burst `{m}` is not a whole number above 0"),
         E::BurstMissing => "unexpected `burst`".into(),
-        E::PerMissing | E::PerUnknown(_) | E::PerExtra(_) => "unexpected `per`".into(),
+        E::PerMissing => "`per` needs a key: `per ip`, `per user` or `per route`".into(),
+        E::PerUnknown(key) => {
+            format!("unknown key `per {key}` (use `per ip`, `per user` or `per route`)")
+        }
+        E::PerExtra(extra) => format!("unexpected `{extra}` after the `per` key"),
         E::Unexpected(other) => format!("unexpected `{other}`"),
     })
 }
@@ -105,6 +109,13 @@ impl GuardArgs {
             ("public", Meta::Path(p)) => self.public = Some(p.span()),
             ("auth", Meta::Path(p)) => self.auth = Some(p.span()),
             ("conceal", Meta::Path(_)) => self.conceal = true,
+            ("public" | "auth" | "conceal", _) => push(
+                errors,
+                syn::Error::new_spanned(
+                    &meta,
+                    format!("`{name}` is a flag and takes no value; write just `{name}`"),
+                ),
+            ),
             ("roles", Meta::List(list)) => {
                 match list.parse_args_with(Punctuated::<syn::Ident, Token![,]>::parse_terminated) {
                     Ok(ids) if !ids.is_empty() => self
@@ -231,7 +242,7 @@ mod tests {
         );
         assert_eq!(
             throttle_error("5/s per moon").as_deref(),
-            Some("unexpected `per`")
+            Some("unknown key `per moon` (use `per ip`, `per user` or `per route`)")
         );
         assert_eq!(
             throttle_error("5/s soon").as_deref(),

@@ -243,7 +243,7 @@ fn parse_primary(input: ParseStream) -> syn::Result<Cond> {
         syn::parenthesized!(content in input);
         let inner = parse_or(&content)?;
         if !content.is_empty() {
-            return Err(content.error("expected `)`"));
+            return Err(content.error("expected `)`; join two conditions with `&&` or `||`"));
         }
         return Ok(inner);
     }

@@ -41,15 +41,19 @@ impl Bindings {
         let k = self.field(field);
         let c = capture(self.captures.len());
         let expr = &value.expr;
-        let method = if list {
-            quote!(capture_list)
-        } else {
-            quote!(capture)
-        };
+        let method = Ident::new(if list { "capture_list" } else { "capture" }, field.span());
         self.captures
             .push(quote_spanned!(value.span=> let #c = #k.#method(&(#expr));));
         c
     }
+}
+
+/// `k.method`, the method named at the field's token: a field whose type has no condition
+/// support then fails once, there, with `FieldType`'s message (rustc reports one unmet bound per
+/// span), not once per generated call.
+fn on(k: &Ident, field: &Ident, method: &str) -> TokenStream {
+    let method = Ident::new(method, field.span());
+    quote!(#k.#method)
 }
 
 /// Assigns captures (in tree order) and returns (predicate, sql) code. The SQL side builds a
@@ -60,22 +64,28 @@ fn lower(p: &Door, cond: &Cond, b: &mut Bindings) -> (TokenStream, TokenStream) 
         Cond::Const(v) => (quote!(#v), quote!(#p::Cond::constant(#v))),
         Cond::Flag(f) => {
             let k = b.field(f);
+            let k_is_true = on(&k, f, "is_true");
+            let k_bare_key = on(&k, f, "bare_key");
+            let k_column = on(&k, f, "column");
             (
-                quote_spanned!(f.span()=> #k.is_true(__row)),
-                quote!(#p::leaf(#k.bare_key(#p::LeafOp::Flag), #p::two_valued(#k.column()))),
+                quote_spanned!(f.span()=> #k_is_true(__row)),
+                quote!(#p::leaf(#k_bare_key(#p::LeafOp::Flag), #p::two_valued(#k_column()))),
             )
         }
         Cond::IsNone { field, negated } => {
             let k = b.field(field);
-            let pred = quote_spanned!(field.span()=> #k.is_none(__row));
+            let k_is_none = on(&k, field, "is_none");
+            let k_bare_key = on(&k, field, "bare_key");
+            let k_column = on(&k, field, "column");
+            let pred = quote_spanned!(field.span()=> #k_is_none(__row));
             let (method, op) = if *negated {
                 (quote!(is_not_null), quote!(IsSome))
             } else {
                 (quote!(is_null), quote!(IsNone))
             };
             let sql = quote!(#p::leaf(
-                #k.bare_key(#p::LeafOp::#op),
-                #p::two_valued(#p::diesel::ExpressionMethods::#method(#k.column())),
+                #k_bare_key(#p::LeafOp::#op),
+                #p::two_valued(#p::diesel::ExpressionMethods::#method(#k_column())),
             ));
             if *negated {
                 (quote!(!#pred), sql)
@@ -86,6 +96,11 @@ fn lower(p: &Door, cond: &Cond, b: &mut Bindings) -> (TokenStream, TokenStream) 
         Cond::Cmp { field, op, value } => {
             let c = b.value(field, value, false);
             let k = handle(field);
+            let k_column = on(&k, field, "column");
+            let k_of = on(&k, field, "of");
+            let k_captured = on(&k, field, "captured");
+            let k_key = on(&k, field, "key");
+            let k_cmp_sql = on(&k, field, "cmp_sql");
             let (op_tok, method) = match op {
                 CmpOp::Eq => (quote!(Eq), quote!(eq)),
                 CmpOp::Ne => (quote!(Ne), quote!(ne)),
@@ -96,19 +111,19 @@ fn lower(p: &Door, cond: &Cond, b: &mut Bindings) -> (TokenStream, TokenStream) 
             };
             // A literal goes into the SQL text; anything else is bound.
             let rhs = match &value.sql_literal {
-                Some(text) => quote!(#p::literal(&#k.column(), #text)),
+                Some(text) => quote!(#p::literal(&#k_column(), #text)),
                 None => quote!(::core::clone::Clone::clone(__v)),
             };
             (
                 // Both sides see the value through `captured` (NaN, like `None`, never matches).
-                quote!(#p::cmp(#k.of(__row), #k.captured(&#c), #p::CmpOp::#op_tok)),
+                quote!(#p::cmp(#k_of(__row), #k_captured(&#c), #p::CmpOp::#op_tok)),
                 quote! {
-                    match #k.captured(&#c) {
+                    match #k_captured(&#c) {
                         ::core::option::Option::Some(__v) => #p::leaf(
-                            #k.key(#p::LeafOp::#op_tok, __v),
-                            #k.cmp_sql(
+                            #k_key(#p::LeafOp::#op_tok, __v),
+                            #k_cmp_sql(
                                 #p::LeafOp::#op_tok,
-                                #p::two_valued(#p::diesel::ExpressionMethods::#method(#k.column(), #rhs)),
+                                #p::two_valued(#p::diesel::ExpressionMethods::#method(#k_column(), #rhs)),
                             ),
                         ),
                         ::core::option::Option::None => #p::Cond::False,
@@ -119,11 +134,15 @@ fn lower(p: &Door, cond: &Cond, b: &mut Bindings) -> (TokenStream, TokenStream) 
         Cond::In { field, list } => {
             let c = b.value(field, list, true);
             let k = handle(field);
+            let k_of = on(&k, field, "of");
+            let k_list_key = on(&k, field, "list_key");
+            let k_in_sql = on(&k, field, "in_sql");
+            let k_column = on(&k, field, "column");
             (
-                quote!(#p::in_list(#k.of(__row), &#c)),
+                quote!(#p::in_list(#k_of(__row), &#c)),
                 quote!(#p::leaf(
-                    #k.list_key(&#c),
-                    #k.in_sql(&#c, |__l| #p::two_valued(#p::diesel::ExpressionMethods::eq_any(#k.column(), __l))),
+                    #k_list_key(&#c),
+                    #k_in_sql(&#c, |__l| #p::two_valued(#p::diesel::ExpressionMethods::eq_any(#k_column(), __l))),
                 )),
             )
         }
@@ -196,7 +215,8 @@ fn rule(p: &Door, entity: &syn::Type, rule: &Rule, index: usize) -> TokenStream 
     let pin_code = pinned.iter().map(|(f, i)| {
         let k = handle(f);
         let c = capture(*i);
-        quote!(#k.pin(&mut __input.#f, &#c, __force);)
+        let k_pin = on(&k, f, "pin");
+        quote!(#k_pin(&mut __input.#f, &#c, __force);)
     });
     let pin_caps: Vec<Ident> = pinned.iter().map(|(_, i)| capture(*i)).collect();
 

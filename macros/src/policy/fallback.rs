@@ -14,9 +14,9 @@ use syn::spanned::Spanned;
 fn rules_defined_away() -> TokenStream {
     quote! {
         #[allow(unused_macros)]
-        macro_rules! allow { ($($t:tt)*) => {}; }
+        macro_rules! allow { ($($t:tt)*) => { () }; }
         #[allow(unused_macros)]
-        macro_rules! deny { ($($t:tt)*) => {}; }
+        macro_rules! deny { ($($t:tt)*) => { () }; }
     }
 }
 

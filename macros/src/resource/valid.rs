@@ -181,7 +181,8 @@ pub fn validate(input: ResourceInput) -> Checked {
                 column,
                 json,
                 exposed: expose.is_some(),
-                skip_if_none,
+                // Stand-in: a non-`Option` field is always present.
+                skip_if_none: skip_if_none && nullable,
                 nullable,
                 default: f.default,
             });

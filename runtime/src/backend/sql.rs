@@ -391,7 +391,7 @@ impl Dialect for Pg {
 /// Implements the expression traits of a filter node that is `Bool`, on any table.
 // The SQL side of a field handle: kept here, with the dialects, so the model layer renders no
 // SQL. Generated rule code calls these through `Col`.
-impl<C: Default, T: FieldType + 'static, E: FieldAt<I, Ty = T>, const I: usize> Col<C, T, E, I> {
+impl<C: Default, T: 'static, E: FieldAt<I, Ty = T>, const I: usize> Col<C, T, E, I> {
     /// The SQL of a comparison leaf `column op value`, made to agree with the predicate on
     /// NaN: for float columns on a backend that stores NaN (PostgreSQL orders it above every
     /// number and makes `NaN = NaN` true), `>`, `>=` and `!=` also require the column not to be
@@ -400,6 +400,7 @@ impl<C: Default, T: FieldType + 'static, E: FieldAt<I, Ty = T>, const I: usize> 
     #[inline]
     pub fn cmp_sql<Tbl, DB>(&self, op: LeafOp, cmp: BoxedFilter<Tbl, DB>) -> BoxedFilter<Tbl, DB>
     where
+        T: FieldType,
         DB: Dialect,
         C: diesel::query_builder::QueryFragment<DB> + Send + 'static,
         Tbl: 'static,
@@ -422,6 +423,7 @@ impl<C: Default, T: FieldType + 'static, E: FieldAt<I, Ty = T>, const I: usize> 
         bound: impl FnOnce(Vec<T::Value>) -> BoxedFilter<Tbl, DB>,
     ) -> BoxedFilter<Tbl, DB>
     where
+        T: FieldType,
         DB: Dialect,
         C: diesel::query_builder::QueryFragment<DB> + Send + 'static,
         Tbl: 'static,

@@ -630,7 +630,7 @@ impl<C, T, E, const I: usize> Col<C, T, E, I> {
     }
 }
 
-impl<C: Default, T: FieldType + 'static, E: FieldAt<I, Ty = T>, const I: usize> Col<C, T, E, I> {
+impl<C: Default, T: 'static, E: FieldAt<I, Ty = T>, const I: usize> Col<C, T, E, I> {
     /// The field's value on `row`, as conditions see it: `None` for NULL and for NaN, which
     /// no comparison matches.
     ///
@@ -644,7 +644,10 @@ impl<C: Default, T: FieldType + 'static, E: FieldAt<I, Ty = T>, const I: usize> 
     /// assert_eq!(owner.of(&doc(1, 1, 7, "Plan")), Some(&7));
     /// ```
     #[inline(always)]
-    pub fn of<'r>(&self, row: &'r E) -> Option<&'r T::Value> {
+    pub fn of<'r>(&self, row: &'r E) -> Option<&'r T::Value>
+    where
+        T: FieldType,
+    {
         row.field_at().value().filter(|v| !T::unordered(v))
     }
 
@@ -661,7 +664,10 @@ impl<C: Default, T: FieldType + 'static, E: FieldAt<I, Ty = T>, const I: usize> 
     /// let _query = documents::table.filter(column.eq(1));
     /// ```
     #[inline]
-    pub fn column(&self) -> C {
+    pub fn column(&self) -> C
+    where
+        T: FieldType,
+    {
         C::default()
     }
 
@@ -679,7 +685,10 @@ impl<C: Default, T: FieldType + 'static, E: FieldAt<I, Ty = T>, const I: usize> 
     /// assert_eq!(title.captured(&captured).map(String::as_str), Some("Plan"));
     /// ```
     #[inline]
-    pub fn capture<V: ValueFor<T::Value> + ?Sized>(&self, value: &V) -> V::Captured {
+    pub fn capture<V: ValueFor<T::Value> + ?Sized>(&self, value: &V) -> V::Captured
+    where
+        T: FieldType,
+    {
         value.capture()
     }
 
@@ -697,7 +706,10 @@ impl<C: Default, T: FieldType + 'static, E: FieldAt<I, Ty = T>, const I: usize> 
     /// assert_eq!(owner.captured(&None::<i64>), None); // never matches
     /// ```
     #[inline(always)]
-    pub fn captured<'c, K: Captured<T::Value>>(&self, value: &'c K) -> Option<&'c T::Value> {
+    pub fn captured<'c, K: Captured<T::Value>>(&self, value: &'c K) -> Option<&'c T::Value>
+    where
+        T: FieldType,
+    {
         value.get().filter(|v| !T::unordered(v))
     }
 
@@ -714,7 +726,10 @@ impl<C: Default, T: FieldType + 'static, E: FieldAt<I, Ty = T>, const I: usize> 
     /// assert_eq!(Document::COLUMNS.id.capture_list(&ids), [1, 3]);
     /// ```
     #[inline]
-    pub fn capture_list<L: ListFor<T::Value> + ?Sized>(&self, list: &L) -> Vec<T::Value> {
+    pub fn capture_list<L: ListFor<T::Value> + ?Sized>(&self, list: &L) -> Vec<T::Value>
+    where
+        T: FieldType,
+    {
         let mut values = list.to_values();
         values.retain(|v| !T::unordered(v));
         values
@@ -738,7 +753,10 @@ impl<C: Default, T: FieldType + 'static, E: FieldAt<I, Ty = T>, const I: usize> 
         &self,
         op: crate::model::cond::LeafOp,
         value: &T::Value,
-    ) -> crate::model::cond::LeafKey {
+    ) -> crate::model::cond::LeafKey
+    where
+        T: FieldType,
+    {
         crate::model::cond::LeafKey::new(I, op, Some(value.clone()))
     }
 
@@ -755,7 +773,10 @@ impl<C: Default, T: FieldType + 'static, E: FieldAt<I, Ty = T>, const I: usize> 
     /// assert!(archived.bare_key(LeafOp::Flag).same(&archived.bare_key(LeafOp::Flag)));
     /// ```
     #[inline]
-    pub fn bare_key(&self, op: crate::model::cond::LeafOp) -> crate::model::cond::LeafKey {
+    pub fn bare_key(&self, op: crate::model::cond::LeafOp) -> crate::model::cond::LeafKey
+    where
+        T: FieldType,
+    {
         crate::model::cond::LeafKey::new(I, op, None::<()>)
     }
 
@@ -772,7 +793,10 @@ impl<C: Default, T: FieldType + 'static, E: FieldAt<I, Ty = T>, const I: usize> 
     /// assert!(!id.list_key(&[1, 2]).same(&id.list_key(&[2, 1])));
     /// ```
     #[inline]
-    pub fn list_key(&self, list: &[T::Value]) -> crate::model::cond::LeafKey {
+    pub fn list_key(&self, list: &[T::Value]) -> crate::model::cond::LeafKey
+    where
+        T: FieldType,
+    {
         crate::model::cond::LeafKey::new(I, crate::model::cond::LeafOp::In, Some(list.to_vec()))
     }
 
@@ -821,6 +845,7 @@ impl<C: Default, T: FieldType + 'static, E: FieldAt<I, Ty = T>, const I: usize> 
     #[inline(always)]
     pub fn is_none(&self, row: &E) -> bool
     where
+        T: FieldType,
         T: NullableField,
     {
         row.field_at().value().is_none()
@@ -845,7 +870,10 @@ impl<C: Default, T: FieldType + 'static, E: FieldAt<I, Ty = T>, const I: usize> 
     /// assert_eq!(slot, Some(2));
     /// ```
     #[inline]
-    pub fn pin<V: Captured<T::Value>>(&self, slot: &mut Option<T>, value: &V, force: bool) {
+    pub fn pin<V: Captured<T::Value>>(&self, slot: &mut Option<T>, value: &V, force: bool)
+    where
+        T: FieldType,
+    {
         if (force || slot.is_none())
             && let Some(v) = self.captured(value)
         {

@@ -8,7 +8,7 @@ diesel::table! {
     }
 }
 
-#[derive(Resource, diesel::Queryable)]
+#[derive(Resource, diesel::Queryable, diesel::Selectable)]
 #[diesel(table_name = docs, primary_key(id, title))]
 pub struct Doc {
     pub id: i64,

@@ -1,7 +1,15 @@
 // Two fields serializing under one JSON name (a `rename` onto another field's name).
 use portcullis::Resource;
 
-#[derive(Resource)]
+diesel::table! {
+    docs (id) {
+        id -> BigInt,
+        heading -> Text,
+        title -> Text,
+    }
+}
+
+#[derive(Resource, diesel::Queryable, diesel::Selectable)]
 pub struct Doc {
     pub id: i64,
     #[expose(rename = "title")]

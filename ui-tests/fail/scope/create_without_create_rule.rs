@@ -1,5 +1,5 @@
 // `create.insert(..)` on an entity whose policy never allows `create`.
-use portcullis::{Create, Db, Resource, policy};
+use portcullis::{Db, Insert, Resource, policy};
 
 diesel::table! {
     docs (id) {
@@ -31,7 +31,7 @@ fn docs(user: &User) {
     allow!(read where owner == user.id);
 }
 
-async fn add(user: &User, db: Db, input: Create<Doc>) {
+async fn add(user: &User, db: Db, input: Insert<Doc>) {
     let _ = input.insert(&docs(user), &db).await;
 }
 
