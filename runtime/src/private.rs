@@ -81,7 +81,8 @@ pub enum CmpOp {
 }
 
 // The public items generated code names, reached through this door like everything else.
-pub use crate::{CreateAction, Delete, Read, RuleSet, Update};
+pub use crate::model::action::{Create as CreateAction, Delete, Read, Update};
+pub use crate::policy::rules::RuleSet;
 
 /// The version marker: every expansion of `portcullis-macros` 0.1 names it, so pairing those
 /// macros with a runtime of another version fails with an error that names the mismatch

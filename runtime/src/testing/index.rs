@@ -2,11 +2,11 @@
 //! matching row, and says which index to create.
 
 use super::plan::{self, PlanIssue, Where};
-use crate::model::action::{Action, Governs};
 use crate::backend::db::{Backend, Database, Pool, PoolInner};
+use crate::backend::sql::BoxedFilter;
+use crate::model::action::{Action, Governs};
 use crate::model::resource::{Order, Resource};
 use crate::policy::scope::{Query, Scope};
-use crate::backend::sql::BoxedFilter;
 use diesel::QueryResult;
 use diesel::backend::Backend as DieselBackend;
 use diesel::query_builder::{AstPass, QueryBuilder, QueryFragment, QueryId};
@@ -408,10 +408,14 @@ pub trait ListRows {
     fn action_name(&self) -> &'static str;
     /// The `WHERE` on SQLite.
     #[cfg(feature = "sqlite")]
-    fn sqlite_where(&self) -> BoxedFilter<<Self::Entity as Resource>::Table, crate::backend::sql::Sqlite>;
+    fn sqlite_where(
+        &self,
+    ) -> BoxedFilter<<Self::Entity as Resource>::Table, crate::backend::sql::Sqlite>;
     /// The `WHERE` on PostgreSQL.
     #[cfg(feature = "postgres")]
-    fn postgres_where(&self) -> BoxedFilter<<Self::Entity as Resource>::Table, crate::backend::sql::Pg>;
+    fn postgres_where(
+        &self,
+    ) -> BoxedFilter<<Self::Entity as Resource>::Table, crate::backend::sql::Pg>;
 }
 
 impl<E: Governs<A> + Explainable, A: Action> ListRows for Scope<E, A> {
@@ -564,7 +568,8 @@ pub trait ExplainOnPostgres: Resource {
 impl<E> ExplainOnPostgres for E
 where
     E: Resource + diesel::Selectable<crate::backend::sql::Pg>,
-    <E as diesel::Selectable<crate::backend::sql::Pg>>::SelectExpression: QueryFragment<crate::backend::sql::Pg>,
+    <E as diesel::Selectable<crate::backend::sql::Pg>>::SelectExpression:
+        QueryFragment<crate::backend::sql::Pg>,
     <E::Table as diesel::QuerySource>::FromClause: QueryFragment<crate::backend::sql::Pg>,
 {
     fn __postgres_select() -> QueryResult<(String, String)> {
@@ -707,7 +712,13 @@ struct Case {
     sqlite: Result<Prepared<crate::backend::sql::Sqlite>, String>,
     /// Twice: PostgreSQL is asked for two plans (see `explain_postgres`).
     #[cfg(feature = "postgres")]
-    postgres: Result<(Prepared<crate::backend::sql::Pg>, Statement<crate::backend::sql::Pg>), String>,
+    postgres: Result<
+        (
+            Prepared<crate::backend::sql::Pg>,
+            Statement<crate::backend::sql::Pg>,
+        ),
+        String,
+    >,
 }
 
 type Prepared<DB> = (Statement<DB>, String, Vec<(String, bool)>);

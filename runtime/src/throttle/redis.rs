@@ -9,7 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Decision, FailPolicy, LimitError, Limiter, LimiterFactory, Rate, TARGET, unmetered};
-use crate::backend::redis_conn::{KeySpace, RedisConnError, RedisConnection, RedisConnectionBuilder};
+use crate::backend::redis_conn::{
+    KeySpace, RedisConnError, RedisConnection, RedisConnectionBuilder,
+};
 
 /// KEYS[1] = key; ARGV[1] = emission interval T (µs); ARGV[2] = burst.
 /// Returns {allowed, remaining, retry_after_us, reset_us}.

@@ -2,8 +2,8 @@
 
 use super::RevocationStore;
 use crate::authn::StoreError;
-use crate::model::BoxFuture;
 use crate::backend::redis_conn::{KeySpace, RedisConnection};
+use crate::model::BoxFuture;
 
 /// A deny-list on Redis, shared by every instance of the application. Keys are
 /// `<prefix>revoked:<jti>` and expire with the token (`SET … EXAT`).

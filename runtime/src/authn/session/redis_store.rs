@@ -2,8 +2,8 @@
 
 use super::{SessionRecord, SessionStore};
 use crate::authn::StoreError;
-use crate::model::BoxFuture;
 use crate::backend::redis_conn::{KeySpace, RedisConnection};
+use crate::model::BoxFuture;
 use std::time::Duration;
 
 /// Sessions on Redis: `<prefix>session:<id hash>` holds the JSON record and expires at the
