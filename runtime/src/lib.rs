@@ -128,12 +128,30 @@
 //! - [`policy`](mod@policy): [`Policy`] (`#[policy]`), [`policy::ability`] ([`Ability`], `explain`),
 //!   [`policy::rules`], [`policy::scope`] ([`Scope`], [`Query`]).
 //! - [`http`]: [`http::problem`] (RFC 9457 errors), the hardening layer, origin checks.
-//! - [`authn`] (JWT, passwords, refresh tokens, revocation, sessions, strategies, OAuth2) and
-//!   [`throttle`] (rate limits, the login guard, client IPs).
+//! - [`authn`] (JWT, passwords, refresh tokens, revocation, sessions, strategies, OAuth2;
+//!   feature `authn`) and `throttle` (rate limits, the login guard, client IPs; feature
+//!   `throttle`).
 //! - [`guard`]: `#[guarded]`, [`Router`], [`App`], extractors ([`Scoped`], [`Principal`]),
 //!   [`guard::bind`] ([`Bind`]: one row by id), [`guard::write`] ([`Patch`], [`Insert`]);
 //!   [`routing`] (the guarded `get`, `post`, ..).
 //! - [`testing`]: index checks on your scoped queries, for your own tests.
+//!
+//! ## Features
+//!
+//! | feature | default | what it adds | optional dependencies |
+//! |---|---|---|---|
+//! | `sqlite` | yes | [`db::Pool`] on SQLite (bundled) | `libsqlite3-sys` |
+//! | `postgres` | no | [`db::Pool`] on PostgreSQL | `tokio-postgres` |
+//! | `authn` | yes | `authn::jwt`, `authn::password`, `authn::refresh`, `authn::revocation`, the `Bearer` and `Basic` strategies, `authn::StoreError`, `authn::migrate` | `jsonwebtoken`, `argon2`, `sha2`, `subtle`, `hex`, `getrandom`, `unicode-normalization` |
+//! | `throttle` | yes | `throttle`, `#[guarded(throttle = "..")]`, `Router::throttle_backend`, `Router::trusted_proxies` | `governor`, `ipnet`, `portcullis-throttle-spec` |
+//! | `redis` | no | `backend::redis_conn`; the Redis limiter (with `throttle`) and stores (with `authn`, `session`) | `redis` |
+//! | `session` | no | `authn::session` (turns on `authn`) | — |
+//! | `oauth2` | no | `authn::oauth2` (turns on `authn`) | `oauth2`, `reqwest`, `hmac` |
+//!
+//! Without `authn`, [`authn::strategy`] keeps the [`Authenticator`](authn::strategy::Authenticator)
+//! trait, `Chain` and the rejection types, for an authenticator of your own. Without
+//! `throttle`, `#[guarded(throttle = "..")]` does not compile: the error names
+//! [`guard::ThrottleSpecText`] at the spec.
 //!
 //! The 0.1 module paths (`portcullis::db`, `portcullis::scope`, `portcullis::problem`, ..) are
 //! kept as re-exports of the same modules.
@@ -151,6 +169,7 @@ pub mod http;
 pub mod model;
 pub mod policy;
 pub mod testing;
+#[cfg(feature = "throttle")]
 pub mod throttle;
 
 // Module paths from before the layers (0.1): the same modules, now defined in a layer.

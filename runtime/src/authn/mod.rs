@@ -12,23 +12,31 @@
 //! Every failed authentication is logged at WARN under the target `portcullis::authn` with a
 //! [`FailureReason`] and never with the token, password or cookie value.
 
+// Without the `authn` feature only `strategy`'s core stays: the `Authenticator` trait the guard
+// runs, `Chain`, and the rejection types, for an application's own authenticator.
+#[cfg(feature = "authn")]
 pub mod jwt;
+#[cfg(feature = "authn")]
 pub mod password;
+#[cfg(feature = "authn")]
 pub mod refresh;
+#[cfg(feature = "authn")]
 pub mod revocation;
 #[cfg(feature = "session")]
 pub mod session;
 pub mod strategy;
 
+#[cfg(feature = "authn")]
 mod bounded;
 
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[cfg(all(feature = "authn", any(feature = "sqlite", feature = "postgres")))]
 mod migrate;
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[cfg(all(feature = "authn", any(feature = "sqlite", feature = "postgres")))]
 mod sql;
+#[cfg(feature = "authn")]
 mod util;
 
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[cfg(all(feature = "authn", any(feature = "sqlite", feature = "postgres")))]
 pub use migrate::migrate;
 pub use strategy::{AuthRejection, Authenticator, Chain, FailureReason};
 
@@ -47,6 +55,7 @@ pub use strategy::{AuthRejection, Authenticator, Chain, FailureReason};
 pub use crate::model::BoxFuture;
 
 /// An error from a token, revocation or session store.
+#[cfg(feature = "authn")]
 ///
 /// ```
 /// use portcullis::authn::StoreError;
@@ -94,6 +103,7 @@ pub enum StoreError {
     },
 }
 
+#[cfg(feature = "authn")]
 impl StoreError {
     /// Whether the store is unavailable (transient), as opposed to broken.
     ///
@@ -107,7 +117,7 @@ impl StoreError {
     }
 }
 
-#[cfg(feature = "redis")]
+#[cfg(all(feature = "authn", feature = "redis"))]
 impl From<crate::backend::redis_conn::RedisConnError> for StoreError {
     fn from(e: crate::backend::redis_conn::RedisConnError) -> Self {
         if e.is_unavailable() {
@@ -118,18 +128,21 @@ impl From<crate::backend::redis_conn::RedisConnError> for StoreError {
     }
 }
 
+#[cfg(feature = "authn")]
 impl From<diesel::result::Error> for StoreError {
     fn from(e: diesel::result::Error) -> Self {
         StoreError::Db(crate::backend::db::DbError::Query(e))
     }
 }
 
+#[cfg(feature = "authn")]
 impl From<diesel_async::pooled_connection::bb8::RunError> for StoreError {
     fn from(e: diesel_async::pooled_connection::bb8::RunError) -> Self {
         StoreError::Db(crate::backend::db::DbError::Pool(e))
     }
 }
 
+#[cfg(feature = "authn")]
 impl From<StoreError> for crate::http::problem::Problem {
     fn from(e: StoreError) -> Self {
         if e.is_unavailable() {

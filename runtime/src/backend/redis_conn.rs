@@ -482,13 +482,15 @@ impl RedisConnection {
 /// A [`RedisConnection`] and the prefix every key of one store starts with: the key space of
 /// the revocation deny-list, the session store and the limiter. Each store names its keys
 /// `<prefix><kind>:<id>` (the limiter `<prefix><key>`), so stores sharing a server and a
-/// prefix never meet.
+/// prefix never meet. Used by the `authn` stores and the `throttle` limiter only.
+#[cfg(any(feature = "authn", feature = "throttle"))]
 #[derive(Clone)]
 pub(crate) struct KeySpace {
     conn: RedisConnection,
     prefix: String,
 }
 
+#[cfg(any(feature = "authn", feature = "throttle"))]
 impl KeySpace {
     pub(crate) fn new(conn: RedisConnection, prefix: impl Into<String>) -> Self {
         Self {

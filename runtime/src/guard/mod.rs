@@ -34,10 +34,13 @@ pub use router::{App, BuildError, Posture, RouteAfterBuild, RouteInfo, Router};
 use crate::authn::strategy::{AuthRejection, Authenticator};
 use crate::http::problem::Problem;
 pub use crate::model::BoxFuture;
-use crate::throttle::RouteThrottle;
+#[cfg(feature = "throttle")]
+use crate::throttle::{Decision, RouteThrottle};
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use http::request::Parts;
+#[cfg(not(feature = "throttle"))]
+use no_throttle::{Decision, RouteThrottle};
 use std::sync::{Arc, OnceLock};
 
 /// What a principal tells the guards: an id for logs and throttle keys, and its roles.
@@ -179,8 +182,9 @@ pub struct Guard {
     pub roles: &'static [&'static str],
     /// `can(Action, Entity)`.
     pub can: Option<CanCheck>,
-    /// `throttle = ".."`, validated when the router is built.
-    pub throttle: Option<&'static str>,
+    /// `throttle = ".."`, validated when the router is built (a [`ThrottleSpecText`]: the
+    /// spec with the `throttle` feature, a type no string converts to without it).
+    pub throttle: Option<ThrottleSpecText>,
     /// `conceal`: denials answer 404 instead of 403.
     pub conceal: bool,
     /// `bind = ".."`: the path parameter a `Bind` argument loads. Without it a `Bind` loads
@@ -191,6 +195,53 @@ pub struct Guard {
     /// Whether an argument needs a principal (`Principal`, `Scoped`, `Bind`, `Patch`,
     /// `Insert`, or an `Option`/`Result` of one).
     pub takes_principal: fn() -> bool,
+}
+
+/// What a [`Guard`] holds for `#[guarded(throttle = "..")]`: the spec as written.
+#[cfg(feature = "throttle")]
+pub type ThrottleSpecText = &'static str;
+
+/// What a [`Guard`] holds for `#[guarded(throttle = "..")]` in a build without the `throttle`
+/// feature: nothing, so `throttle = "60/min"` fails to compile at the spec with "expected
+/// `ThrottleSpecText`, found `&str`". Enable portcullis's `throttle` feature to throttle a route.
+#[cfg(not(feature = "throttle"))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThrottleSpecText {}
+
+/// The spec a guard declares, as written.
+fn throttle_spec(guard: &Guard) -> Option<&'static str> {
+    #[cfg(feature = "throttle")]
+    return guard.throttle;
+    #[cfg(not(feature = "throttle"))]
+    return guard.throttle.map(|never| match never {});
+}
+
+/// Without the `throttle` feature no route has a limit: these stand in for the throttle's route
+/// limit and its decision, and are never constructed.
+#[cfg(not(feature = "throttle"))]
+mod no_throttle {
+    use crate::http::problem::Problem;
+    use http::request::Parts;
+
+    pub(crate) enum RouteThrottle {}
+
+    impl RouteThrottle {
+        pub(crate) fn per_user(&self) -> bool {
+            match *self {}
+        }
+
+        pub(crate) async fn check(&self, _: &Parts, _: Option<&str>) -> Result<Decision, Problem> {
+            match *self {}
+        }
+    }
+
+    pub(crate) enum Decision {}
+
+    impl Decision {
+        pub(crate) fn apply_headers(&self, _: &mut http::HeaderMap) {
+            match *self {}
+        }
+    }
 }
 
 /// The path parameter `Bind` loads on this route (`#[guarded(bind = "..")]`), in request
@@ -414,12 +465,23 @@ fn deny(ctx: &RouteContext, who: &str, reason: &str, rule: &str) -> Response {
     .into_response()
 }
 
+/// Whether the route's limit counts per user.
+#[cfg(feature = "throttle")]
+fn per_user(t: &RouteThrottle) -> bool {
+    t.spec().per == crate::throttle::Per::User
+}
+
+#[cfg(not(feature = "throttle"))]
+fn per_user(t: &RouteThrottle) -> bool {
+    t.per_user()
+}
+
 /// Counts the request against the route's limit; `Err` is the 429 (or 503) response.
 async fn throttle(
     t: &RouteThrottle,
     parts: &Parts,
     who: Option<&str>,
-) -> Result<crate::throttle::Decision, Response> {
+) -> Result<Decision, Response> {
     t.check(parts, who)
         .await
         .map_err(IntoResponse::into_response)
@@ -436,10 +498,10 @@ async fn throttle(
 pub(crate) async fn enforce(
     ctx: &RouteContext,
     parts: &mut Parts,
-) -> Result<Option<crate::throttle::Decision>, Response> {
+) -> Result<Option<Decision>, Response> {
     let guard = ctx.guard;
     let limit = ctx.throttle.get();
-    let per_user = limit.is_some_and(|t| t.spec().per == crate::throttle::Per::User);
+    let per_user = limit.is_some_and(per_user);
     let mut decision = None;
     if let Some(t) = limit
         && (guard.public || !per_user)

@@ -4,6 +4,7 @@
 use crate::authn::strategy::Authenticator;
 use crate::guard::routing::MethodRouter;
 use crate::guard::{Erased, ErasedAuth, Guard, Guarded, GuardedHandler, RouteContext};
+#[cfg(feature = "throttle")]
 use crate::throttle::{LimiterFactory, RouteThrottle, ThrottleSpec, TrustedProxies};
 use axum::extract::Request;
 use axum::response::IntoResponse;
@@ -84,7 +85,7 @@ impl std::fmt::Display for Posture {
                     g.can
                         .as_ref()
                         .map_or("-".to_owned(), |c| format!("{}({})", c.action, c.entity)),
-                    g.throttle.unwrap_or("-").to_owned(),
+                    super::throttle_spec(g).unwrap_or("-").to_owned(),
                 ]
             })
             .collect();
@@ -270,7 +271,9 @@ pub struct Router<S = ()> {
     routes: Vec<RouteInfo>,
     contexts: Vec<Arc<RouteContext>>,
     auth: Option<Arc<dyn ErasedAuth>>,
+    #[cfg(feature = "throttle")]
     limiter: Option<Arc<dyn LimiterFactory>>,
+    #[cfg(feature = "throttle")]
     proxies: TrustedProxies,
     layers: Vec<&'static str>,
 }
@@ -282,7 +285,9 @@ impl<S> Clone for Router<S> {
             routes: self.routes.clone(),
             contexts: self.contexts.clone(),
             auth: self.auth.clone(),
+            #[cfg(feature = "throttle")]
             limiter: self.limiter.clone(),
+            #[cfg(feature = "throttle")]
             proxies: self.proxies.clone(),
             layers: self.layers.clone(),
         }
@@ -311,7 +316,9 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
             routes: Vec::new(),
             contexts: Vec::new(),
             auth: None,
+            #[cfg(feature = "throttle")]
             limiter: None,
+            #[cfg(feature = "throttle")]
             proxies: TrustedProxies::none(),
             layers: Vec::new(),
         }
@@ -504,6 +511,7 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
     /// assert_eq!(app.posture().routes[0].guard.throttle, Some("2/min per ip"));
     /// # Ok::<(), Box<dyn std::error::Error>>(()) }).unwrap();
     /// ```
+    #[cfg(feature = "throttle")]
     pub fn throttle_backend<L: LimiterFactory + 'static>(mut self, backend: L) -> Self {
         self.limiter = Some(Arc::new(backend));
         self
@@ -520,6 +528,7 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
     /// let router = portcullis::Router::<AppState>::new().trusted_proxies(TrustedProxies::none());
     /// # let _ = router;
     /// ```
+    #[cfg(feature = "throttle")]
     pub fn trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
         self.proxies = proxies;
         self
@@ -543,7 +552,9 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
             routes: self.routes,
             contexts: self.contexts,
             auth: self.auth,
+            #[cfg(feature = "throttle")]
             limiter: self.limiter,
+            #[cfg(feature = "throttle")]
             proxies: self.proxies,
             layers: self.layers,
         }
@@ -605,23 +616,29 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
             let Some(spec) = ctx.guard.throttle else {
                 continue;
             };
-            let parsed: ThrottleSpec =
-                spec.parse().map_err(|e: crate::throttle::RateParseError| {
-                    BuildError::Throttle {
-                        route: ctx.route.clone(),
-                        spec: spec.to_owned(),
-                        error: e.to_string(),
-                    }
-                })?;
-            let Some(backend) = &self.limiter else {
-                return Err(BuildError::NoLimiter(ctx.route.clone()));
-            };
-            let _ = ctx.throttle.set(RouteThrottle::new(
-                parsed,
-                ctx.route.clone(),
-                backend.as_ref(),
-                self.proxies.clone(),
-            ));
+            // Without the feature a `throttle = ".."` does not compile: no route has one.
+            #[cfg(not(feature = "throttle"))]
+            match spec {}
+            #[cfg(feature = "throttle")]
+            {
+                let parsed: ThrottleSpec =
+                    spec.parse().map_err(|e: crate::throttle::RateParseError| {
+                        BuildError::Throttle {
+                            route: ctx.route.clone(),
+                            spec: spec.to_owned(),
+                            error: e.to_string(),
+                        }
+                    })?;
+                let Some(backend) = &self.limiter else {
+                    return Err(BuildError::NoLimiter(ctx.route.clone()));
+                };
+                let _ = ctx.throttle.set(RouteThrottle::new(
+                    parsed,
+                    ctx.route.clone(),
+                    backend.as_ref(),
+                    self.proxies.clone(),
+                ));
+            }
         }
         Ok(App {
             posture: Posture {

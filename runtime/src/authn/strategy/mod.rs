@@ -22,10 +22,14 @@
 //! # let _ = auth; Ok(()) }
 //! ```
 
+#[cfg(feature = "authn")]
 mod basic;
+#[cfg(feature = "authn")]
 mod bearer;
 
+#[cfg(feature = "authn")]
 pub use basic::{Basic, BasicVerifier};
+#[cfg(feature = "authn")]
 pub use bearer::Bearer;
 
 use crate::http::problem::Problem;
@@ -223,6 +227,7 @@ impl AuthRejection {
     }
 
     /// Logs this rejection at WARN under `portcullis::authn` (reason class and scheme only).
+    #[cfg(feature = "authn")]
     pub(crate) fn logged(self) -> Self {
         if !self.is_missing() {
             tracing::warn!(
@@ -238,6 +243,7 @@ impl AuthRejection {
 
 /// The rejection when `store` failed during authentication, logged with its cause: an
 /// unavailable store refuses the request (fail closed, 503), any other failure is a 500.
+#[cfg(feature = "authn")]
 pub(crate) fn store_failed(
     store: &'static str,
     e: &crate::authn::StoreError,
@@ -454,6 +460,7 @@ impl<P: Send + 'static> Authenticator<P> for Chain<P> {
 
 /// The credentials of an `Authorization: <scheme> <credentials>` header, if that scheme is used.
 /// `Err` when the header is present but unreadable for this scheme.
+#[cfg(feature = "authn")]
 pub(crate) fn authorization<'p>(parts: &'p Parts, scheme: &str) -> Result<Option<&'p str>, ()> {
     authorization_in(&parts.headers, scheme)
 }
