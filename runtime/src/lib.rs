@@ -256,7 +256,7 @@ pub use portcullis_macros::Resource;
 /// }
 /// ```
 pub use portcullis_macros::guarded;
-/// `#[policy(Entity, subject = Subject)]`: see [`ability::Policy`]. The function returns the
+/// `#[policy(Entity, subject = Subject)]`: see [`Policy`]. The function returns the
 /// subject's [`Ability`]; the macro also implements [`Policy`] for the entity.
 ///
 /// # Examples

@@ -184,7 +184,7 @@ impl CursorError {
     }
 }
 
-/// Why a page could not be produced. Converts into the [`Problem`] to answer: 400 for a
+/// Why a page could not be produced. Converts into the [`Problem`](crate::http::problem::Problem) to answer: 400 for a
 /// cursor, 500 (logged) otherwise.
 ///
 /// # Examples

@@ -292,7 +292,7 @@ impl<E: Resource + Governs<Create> + Stored> Insert<E> {
         }
     }
 
-    /// The row [`Create::insert`] would insert, or the problem it would answer.
+    /// The row [`Insert::insert`] would insert, or the problem it would answer.
     ///
     /// # Examples
     ///

@@ -110,7 +110,7 @@ impl std::fmt::Display for Explanation {
 /// The rules a policy collected for one subject. `R` is the concrete rule set `#[policy]` builds
 /// (decisions inline like a hand-written `if`); [`Ability::into_dyn`] erases it.
 ///
-/// The `#[policy]` function returns one; [`Policy::ability`] returns the erased form.
+/// The `#[policy]` function returns one; [`Policy::ability`](crate::policy::Policy::ability) returns the erased form.
 ///
 /// # Examples
 ///
