@@ -353,6 +353,17 @@ pub async fn example(config: Config) -> Result<Example, Error> {
     })
 }
 
+impl Example {
+    /// The purges of expired revocations, refresh tokens and sessions, every 15 minutes;
+    /// `main` spawns it beside the server.
+    pub fn housekeeping(&self) -> portcullis::authn::housekeeping::Housekeeping {
+        portcullis::authn::housekeeping::Housekeeping::new()
+            .revocations(self.state.revoked.clone())
+            .refresh_tokens(self.state.refresh.clone())
+            .sessions(self.state.sessions.clone())
+    }
+}
+
 /// The ready-to-serve router (see [`example`]).
 pub async fn app(config: Config) -> Result<portcullis::App, Error> {
     Ok(example(config).await?.router.build()?)

@@ -53,6 +53,14 @@ async fn main() {
              DEVELOPMENT ONLY: set PORTCULLIS_AUTHN__PRIVATE_KEY (PEM text or a file path) in production. !!!"
         );
     }
+    // Expired revocations, refresh tokens and sessions go every 15 minutes while serving.
+    let _housekeeping = match example.housekeeping().spawn() {
+        Ok(task) => task,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(1);
+        }
+    };
     println!("\nRoutes and their guards:\n{}", example.router.posture());
     let app = match example.router.build() {
         Ok(app) => app,

@@ -509,7 +509,8 @@ impl IntoResponse for DocsPage {
 }
 
 /// The caller's tenant's documents, newest first: a keyset page by default
-/// (`{"items": [..], "next": ..}`), an offset page with `page`/`per_page`.
+/// (`{"items": [..], "next": ..}`), an offset page with `page`/`per_page`. Each row says what
+/// the caller may do with it (`"_can": {"update": .., "archive": .., "delete": ..}`).
 #[guarded(auth, throttle = "120/min per user")]
 pub async fn list_docs(
     docs: Scoped<Document, Read>,
@@ -525,7 +526,9 @@ pub async fn list_docs(
     };
     if let Some((page, per_page)) = params.offset_page {
         let rows = q.paginate(page, per_page, &db).await?;
-        return Ok(DocsPage::Offset(docs.shape(rows)));
+        return Ok(DocsPage::Offset(
+            docs.shape_with_capabilities(rows, DOC_ACTIONS),
+        ));
     }
     if params.total {
         q = q.with_total();
@@ -533,8 +536,13 @@ pub async fn list_docs(
     let page = q
         .page_after(params.after.as_ref(), params.limit, &db)
         .await?;
-    Ok(DocsPage::Cursor(docs.shape(page)))
+    Ok(DocsPage::Cursor(
+        docs.shape_with_capabilities(page, DOC_ACTIONS),
+    ))
 }
+
+/// The actions every document response answers per row, for the UI's buttons.
+const DOC_ACTIONS: (Update, Archive, Delete) = (Update, Archive, Delete);
 
 /// A new document: `title` and `body` from the client; tenant and owner pinned from the caller.
 #[guarded(auth, throttle = "30/min per user")]
@@ -545,12 +553,15 @@ pub async fn create_doc(
 ) -> Result<(StatusCode, Shaped<Document>), Problem> {
     let ability = documents(&user);
     let row = create.insert(&ability, &db).await?;
-    Ok((StatusCode::CREATED, ability.shape(row)))
+    Ok((
+        StatusCode::CREATED,
+        ability.shape_with_capabilities(row, DOC_ACTIONS),
+    ))
 }
 
 #[guarded(auth)]
 pub async fn show_doc(doc: Bind<Document, Read>) -> Shaped<Document> {
-    doc.shape()
+    doc.shape_with_capabilities(DOC_ACTIONS)
 }
 
 /// Changes `title`/`body`; anything else the client sends is refused (403 naming the field,
@@ -563,7 +574,7 @@ pub async fn update_doc(
     patch: Patch<Document>,
 ) -> Result<Shaped<Document>, Problem> {
     let row = doc.update(patch, &db).await?.into_inner();
-    Ok(documents(&user).shape(row))
+    Ok(documents(&user).shape_with_capabilities(row, DOC_ACTIONS))
 }
 
 #[guarded(auth)]
@@ -620,7 +631,7 @@ pub async fn archive_doc(
     }
     let ability = documents(&user);
     let row = Bind::<Document, Read>::load(&ability, &db, id).await?;
-    Ok(row.shape())
+    Ok(row.shape_with_capabilities(DOC_ACTIONS))
 }
 
 #[guarded(auth)]

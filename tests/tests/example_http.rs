@@ -352,6 +352,69 @@ async fn archive_is_a_custom_action_and_freezes_the_document() {
     }
 }
 
+/// List and show answer, per row, what the caller may do with it; the answers are the ones the
+/// write routes then give.
+#[tokio::test]
+async fn list_and_show_carry_each_rows_capabilities() {
+    for t in backends("capabilities").await {
+        let (alice, _) = t.login("alice@acme.test").await;
+        let (amir, _) = t.login("amir@acme.test").await;
+        let can = |update, archive, delete| json!({"update": update, "archive": archive, "delete": delete});
+        // Rows 1 and 3 are Alice's (3 archived), row 2 Amir's; Amir is the tenant's admin.
+        let expected = [
+            (&alice, 1, can(true, true, true)),
+            (&alice, 2, can(false, false, false)),
+            (&alice, 3, can(false, false, true)),
+            (&amir, 1, can(true, true, true)),
+            (&amir, 2, can(true, true, true)),
+            (&amir, 3, can(false, false, true)),
+        ];
+        for (who, id, caps) in &expected {
+            let list = t.call("GET", "/docs?order=id", Some(who), None).await;
+            assert_eq!(list.status, 200, "{}", list.body);
+            let json = list.json();
+            let row = json["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|d| d["id"] == *id)
+                .cloned()
+                .unwrap_or_else(|| panic!("row {id} missing: {}", list.body));
+            assert_eq!(row["_can"], *caps, "list, row {id}: {}", list.body);
+            let page = t
+                .call("GET", "/docs?page=1&per_page=10", Some(who), None)
+                .await;
+            assert!(
+                page.json()["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|d| d["id"] == *id && d["_can"] == *caps),
+                "{}",
+                page.body
+            );
+            let show = t.call("GET", &format!("/docs/{id}"), Some(who), None).await;
+            assert_eq!(show.status, 200, "{}", show.body);
+            assert_eq!(show.json()["_can"], *caps, "show, row {id}: {}", show.body);
+        }
+        // The answers hold: what `_can` denies is refused, what it allows succeeds.
+        let refused = t
+            .call("PATCH", "/docs/2", Some(&alice), Some(r#"{"title":"x"}"#))
+            .await;
+        assert_eq!(refused.status, 403, "{}", refused.body);
+        let archived = t.call("POST", "/docs/1/archive", Some(&alice), None).await;
+        assert_eq!(archived.status, 200, "{}", archived.body);
+        let show = t.call("GET", "/docs/1", Some(&alice), None).await;
+        assert_eq!(
+            show.json()["_can"],
+            can(false, false, true),
+            "{}",
+            show.body
+        );
+        t.finish().await;
+    }
+}
+
 #[tokio::test]
 async fn delete_is_for_the_owner_or_a_tenant_admin() {
     for t in backends("delete").await {

@@ -189,6 +189,13 @@ pub fn validate(input: ResourceInput) -> Checked {
         }
 
         for (i, a) in fields.iter().enumerate() {
+            // A shaped row may carry its capabilities under `_can`; a field there would clash.
+            if a.exposed && a.json == "_can" {
+                errors.push(darling::Error::custom(format!(
+                    "`{}` would serialize as \"_can\", the key shaped rows use for their capabilities; give it another `#[expose(rename = \"..\")]`",
+                    a.ident
+                )).with_span(&a.ident));
+            }
             if let Some(b) = fields[..i].iter().find(|b| b.json == a.json) {
                 errors.push(darling::Error::custom(format!(
                     "fields `{}` and `{}` both serialize as {:?}; give one a different `#[expose(rename = \"..\")]`",

@@ -8,12 +8,15 @@
 //! - [`refresh`]: opaque, rotated refresh tokens with reuse (theft) detection.
 //! - [`revocation`]: a `jti` deny-list checked by the bearer strategy.
 //! - `session` (feature `session`): server-side sessions with CSRF tokens.
+//! - [`housekeeping`]: a background task purging what has expired from those stores.
 //!
 //! Every failed authentication is logged at WARN under the target `portcullis::authn` with a
 //! [`FailureReason`] and never with the token, password or cookie value.
 
 // Without the `authn` feature only `strategy`'s core stays: the `Authenticator` trait the guard
 // runs, `Chain`, and the rejection types, for an application's own authenticator.
+#[cfg(feature = "authn")]
+pub mod housekeeping;
 #[cfg(feature = "authn")]
 pub mod jwt;
 #[cfg(feature = "authn")]

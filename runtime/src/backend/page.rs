@@ -36,7 +36,7 @@
 
 use crate::backend::db::DbError;
 use crate::model::resource::Resource;
-use crate::model::shaped::{Rows, Shape};
+use crate::model::shaped::{RowMasks, Rows, Shape};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::ser::{SerializeStruct, Serializer};
@@ -270,8 +270,7 @@ impl<E: Resource> Shape for CursorPage<E> {
     }
     fn serialize_masked<S: Serializer>(
         &self,
-        masks: &[u64],
-        narrow: u64,
+        view: &RowMasks<'_>,
         s: S,
     ) -> Result<S::Ok, S::Error> {
         let len = 2 + usize::from(self.total.is_some());
@@ -280,8 +279,7 @@ impl<E: Resource> Shape for CursorPage<E> {
             "items",
             &Rows {
                 rows: &self.items,
-                masks,
-                narrow,
+                view,
             },
         )?;
         st.serialize_field("next", &self.next)?;

@@ -5,7 +5,7 @@ use crate::backend::db::Database;
 use crate::backend::ops::{BackendOps, ScopeSql, Stored, on_backend};
 use crate::guard::write::Patch;
 use crate::http::problem::{FieldError, Problem};
-use crate::model::action::{Action, Delete, Governs, Read, Update};
+use crate::model::action::{Action, Capabilities, Delete, Governs, Read, Update};
 use crate::model::resource::Resource;
 use crate::model::shaped::Shaped;
 use crate::policy::ability::Ability;
@@ -226,6 +226,32 @@ impl<E: Governs<A> + Stored, A: Action> Bind<E, A> {
         E: Governs<Read>,
     {
         self.ability.shape(self.row)
+    }
+
+    /// Shapes the row with which of `actions` the subject may take on it, as a `"_can"` object
+    /// (see [`Ability::shape_with_capabilities`](crate::policy::ability::Ability::shape_with_capabilities)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::{Bind, Delete, Read, Update};
+    ///
+    /// # block_on(async {
+    /// # let pool = pool().await;
+    /// let doc = Bind::<Document, Read>::load(&documents(&alice()), &pool, 1).await?;
+    /// let json = serde_json::to_string(&doc.shape_with_capabilities((Update, Delete))).unwrap();
+    /// assert_eq!(
+    ///     json,
+    ///     r#"{"id":1,"owner_id":1,"title":"Plan","_can":{"update":true,"delete":false}}"#
+    /// );
+    /// # Ok::<(), portcullis::Problem>(()) }).unwrap();
+    /// ```
+    pub fn shape_with_capabilities<C: Capabilities<E>>(self, actions: C) -> Shaped<E>
+    where
+        E: Governs<Read>,
+    {
+        self.ability.shape_with_capabilities(self.row, actions)
     }
 
     /// Applies `patch` and returns the updated row. Every patched field must be permitted for

@@ -137,3 +137,55 @@ builtin_actions! {
     /// ```
     Manage = "manage";
 }
+
+/// A tuple of actions whose per-row answers a response carries:
+/// `ability.shape_with_capabilities(rows, (Update, Delete, Archive))` adds to each row an
+/// object `"_can": {"update": true, "delete": false, "archive": true}`, decided by the same rules
+/// as [`Ability::can`](crate::policy::ability::Ability::can), so a UI shows an "Edit" button
+/// exactly when the edit would be allowed without asking per row.
+///
+/// Implemented for tuples of up to 8 actions the policy of `E` governs.
+///
+/// # Examples
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+/// use portcullis::action::Capabilities;
+/// use portcullis::{Governs, Update};
+///
+/// type Caps = (Update, Archive);
+/// assert_eq!(<Caps as Capabilities<Document>>::NAMES, ["update", "archive"]);
+/// assert_eq!(<Caps as Capabilities<Document>>::BITS[1], <Document as Governs<Archive>>::BIT);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a tuple of actions the policy of `{E}` governs",
+    label = "expected a tuple of actions with rules in the policy of `{E}`",
+    note = "name up to 8 actions the policy of `{E}` has rules for, as a tuple: `shape_with_capabilities(rows, (Update, Delete))` (one action is `(Update,)`)"
+)]
+pub trait Capabilities<E: Resource>: 'static {
+    /// The actions' names, the keys of the `"_can"` object, in tuple order.
+    const NAMES: &'static [&'static str];
+    /// The actions' bits in `E`'s policy (see [`Governs::BIT`]), in tuple order.
+    const BITS: &'static [u32];
+}
+
+macro_rules! capability_tuples {
+    ($($name:ident)+) => {
+        impl<E: Resource, $($name: Action),+> Capabilities<E> for ($($name,)+)
+        where
+            $(E: Governs<$name>,)+
+        {
+            const NAMES: &'static [&'static str] = &[$($name::NAME),+];
+            const BITS: &'static [u32] = &[$(<E as Governs<$name>>::BIT),+];
+        }
+    };
+}
+
+capability_tuples!(A);
+capability_tuples!(A B);
+capability_tuples!(A B C);
+capability_tuples!(A B C D);
+capability_tuples!(A B C D F);
+capability_tuples!(A B C D F G);
+capability_tuples!(A B C D F G H);
+capability_tuples!(A B C D F G H I);

@@ -714,7 +714,9 @@ impl<C: Default, T: 'static, E: FieldAt<I, Ty = T>, const I: usize> Col<C, T, E,
     }
 
     /// Converts a list a condition tests membership in (`field in user.ids`). NaN elements are
-    /// dropped: they match nothing (PostgreSQL would match them with stored NaNs).
+    /// dropped: they match nothing (PostgreSQL would match them with stored NaNs). The list is
+    /// shared, not copied, by the rule's predicate, its SQL builders and its simplifier key: a
+    /// subject in 100,000 projects costs one copy per policy call, not four.
     ///
     /// # Examples
     ///
@@ -723,16 +725,19 @@ impl<C: Default, T: 'static, E: FieldAt<I, Ty = T>, const I: usize> Col<C, T, E,
     /// use portcullis::Resource;
     ///
     /// let ids = [Some(1i64), None, Some(3)];
-    /// assert_eq!(Document::COLUMNS.id.capture_list(&ids), [1, 3]);
+    /// assert_eq!(*Document::COLUMNS.id.capture_list(&ids), [1, 3]);
     /// ```
     #[inline]
-    pub fn capture_list<L: ListFor<T::Value> + ?Sized>(&self, list: &L) -> Vec<T::Value>
+    pub fn capture_list<L: ListFor<T::Value> + ?Sized>(
+        &self,
+        list: &L,
+    ) -> std::sync::Arc<[T::Value]>
     where
         T: FieldType,
     {
         let mut values = list.to_values();
         values.retain(|v| !T::unordered(v));
-        values
+        values.into()
     }
 
     /// The simplifier's identity of a test of this field against `value`.
@@ -789,15 +794,21 @@ impl<C: Default, T: 'static, E: FieldAt<I, Ty = T>, const I: usize> Col<C, T, E,
     /// use portcullis::Resource;
     ///
     /// let id = Document::COLUMNS.id;
-    /// assert!(id.list_key(&[1, 2]).same(&id.list_key(&[1, 2])));
-    /// assert!(!id.list_key(&[1, 2]).same(&id.list_key(&[2, 1])));
+    /// let list = |v: &[i64]| -> std::sync::Arc<[i64]> { v.into() };
+    /// assert!(id.list_key(&list(&[1, 2])).same(&id.list_key(&list(&[1, 2]))));
+    /// assert!(!id.list_key(&list(&[1, 2])).same(&id.list_key(&list(&[2, 1]))));
     /// ```
     #[inline]
-    pub fn list_key(&self, list: &[T::Value]) -> crate::model::cond::LeafKey
+    pub fn list_key(&self, list: &std::sync::Arc<[T::Value]>) -> crate::model::cond::LeafKey
     where
         T: FieldType,
     {
-        crate::model::cond::LeafKey::new(I, crate::model::cond::LeafOp::In, Some(list.to_vec()))
+        // The key shares the captured list; two keys of one capture compare by pointer.
+        crate::model::cond::LeafKey::new(
+            I,
+            crate::model::cond::LeafOp::In,
+            Some(std::sync::Arc::clone(list)),
+        )
     }
 
     /// A boolean field used as a whole condition (`archived`, `!archived`): `true` matches,

@@ -91,44 +91,92 @@ pub trait Shape: Sized {
     /// assert_eq!(rows.rows()[0].id, 2);
     /// ```
     fn rows(&self) -> &[Self::Entity];
-    /// Serializes with one field mask per row.
+    /// Serializes with one field mask (and optionally capability bits) per row.
     #[doc(hidden)]
-    fn serialize_masked<S: Serializer>(
-        &self,
-        masks: &[u64],
-        narrow: u64,
-        s: S,
-    ) -> Result<S::Ok, S::Error>;
+    fn serialize_masked<S: Serializer>(&self, view: &RowMasks<'_>, s: S)
+    -> Result<S::Ok, S::Error>;
 }
+
+/// What each row of a [`Shaped`] shows: its field mask, narrowed by [`Shaped::fields`], and
+/// the capability answers when asked for. Built by `Shaped`; read by [`Shape`] implementations.
+#[doc(hidden)]
+pub struct RowMasks<'a> {
+    masks: &'a [u64],
+    narrow: u64,
+    caps: Option<&'a RowCapabilities>,
+}
+
+/// Per row, which of the named actions the subject may take (bit `i` = `names[i]`).
+struct RowCapabilities {
+    names: &'static [&'static str],
+    bits: Vec<u64>,
+}
+
+/// The `"_can"` object of one row.
+struct CanObject {
+    names: &'static [&'static str],
+    bits: u64,
+}
+
+impl serde::Serialize for CanObject {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.names.len()))?;
+        for (i, name) in self.names.iter().enumerate() {
+            map.serialize_entry(name, &(self.bits & (1u64 << i) != 0))?;
+        }
+        map.end()
+    }
+}
+
+/// The key of the capability object in a shaped row; `#[derive(Resource)]` refuses a field
+/// serialized under this name.
+pub const CAPABILITIES_KEY: &str = "_can";
 
 struct Row<'a, E> {
     row: &'a E,
     mask: FieldSet<E>,
+    /// The row's capability names and bits; left out for a row that shows no field, so a row
+    /// the subject may not read tells nothing about it.
+    can: Option<(&'static [&'static str], u64)>,
 }
 
 impl<E: Resource> serde::Serialize for Row<'_, E> {
     #[inline]
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut st = s.serialize_struct(E::NAME, self.row.serialized_len(self.mask))?;
+        let can = self.can.filter(|_| self.mask.bits() != 0);
+        let len = self.row.serialized_len(self.mask) + usize::from(can.is_some());
+        let mut st = s.serialize_struct(E::NAME, len)?;
         self.row.serialize_fields(self.mask, &mut st)?;
+        if let Some((names, bits)) = can {
+            st.serialize_field(CAPABILITIES_KEY, &CanObject { names, bits })?;
+        }
         st.end()
+    }
+}
+
+impl RowMasks<'_> {
+    fn row<'r, E>(&self, i: usize, row: &'r E) -> Row<'r, E> {
+        Row {
+            row,
+            mask: FieldSet::from_bits(self.masks.get(i).copied().unwrap_or(0) & self.narrow),
+            can: self
+                .caps
+                .map(|c| (c.names, c.bits.get(i).copied().unwrap_or(0))),
+        }
     }
 }
 
 pub(crate) struct Rows<'a, E> {
     pub(crate) rows: &'a [E],
-    pub(crate) masks: &'a [u64],
-    pub(crate) narrow: u64,
+    pub(crate) view: &'a RowMasks<'a>,
 }
 
 impl<E: Resource> serde::Serialize for Rows<'_, E> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(Some(self.rows.len()))?;
-        for (row, mask) in self.rows.iter().zip(self.masks) {
-            seq.serialize_element(&Row {
-                row,
-                mask: FieldSet::from_bits(mask & self.narrow),
-            })?;
+        for (i, row) in self.rows.iter().enumerate() {
+            seq.serialize_element(&self.view.row(i, row))?;
         }
         seq.end()
     }
@@ -141,18 +189,10 @@ impl<E: Resource> Shape for E {
     }
     fn serialize_masked<S: Serializer>(
         &self,
-        masks: &[u64],
-        narrow: u64,
+        view: &RowMasks<'_>,
         s: S,
     ) -> Result<S::Ok, S::Error> {
-        let mask = masks.first().copied().unwrap_or(0) & narrow;
-        serde::Serialize::serialize(
-            &Row {
-                row: self,
-                mask: FieldSet::from_bits(mask),
-            },
-            s,
-        )
+        serde::Serialize::serialize(&view.row(0, self), s)
     }
 }
 
@@ -163,18 +203,10 @@ impl<E: Resource> Shape for Vec<E> {
     }
     fn serialize_masked<S: Serializer>(
         &self,
-        masks: &[u64],
-        narrow: u64,
+        view: &RowMasks<'_>,
         s: S,
     ) -> Result<S::Ok, S::Error> {
-        serde::Serialize::serialize(
-            &Rows {
-                rows: self,
-                masks,
-                narrow,
-            },
-            s,
-        )
+        serde::Serialize::serialize(&Rows { rows: self, view }, s)
     }
 }
 
@@ -185,8 +217,7 @@ impl<E: Resource> Shape for Page<E> {
     }
     fn serialize_masked<S: Serializer>(
         &self,
-        masks: &[u64],
-        narrow: u64,
+        view: &RowMasks<'_>,
         s: S,
     ) -> Result<S::Ok, S::Error> {
         let mut st = s.serialize_struct("Page", 5)?;
@@ -194,8 +225,7 @@ impl<E: Resource> Shape for Page<E> {
             "items",
             &Rows {
                 rows: &self.items,
-                masks,
-                narrow,
+                view,
             },
         )?;
         st.serialize_field("total", &self.total)?;
@@ -229,6 +259,7 @@ pub struct Shaped<T: Shape> {
     value: T,
     masks: Vec<u64>,
     narrow: u64,
+    caps: Option<RowCapabilities>,
 }
 
 impl<T: Shape> Shaped<T> {
@@ -249,7 +280,57 @@ impl<T: Shape> Shaped<T> {
             value,
             masks,
             narrow: u64::MAX,
+            caps: None,
         }
+    }
+
+    /// Adds to each row the answers of `can(bit, row)` for the actions `names`/`bits` name.
+    #[doc(hidden)]
+    pub fn __with_capabilities(
+        mut self,
+        names: &'static [&'static str],
+        bits: &'static [u32],
+        mut can: impl FnMut(u32, &T::Entity) -> bool,
+    ) -> Self {
+        let per_row = self
+            .value
+            .rows()
+            .iter()
+            .map(|row| {
+                bits.iter()
+                    .enumerate()
+                    .filter(|(_, bit)| can(**bit, row))
+                    .fold(0u64, |acc, (i, _)| acc | (1u64 << i))
+            })
+            .collect();
+        self.caps = Some(RowCapabilities {
+            names,
+            bits: per_row,
+        });
+        self
+    }
+
+    /// Whether row `i` carries `action` as allowed in its `"_can"` object: `None` when the
+    /// value was shaped without that action (or past the last row).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::{Delete, Update};
+    ///
+    /// let rows = vec![doc(1, 1, 1, "Plan"), doc(2, 1, 2, "Budget")];
+    /// let shaped = documents(&alice()).shape_with_capabilities(rows, (Update, Delete));
+    /// assert_eq!(shaped.capability(0, "update"), Some(true)); // her own
+    /// assert_eq!(shaped.capability(1, "update"), Some(false)); // Bob's
+    /// assert_eq!(shaped.capability(0, "delete"), Some(false)); // she is no admin
+    /// assert_eq!(shaped.capability(0, "archive"), None); // not asked for
+    /// ```
+    pub fn capability(&self, i: usize, action: &str) -> Option<bool> {
+        let caps = self.caps.as_ref()?;
+        let bits = *caps.bits.get(i)?;
+        let at = caps.names.iter().position(|n| *n == action)?;
+        Some(bits & (1u64 << at) != 0)
     }
 
     /// Keeps only the picked fields (names checked at compile time):
@@ -320,6 +401,11 @@ impl<T: Shape> Shaped<T> {
 
 impl<T: Shape> serde::Serialize for Shaped<T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.value.serialize_masked(&self.masks, self.narrow, s)
+        let view = RowMasks {
+            masks: &self.masks,
+            narrow: self.narrow,
+            caps: self.caps.as_ref(),
+        };
+        self.value.serialize_masked(&view, s)
     }
 }

@@ -18,7 +18,7 @@
 //! assert!(!ability.can::<Read>(&doc(3, 2, 3, "Other tenant")));
 //! ```
 
-use crate::model::action::{Action, Governs, Read};
+use crate::model::action::{Action, Capabilities, Governs, Read};
 use crate::model::resource::{FieldSet, Resource};
 use crate::model::shaped::{Shape, Shaped};
 use std::marker::PhantomData;
@@ -292,6 +292,39 @@ impl<E: Resource, R: RuleSet<E>> Ability<E, R> {
         E: Governs<Read>,
     {
         Shaped::__new(value, |row| self.permitted_fields::<Read>(row))
+    }
+
+    /// Shapes like [`shape`](Self::shape) and adds to each row the actions of `C` the subject
+    /// may take on it, as `"_can": {"update": true, "delete": false}`: what a UI needs to show
+    /// or hide a row's buttons, decided by the same rules as [`can`](Self::can), with no
+    /// request per row. A row that shows no field carries no `"_can"` either.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::{Delete, Update};
+    ///
+    /// let rows = vec![doc(1, 1, 1, "Plan"), doc(2, 1, 2, "Budget")];
+    /// let shaped = documents(&alice()).shape_with_capabilities(rows, (Update, Archive, Delete));
+    /// assert_eq!(
+    ///     serde_json::to_string(&shaped).unwrap(),
+    ///     concat!(
+    ///         r#"[{"id":1,"owner_id":1,"title":"Plan","_can":{"update":true,"archive":true,"delete":false}},"#,
+    ///         r#"{"id":2,"owner_id":2,"title":"Budget","_can":{"update":false,"archive":false,"delete":false}}]"#,
+    ///     )
+    /// );
+    /// ```
+    pub fn shape_with_capabilities<T, C>(&self, value: T, _actions: C) -> Shaped<T>
+    where
+        E: Governs<Read>,
+        T: Shape<Entity = E>,
+        C: Capabilities<E>,
+    {
+        self.shape(value)
+            .__with_capabilities(C::NAMES, C::BITS, |bit, row| {
+                !self.rules.denies(bit, row) && self.rules.allows(bit, row)
+            })
     }
 
     /// The rule set, for code that walks the rules itself (see [`RuleSet`]).

@@ -23,7 +23,7 @@ use crate::backend::ops::{
 };
 use crate::backend::page::{Cursor, CursorError, CursorPage, KeyOp, PageError, Total};
 use crate::backend::sql::BoxedFilter;
-use crate::model::action::{Action, Governs, Read};
+use crate::model::action::{Action, Capabilities, Governs, Read};
 use crate::model::resource::{Order, Resource};
 use crate::model::shaped::{Page, Shape, Shaped};
 use crate::policy::ability::Ability;
@@ -267,6 +267,32 @@ impl<E: Governs<A>, A: Action> Scope<E, A> {
         E: Governs<Read>,
     {
         self.ability().shape(value)
+    }
+
+    /// Shapes `value` and adds to each row which of `actions` the subject may take on it (see
+    /// [`Ability::shape_with_capabilities`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use portcullis::{Read, Update};
+    ///
+    /// # block_on(async {
+    /// let pool = pool().await;
+    /// let scope = documents(&alice()).scope::<Read>();
+    /// let rows = scope.query().order_by(|f| f.id.asc()).limit(1).load(&pool).await?;
+    /// let json = serde_json::to_string(&scope.shape_with_capabilities(rows, (Update,))).unwrap();
+    /// assert_eq!(json, r#"[{"id":1,"owner_id":1,"title":"Plan","_can":{"update":true}}]"#);
+    /// # Ok::<(), portcullis::db::DbError>(()) }).unwrap();
+    /// ```
+    pub fn shape_with_capabilities<T, C>(&self, value: T, actions: C) -> Shaped<T>
+    where
+        E: Governs<Read>,
+        T: Shape<Entity = E>,
+        C: Capabilities<E>,
+    {
+        self.ability().shape_with_capabilities(value, actions)
     }
 }
 
