@@ -114,20 +114,86 @@ pub fn prop0(sub: &Sub) {
 pub fn predicate0(sub: &Sub, rows: &[Prop0]) -> Vec<(&'static str, Vec<i64>)> {
     let ability = prop0(sub);
     vec![
-        ("Act1", ids(rows.iter().filter(|r| ability.can::<Act1>(r)).map(|r| r.id))),
-        ("Act4", ids(rows.iter().filter(|r| ability.can::<Act4>(r)).map(|r| r.id))),
-        ("Act5", ids(rows.iter().filter(|r| ability.can::<Act5>(r)).map(|r| r.id))),
-        ("Act6", ids(rows.iter().filter(|r| ability.can::<Act6>(r)).map(|r| r.id))),
-        ("Act7", ids(rows.iter().filter(|r| ability.can::<Act7>(r)).map(|r| r.id))),
-        ("Act8", ids(rows.iter().filter(|r| ability.can::<Act8>(r)).map(|r| r.id))),
-        ("Act11", ids(rows.iter().filter(|r| ability.can::<Act11>(r)).map(|r| r.id))),
-        ("Act12", ids(rows.iter().filter(|r| ability.can::<Act12>(r)).map(|r| r.id))),
-        ("Act13", ids(rows.iter().filter(|r| ability.can::<Act13>(r)).map(|r| r.id))),
-        ("Act14", ids(rows.iter().filter(|r| ability.can::<Act14>(r)).map(|r| r.id))),
-        ("Act17", ids(rows.iter().filter(|r| ability.can::<Act17>(r)).map(|r| r.id))),
-        ("Act18", ids(rows.iter().filter(|r| ability.can::<Act18>(r)).map(|r| r.id))),
-        ("Act21", ids(rows.iter().filter(|r| ability.can::<Act21>(r)).map(|r| r.id))),
-        ("Act22", ids(rows.iter().filter(|r| ability.can::<Act22>(r)).map(|r| r.id))),
+        (
+            "Act1",
+            ids(rows.iter().filter(|r| ability.can::<Act1>(r)).map(|r| r.id)),
+        ),
+        (
+            "Act4",
+            ids(rows.iter().filter(|r| ability.can::<Act4>(r)).map(|r| r.id)),
+        ),
+        (
+            "Act5",
+            ids(rows.iter().filter(|r| ability.can::<Act5>(r)).map(|r| r.id)),
+        ),
+        (
+            "Act6",
+            ids(rows.iter().filter(|r| ability.can::<Act6>(r)).map(|r| r.id)),
+        ),
+        (
+            "Act7",
+            ids(rows.iter().filter(|r| ability.can::<Act7>(r)).map(|r| r.id)),
+        ),
+        (
+            "Act8",
+            ids(rows.iter().filter(|r| ability.can::<Act8>(r)).map(|r| r.id)),
+        ),
+        (
+            "Act11",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act11>(r))
+                .map(|r| r.id)),
+        ),
+        (
+            "Act12",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act12>(r))
+                .map(|r| r.id)),
+        ),
+        (
+            "Act13",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act13>(r))
+                .map(|r| r.id)),
+        ),
+        (
+            "Act14",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act14>(r))
+                .map(|r| r.id)),
+        ),
+        (
+            "Act17",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act17>(r))
+                .map(|r| r.id)),
+        ),
+        (
+            "Act18",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act18>(r))
+                .map(|r| r.id)),
+        ),
+        (
+            "Act21",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act21>(r))
+                .map(|r| r.id)),
+        ),
+        (
+            "Act22",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act22>(r))
+                .map(|r| r.id)),
+        ),
     ]
 }
 
@@ -135,23 +201,162 @@ pub fn predicate0(sub: &Sub, rows: &[Prop0]) -> Vec<(&'static str, Vec<i64>)> {
 pub async fn sql0(sub: &Sub, pool: &portcullis::db::Pool) -> Vec<(&'static str, Vec<i64>)> {
     let ability = prop0(sub);
     vec![
-        ("Act1", ids(ability.scope::<Act1>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act4", ids(ability.scope::<Act4>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act5", ids(ability.scope::<Act5>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act6", ids(ability.scope::<Act6>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act7", ids(ability.scope::<Act7>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act8", ids(ability.scope::<Act8>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act11", ids(ability.scope::<Act11>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act12", ids(ability.scope::<Act12>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act13", ids(ability.scope::<Act13>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act14", ids(ability.scope::<Act14>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act17", ids(ability.scope::<Act17>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act18", ids(ability.scope::<Act18>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act21", ids(ability.scope::<Act21>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act22", ids(ability.scope::<Act22>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
+        (
+            "Act1",
+            ids(ability
+                .scope::<Act1>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act4",
+            ids(ability
+                .scope::<Act4>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act5",
+            ids(ability
+                .scope::<Act5>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act6",
+            ids(ability
+                .scope::<Act6>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act7",
+            ids(ability
+                .scope::<Act7>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act8",
+            ids(ability
+                .scope::<Act8>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act11",
+            ids(ability
+                .scope::<Act11>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act12",
+            ids(ability
+                .scope::<Act12>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act13",
+            ids(ability
+                .scope::<Act13>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act14",
+            ids(ability
+                .scope::<Act14>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act17",
+            ids(ability
+                .scope::<Act17>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act18",
+            ids(ability
+                .scope::<Act18>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act21",
+            ids(ability
+                .scope::<Act21>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act22",
+            ids(ability
+                .scope::<Act22>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
     ]
 }
-
 
 #[derive(Debug, Clone, Resource, diesel::Queryable, diesel::Selectable)]
 #[diesel(table_name = props)]
@@ -211,24 +416,108 @@ pub fn prop1(sub: &Sub) {
 pub fn predicate1(sub: &Sub, rows: &[Prop1]) -> Vec<(&'static str, Vec<i64>)> {
     let ability = prop1(sub);
     vec![
-        ("Act1", ids(rows.iter().filter(|r| ability.can::<Act1>(r)).map(|r| r.id))),
-        ("Act2", ids(rows.iter().filter(|r| ability.can::<Act2>(r)).map(|r| r.id))),
-        ("Act3", ids(rows.iter().filter(|r| ability.can::<Act3>(r)).map(|r| r.id))),
-        ("Act4", ids(rows.iter().filter(|r| ability.can::<Act4>(r)).map(|r| r.id))),
-        ("Act6", ids(rows.iter().filter(|r| ability.can::<Act6>(r)).map(|r| r.id))),
-        ("Act7", ids(rows.iter().filter(|r| ability.can::<Act7>(r)).map(|r| r.id))),
-        ("Act8", ids(rows.iter().filter(|r| ability.can::<Act8>(r)).map(|r| r.id))),
-        ("Act9", ids(rows.iter().filter(|r| ability.can::<Act9>(r)).map(|r| r.id))),
-        ("Act10", ids(rows.iter().filter(|r| ability.can::<Act10>(r)).map(|r| r.id))),
-        ("Act11", ids(rows.iter().filter(|r| ability.can::<Act11>(r)).map(|r| r.id))),
-        ("Act12", ids(rows.iter().filter(|r| ability.can::<Act12>(r)).map(|r| r.id))),
-        ("Act15", ids(rows.iter().filter(|r| ability.can::<Act15>(r)).map(|r| r.id))),
-        ("Act16", ids(rows.iter().filter(|r| ability.can::<Act16>(r)).map(|r| r.id))),
-        ("Act18", ids(rows.iter().filter(|r| ability.can::<Act18>(r)).map(|r| r.id))),
-        ("Act19", ids(rows.iter().filter(|r| ability.can::<Act19>(r)).map(|r| r.id))),
-        ("Act20", ids(rows.iter().filter(|r| ability.can::<Act20>(r)).map(|r| r.id))),
-        ("Act21", ids(rows.iter().filter(|r| ability.can::<Act21>(r)).map(|r| r.id))),
-        ("Act22", ids(rows.iter().filter(|r| ability.can::<Act22>(r)).map(|r| r.id))),
+        (
+            "Act1",
+            ids(rows.iter().filter(|r| ability.can::<Act1>(r)).map(|r| r.id)),
+        ),
+        (
+            "Act2",
+            ids(rows.iter().filter(|r| ability.can::<Act2>(r)).map(|r| r.id)),
+        ),
+        (
+            "Act3",
+            ids(rows.iter().filter(|r| ability.can::<Act3>(r)).map(|r| r.id)),
+        ),
+        (
+            "Act4",
+            ids(rows.iter().filter(|r| ability.can::<Act4>(r)).map(|r| r.id)),
+        ),
+        (
+            "Act6",
+            ids(rows.iter().filter(|r| ability.can::<Act6>(r)).map(|r| r.id)),
+        ),
+        (
+            "Act7",
+            ids(rows.iter().filter(|r| ability.can::<Act7>(r)).map(|r| r.id)),
+        ),
+        (
+            "Act8",
+            ids(rows.iter().filter(|r| ability.can::<Act8>(r)).map(|r| r.id)),
+        ),
+        (
+            "Act9",
+            ids(rows.iter().filter(|r| ability.can::<Act9>(r)).map(|r| r.id)),
+        ),
+        (
+            "Act10",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act10>(r))
+                .map(|r| r.id)),
+        ),
+        (
+            "Act11",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act11>(r))
+                .map(|r| r.id)),
+        ),
+        (
+            "Act12",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act12>(r))
+                .map(|r| r.id)),
+        ),
+        (
+            "Act15",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act15>(r))
+                .map(|r| r.id)),
+        ),
+        (
+            "Act16",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act16>(r))
+                .map(|r| r.id)),
+        ),
+        (
+            "Act18",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act18>(r))
+                .map(|r| r.id)),
+        ),
+        (
+            "Act19",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act19>(r))
+                .map(|r| r.id)),
+        ),
+        (
+            "Act20",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act20>(r))
+                .map(|r| r.id)),
+        ),
+        (
+            "Act21",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act21>(r))
+                .map(|r| r.id)),
+        ),
+        (
+            "Act22",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act22>(r))
+                .map(|r| r.id)),
+        ),
     ]
 }
 
@@ -236,27 +525,206 @@ pub fn predicate1(sub: &Sub, rows: &[Prop1]) -> Vec<(&'static str, Vec<i64>)> {
 pub async fn sql1(sub: &Sub, pool: &portcullis::db::Pool) -> Vec<(&'static str, Vec<i64>)> {
     let ability = prop1(sub);
     vec![
-        ("Act1", ids(ability.scope::<Act1>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act2", ids(ability.scope::<Act2>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act3", ids(ability.scope::<Act3>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act4", ids(ability.scope::<Act4>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act6", ids(ability.scope::<Act6>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act7", ids(ability.scope::<Act7>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act8", ids(ability.scope::<Act8>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act9", ids(ability.scope::<Act9>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act10", ids(ability.scope::<Act10>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act11", ids(ability.scope::<Act11>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act12", ids(ability.scope::<Act12>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act15", ids(ability.scope::<Act15>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act16", ids(ability.scope::<Act16>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act18", ids(ability.scope::<Act18>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act19", ids(ability.scope::<Act19>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act20", ids(ability.scope::<Act20>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act21", ids(ability.scope::<Act21>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act22", ids(ability.scope::<Act22>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
+        (
+            "Act1",
+            ids(ability
+                .scope::<Act1>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act2",
+            ids(ability
+                .scope::<Act2>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act3",
+            ids(ability
+                .scope::<Act3>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act4",
+            ids(ability
+                .scope::<Act4>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act6",
+            ids(ability
+                .scope::<Act6>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act7",
+            ids(ability
+                .scope::<Act7>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act8",
+            ids(ability
+                .scope::<Act8>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act9",
+            ids(ability
+                .scope::<Act9>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act10",
+            ids(ability
+                .scope::<Act10>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act11",
+            ids(ability
+                .scope::<Act11>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act12",
+            ids(ability
+                .scope::<Act12>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act15",
+            ids(ability
+                .scope::<Act15>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act16",
+            ids(ability
+                .scope::<Act16>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act18",
+            ids(ability
+                .scope::<Act18>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act19",
+            ids(ability
+                .scope::<Act19>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act20",
+            ids(ability
+                .scope::<Act20>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act21",
+            ids(ability
+                .scope::<Act21>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act22",
+            ids(ability
+                .scope::<Act22>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
     ]
 }
-
 
 #[derive(Debug, Clone, Resource, diesel::Queryable, diesel::Selectable)]
 #[diesel(table_name = props)]
@@ -318,23 +786,104 @@ pub fn prop2(sub: &Sub) {
 pub fn predicate2(sub: &Sub, rows: &[Prop2]) -> Vec<(&'static str, Vec<i64>)> {
     let ability = prop2(sub);
     vec![
-        ("Act2", ids(rows.iter().filter(|r| ability.can::<Act2>(r)).map(|r| r.id))),
-        ("Act4", ids(rows.iter().filter(|r| ability.can::<Act4>(r)).map(|r| r.id))),
-        ("Act5", ids(rows.iter().filter(|r| ability.can::<Act5>(r)).map(|r| r.id))),
-        ("Act6", ids(rows.iter().filter(|r| ability.can::<Act6>(r)).map(|r| r.id))),
-        ("Act7", ids(rows.iter().filter(|r| ability.can::<Act7>(r)).map(|r| r.id))),
-        ("Act8", ids(rows.iter().filter(|r| ability.can::<Act8>(r)).map(|r| r.id))),
-        ("Act9", ids(rows.iter().filter(|r| ability.can::<Act9>(r)).map(|r| r.id))),
-        ("Act11", ids(rows.iter().filter(|r| ability.can::<Act11>(r)).map(|r| r.id))),
-        ("Act12", ids(rows.iter().filter(|r| ability.can::<Act12>(r)).map(|r| r.id))),
-        ("Act13", ids(rows.iter().filter(|r| ability.can::<Act13>(r)).map(|r| r.id))),
-        ("Act14", ids(rows.iter().filter(|r| ability.can::<Act14>(r)).map(|r| r.id))),
-        ("Act15", ids(rows.iter().filter(|r| ability.can::<Act15>(r)).map(|r| r.id))),
-        ("Act17", ids(rows.iter().filter(|r| ability.can::<Act17>(r)).map(|r| r.id))),
-        ("Act19", ids(rows.iter().filter(|r| ability.can::<Act19>(r)).map(|r| r.id))),
-        ("Act20", ids(rows.iter().filter(|r| ability.can::<Act20>(r)).map(|r| r.id))),
-        ("Act21", ids(rows.iter().filter(|r| ability.can::<Act21>(r)).map(|r| r.id))),
-        ("Act22", ids(rows.iter().filter(|r| ability.can::<Act22>(r)).map(|r| r.id))),
+        (
+            "Act2",
+            ids(rows.iter().filter(|r| ability.can::<Act2>(r)).map(|r| r.id)),
+        ),
+        (
+            "Act4",
+            ids(rows.iter().filter(|r| ability.can::<Act4>(r)).map(|r| r.id)),
+        ),
+        (
+            "Act5",
+            ids(rows.iter().filter(|r| ability.can::<Act5>(r)).map(|r| r.id)),
+        ),
+        (
+            "Act6",
+            ids(rows.iter().filter(|r| ability.can::<Act6>(r)).map(|r| r.id)),
+        ),
+        (
+            "Act7",
+            ids(rows.iter().filter(|r| ability.can::<Act7>(r)).map(|r| r.id)),
+        ),
+        (
+            "Act8",
+            ids(rows.iter().filter(|r| ability.can::<Act8>(r)).map(|r| r.id)),
+        ),
+        (
+            "Act9",
+            ids(rows.iter().filter(|r| ability.can::<Act9>(r)).map(|r| r.id)),
+        ),
+        (
+            "Act11",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act11>(r))
+                .map(|r| r.id)),
+        ),
+        (
+            "Act12",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act12>(r))
+                .map(|r| r.id)),
+        ),
+        (
+            "Act13",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act13>(r))
+                .map(|r| r.id)),
+        ),
+        (
+            "Act14",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act14>(r))
+                .map(|r| r.id)),
+        ),
+        (
+            "Act15",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act15>(r))
+                .map(|r| r.id)),
+        ),
+        (
+            "Act17",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act17>(r))
+                .map(|r| r.id)),
+        ),
+        (
+            "Act19",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act19>(r))
+                .map(|r| r.id)),
+        ),
+        (
+            "Act20",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act20>(r))
+                .map(|r| r.id)),
+        ),
+        (
+            "Act21",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act21>(r))
+                .map(|r| r.id)),
+        ),
+        (
+            "Act22",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act22>(r))
+                .map(|r| r.id)),
+        ),
     ]
 }
 
@@ -342,26 +891,195 @@ pub fn predicate2(sub: &Sub, rows: &[Prop2]) -> Vec<(&'static str, Vec<i64>)> {
 pub async fn sql2(sub: &Sub, pool: &portcullis::db::Pool) -> Vec<(&'static str, Vec<i64>)> {
     let ability = prop2(sub);
     vec![
-        ("Act2", ids(ability.scope::<Act2>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act4", ids(ability.scope::<Act4>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act5", ids(ability.scope::<Act5>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act6", ids(ability.scope::<Act6>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act7", ids(ability.scope::<Act7>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act8", ids(ability.scope::<Act8>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act9", ids(ability.scope::<Act9>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act11", ids(ability.scope::<Act11>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act12", ids(ability.scope::<Act12>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act13", ids(ability.scope::<Act13>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act14", ids(ability.scope::<Act14>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act15", ids(ability.scope::<Act15>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act17", ids(ability.scope::<Act17>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act19", ids(ability.scope::<Act19>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act20", ids(ability.scope::<Act20>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act21", ids(ability.scope::<Act21>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act22", ids(ability.scope::<Act22>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
+        (
+            "Act2",
+            ids(ability
+                .scope::<Act2>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act4",
+            ids(ability
+                .scope::<Act4>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act5",
+            ids(ability
+                .scope::<Act5>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act6",
+            ids(ability
+                .scope::<Act6>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act7",
+            ids(ability
+                .scope::<Act7>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act8",
+            ids(ability
+                .scope::<Act8>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act9",
+            ids(ability
+                .scope::<Act9>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act11",
+            ids(ability
+                .scope::<Act11>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act12",
+            ids(ability
+                .scope::<Act12>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act13",
+            ids(ability
+                .scope::<Act13>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act14",
+            ids(ability
+                .scope::<Act14>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act15",
+            ids(ability
+                .scope::<Act15>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act17",
+            ids(ability
+                .scope::<Act17>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act19",
+            ids(ability
+                .scope::<Act19>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act20",
+            ids(ability
+                .scope::<Act20>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act21",
+            ids(ability
+                .scope::<Act21>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act22",
+            ids(ability
+                .scope::<Act22>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
     ]
 }
-
 
 #[derive(Debug, Clone, Resource, diesel::Queryable, diesel::Selectable)]
 #[diesel(table_name = props)]
@@ -425,25 +1143,115 @@ pub fn prop3(sub: &Sub) {
 pub fn predicate3(sub: &Sub, rows: &[Prop3]) -> Vec<(&'static str, Vec<i64>)> {
     let ability = prop3(sub);
     vec![
-        ("Act0", ids(rows.iter().filter(|r| ability.can::<Act0>(r)).map(|r| r.id))),
-        ("Act1", ids(rows.iter().filter(|r| ability.can::<Act1>(r)).map(|r| r.id))),
-        ("Act2", ids(rows.iter().filter(|r| ability.can::<Act2>(r)).map(|r| r.id))),
-        ("Act3", ids(rows.iter().filter(|r| ability.can::<Act3>(r)).map(|r| r.id))),
-        ("Act4", ids(rows.iter().filter(|r| ability.can::<Act4>(r)).map(|r| r.id))),
-        ("Act5", ids(rows.iter().filter(|r| ability.can::<Act5>(r)).map(|r| r.id))),
-        ("Act6", ids(rows.iter().filter(|r| ability.can::<Act6>(r)).map(|r| r.id))),
-        ("Act7", ids(rows.iter().filter(|r| ability.can::<Act7>(r)).map(|r| r.id))),
-        ("Act10", ids(rows.iter().filter(|r| ability.can::<Act10>(r)).map(|r| r.id))),
-        ("Act11", ids(rows.iter().filter(|r| ability.can::<Act11>(r)).map(|r| r.id))),
-        ("Act12", ids(rows.iter().filter(|r| ability.can::<Act12>(r)).map(|r| r.id))),
-        ("Act15", ids(rows.iter().filter(|r| ability.can::<Act15>(r)).map(|r| r.id))),
-        ("Act16", ids(rows.iter().filter(|r| ability.can::<Act16>(r)).map(|r| r.id))),
-        ("Act17", ids(rows.iter().filter(|r| ability.can::<Act17>(r)).map(|r| r.id))),
-        ("Act18", ids(rows.iter().filter(|r| ability.can::<Act18>(r)).map(|r| r.id))),
-        ("Act19", ids(rows.iter().filter(|r| ability.can::<Act19>(r)).map(|r| r.id))),
-        ("Act20", ids(rows.iter().filter(|r| ability.can::<Act20>(r)).map(|r| r.id))),
-        ("Act21", ids(rows.iter().filter(|r| ability.can::<Act21>(r)).map(|r| r.id))),
-        ("Act22", ids(rows.iter().filter(|r| ability.can::<Act22>(r)).map(|r| r.id))),
+        (
+            "Act0",
+            ids(rows.iter().filter(|r| ability.can::<Act0>(r)).map(|r| r.id)),
+        ),
+        (
+            "Act1",
+            ids(rows.iter().filter(|r| ability.can::<Act1>(r)).map(|r| r.id)),
+        ),
+        (
+            "Act2",
+            ids(rows.iter().filter(|r| ability.can::<Act2>(r)).map(|r| r.id)),
+        ),
+        (
+            "Act3",
+            ids(rows.iter().filter(|r| ability.can::<Act3>(r)).map(|r| r.id)),
+        ),
+        (
+            "Act4",
+            ids(rows.iter().filter(|r| ability.can::<Act4>(r)).map(|r| r.id)),
+        ),
+        (
+            "Act5",
+            ids(rows.iter().filter(|r| ability.can::<Act5>(r)).map(|r| r.id)),
+        ),
+        (
+            "Act6",
+            ids(rows.iter().filter(|r| ability.can::<Act6>(r)).map(|r| r.id)),
+        ),
+        (
+            "Act7",
+            ids(rows.iter().filter(|r| ability.can::<Act7>(r)).map(|r| r.id)),
+        ),
+        (
+            "Act10",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act10>(r))
+                .map(|r| r.id)),
+        ),
+        (
+            "Act11",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act11>(r))
+                .map(|r| r.id)),
+        ),
+        (
+            "Act12",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act12>(r))
+                .map(|r| r.id)),
+        ),
+        (
+            "Act15",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act15>(r))
+                .map(|r| r.id)),
+        ),
+        (
+            "Act16",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act16>(r))
+                .map(|r| r.id)),
+        ),
+        (
+            "Act17",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act17>(r))
+                .map(|r| r.id)),
+        ),
+        (
+            "Act18",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act18>(r))
+                .map(|r| r.id)),
+        ),
+        (
+            "Act19",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act19>(r))
+                .map(|r| r.id)),
+        ),
+        (
+            "Act20",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act20>(r))
+                .map(|r| r.id)),
+        ),
+        (
+            "Act21",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act21>(r))
+                .map(|r| r.id)),
+        ),
+        (
+            "Act22",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act22>(r))
+                .map(|r| r.id)),
+        ),
     ]
 }
 
@@ -451,28 +1259,217 @@ pub fn predicate3(sub: &Sub, rows: &[Prop3]) -> Vec<(&'static str, Vec<i64>)> {
 pub async fn sql3(sub: &Sub, pool: &portcullis::db::Pool) -> Vec<(&'static str, Vec<i64>)> {
     let ability = prop3(sub);
     vec![
-        ("Act0", ids(ability.scope::<Act0>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act1", ids(ability.scope::<Act1>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act2", ids(ability.scope::<Act2>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act3", ids(ability.scope::<Act3>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act4", ids(ability.scope::<Act4>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act5", ids(ability.scope::<Act5>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act6", ids(ability.scope::<Act6>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act7", ids(ability.scope::<Act7>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act10", ids(ability.scope::<Act10>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act11", ids(ability.scope::<Act11>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act12", ids(ability.scope::<Act12>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act15", ids(ability.scope::<Act15>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act16", ids(ability.scope::<Act16>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act17", ids(ability.scope::<Act17>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act18", ids(ability.scope::<Act18>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act19", ids(ability.scope::<Act19>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act20", ids(ability.scope::<Act20>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act21", ids(ability.scope::<Act21>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
-        ("Act22", ids(ability.scope::<Act22>().query().load(pool).await.expect("scoped load").iter().map(|r| r.id))),
+        (
+            "Act0",
+            ids(ability
+                .scope::<Act0>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act1",
+            ids(ability
+                .scope::<Act1>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act2",
+            ids(ability
+                .scope::<Act2>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act3",
+            ids(ability
+                .scope::<Act3>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act4",
+            ids(ability
+                .scope::<Act4>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act5",
+            ids(ability
+                .scope::<Act5>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act6",
+            ids(ability
+                .scope::<Act6>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act7",
+            ids(ability
+                .scope::<Act7>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act10",
+            ids(ability
+                .scope::<Act10>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act11",
+            ids(ability
+                .scope::<Act11>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act12",
+            ids(ability
+                .scope::<Act12>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act15",
+            ids(ability
+                .scope::<Act15>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act16",
+            ids(ability
+                .scope::<Act16>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act17",
+            ids(ability
+                .scope::<Act17>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act18",
+            ids(ability
+                .scope::<Act18>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act19",
+            ids(ability
+                .scope::<Act19>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act20",
+            ids(ability
+                .scope::<Act20>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act21",
+            ids(ability
+                .scope::<Act21>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act22",
+            ids(ability
+                .scope::<Act22>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
     ]
 }
-
 
 fn ids(it: impl Iterator<Item = i64>) -> Vec<i64> {
     let mut v: Vec<i64> = it.collect();
