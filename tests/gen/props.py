@@ -18,7 +18,8 @@ rnd = random.Random(SEED)
 INT_FIELDS = ["a", "b"]          # a: i64, b: Option<i64>
 STR_FIELDS = ["s", "t"]          # s: String, t: Option<String>
 BOOL_FIELDS = ["f", "g"]         # f: bool, g: Option<bool>
-NULLABLE = ["b", "t", "g"]
+FLOAT_FIELDS = ["x", "y"]        # x: f64, y: Option<f64>
+NULLABLE = ["b", "t", "g", "y"]
 
 def int_value():
     return rnd.choice([
@@ -28,8 +29,32 @@ def int_value():
 def str_value():
     return rnd.choice(['sub.s0', 'sub.os', '""', '"a"', '"zé"', '"Ω"', '"🙂"', '"m"'])
 
+# Float values: subject values (drawn from the same hostile set as rows, NaN included) and
+# literals. A NaN, ±0, ±∞, the smallest subnormal and normal, and the extremes, both as literals
+# and as braced expressions.
+def float_value():
+    return rnd.choice([
+        "sub.x0", "sub.x1", "sub.ox", "sub.x0", "sub.x1", "sub.ox",
+        "0.0", "-0.0", "1.5", "-2.0", "1e308", "-1e308", "5e-324", "-5e-324",
+        "{f64::NAN}", "{f64::INFINITY}", "{f64::NEG_INFINITY}", "{f64::MIN_POSITIVE}",
+        "{f64::MAX}", "{f64::MIN}",
+    ])
+
+def float_list():
+    return rnd.choice([
+        "sub.xs", "sub.xs", "[0.0]", "[-0.0, 1.5]", "[{f64::NAN}, 1e308, -2.0]",
+        "[{f64::INFINITY}, {f64::NEG_INFINITY}, 5e-324]", "[{f64::MAX}, {f64::MIN}]",
+    ])
+
 def leaf():
-    k = rnd.randrange(7)
+    k = rnd.randrange(9)
+    if k == 7:
+        f = rnd.choice(FLOAT_FIELDS)
+        op = rnd.choice(["==", "!=", "<", "<=", ">", ">="])
+        v = float_value()
+        return f"{v} {op} {f}" if rnd.random() < 0.15 else f"{f} {op} {v}"
+    if k == 8:
+        return f"{rnd.choice(FLOAT_FIELDS)} in {float_list()}"
     if k == 0:
         f = rnd.choice(INT_FIELDS)
         op = rnd.choice(["==", "!=", "<", "<=", ">", ">="])
@@ -76,6 +101,8 @@ pub struct Prop{e} {{
     pub t: Option<String>,
     pub f: bool,
     pub g: Option<bool>,
+    pub x: f64,
+    pub y: Option<f64>,
 }}
 """)
     out.append(f"#[policy(Prop{e}, subject = Sub)]\npub fn prop{e}(sub: &Sub) {{")

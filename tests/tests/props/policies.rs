@@ -62,42 +62,52 @@ pub struct Prop0 {
     pub t: Option<String>,
     pub f: bool,
     pub g: Option<bool>,
+    pub x: f64,
+    pub y: Option<f64>,
 }
 
 #[policy(Prop0, subject = Sub)]
 pub fn prop0(sub: &Sub) {
-    allow!(Act18 where !(a in [0]));
-    allow!(Act12 where a <= 1);
-    allow!(Act1 where (((t > sub.os || t in sub.strs) && (b in [1, 7, -1] && s in sub.strs && b in [1, 7, -1])) && b >= {i64::MAX}));
-    allow!(Act7 where (!((a in [1, 7, -1] && s in sub.strs && t == "🙂")) && ((g || b.is_some() || f) && !(b.is_none())) && (b == {i64::MAX} && (s in sub.strs && t.is_some()))));
-    allow!(Act9 where (g && !((b >= 7 && f)) && f));
-    allow!(Act19 where !(s in sub.strs));
-    allow!(Act9 where !(t > sub.os));
-    allow!(Act3 where (((t != "m" && a in [0]) && a in [0]) || (t in sub.strs && (t in sub.strs || s < "a" || g.is_none()) && !(a != {i64::MAX}))));
-    allow!(Act23 where f != sub.flag);
-    allow!(Act20 where !(s in sub.strs));
+    allow!(Act18 where !(x in [{f64::NAN}, 1e308, -2.0]));
+    allow!(Act12 where s >= "zé");
     if sub.flag {
-        allow!(Act15 where g);
+        allow!(Act21 where y == sub.x1);
     }
-    allow!(Act1 where !((!(t.is_none()) || !(b.is_none()) || (b.is_some() || t in sub.strs))));
-    allow!(Act17 where (((false && a == {i64::MIN}) && (a <= -42 || a < sub.i0) && !(f == true)) && ((false && g == sub.flag && f == true) && (a in [0] && s in sub.strs) && !(f != sub.flag)) && ((b in [0] && f) && !(b > {i64::MIN}))));
-    allow!(Act3 where true);
-    allow!(Act0 where !(((t > sub.os || a in sub.list || g) && !(a in [0]) && (f != sub.flag && f && 0 == a))));
-    allow!(Act18 where (((true && g == false) || f) && t.is_none()));
-    allow!(Act8 where b.is_none());
-    allow!(Act13 where (s == "Ω" || (!(t > "") && !(s in sub.strs))));
-    allow!(Act7 where (!(a in sub.list) && (g == false || (t in sub.strs && g && true) || !(b in [0]))));
-    allow!(Act0 where (((g == sub.flag && b in [0]) && (a >= 1 || b.is_some() || a in sub.list) && !(a == 7)) && !((f != sub.flag || s in sub.strs)) && !((b == {i64::MAX} || t == sub.os || f))));
-    allow!(Act13 where ((s in sub.strs && (s in sub.strs || t.is_none() || false) && !(t >= "Ω")) || t in sub.strs || ((b == -42 && a in [1, 7, -1]) && !(a <= 0) && (g == sub.flag || a == -1 || b.is_some()))));
-    allow!(Act3 where (!((s != sub.os || s == sub.s0 || a != 1)) || (!(g == sub.flag) || b.is_none())));
-    deny!(Act4 where (g.is_some() || (!(t > "") || (f == true || true || a in sub.list) || (g || t in sub.strs)) || g == sub.flag));
-    allow!(Act6 where (a in sub.list || (false && f != sub.flag) || false));
-    allow!(Act12 where a >= sub.i1);
-    allow!(Act9 where ((t.is_none() && !(g.is_some())) && !(b > 7)));
-    allow!(Act16 where g.is_none());
-    allow!(Act1 where s in sub.strs);
-    deny!(Act23 where g == false);
-    allow!(Act15 where false);
+    allow!(Act18 where x >= 1e308);
+    allow!(Act11 where ((!(b >= {i64::MAX}) || !(a in [1, 7, -1]) || (f || y > sub.ox || a < sub.i1)) && !((b in [1, 7, -1] || g || a in [0])) && (sub.x0 != x && x != {f64::INFINITY})));
+    allow!(Act12 where (t in sub.strs && !((y in [-0.0, 1.5] && a >= {i64::MAX})) && (s in sub.strs && (s in sub.strs || b.is_none() || a in [0]))));
+    allow!(Act8 where (!((a in [1, 7, -1] && f != sub.flag)) || !((x >= 1.5 && y.is_some()))));
+    allow!(Act7 where (!(y.is_none()) || !(g) || ((x in [-0.0, 1.5] || s in sub.strs) && a <= {i64::MIN})));
+    allow!(Act17 where (!((false || f == true || y.is_some())) || ((s in sub.strs || false) && (g && y in [-0.0, 1.5] && b in [0]))));
+    deny!(Act14 where a <= 1);
+    if sub.flag {
+        deny!(Act1 where true);
+    }
+    deny!(Act8 where !(((y != 1e308 && false && s > "a") || (t > "" && y in [{f64::INFINITY}, {f64::NEG_INFINITY}, 5e-324]) || !(a == 1))));
+    deny!(Act14 where b.is_some());
+    allow!(Act12 where x <= -1e308);
+    deny!(Act8 where !(!((x in [{f64::MAX}, {f64::MIN}] && f && b in [0]))));
+    allow!(Act1 where s == "m");
+    if sub.flag {
+        allow!(Act21 where (((t == "zé" && t.is_some()) || (b in [1, 7, -1] || y.is_none())) || !((a == sub.i0 && a in [1, 7, -1]))));
+    }
+    if sub.flag {
+        allow!(Act4 where (!(!(f)) || x in [0.0]));
+    }
+    deny!(Act12 where (x == -5e-324 || (true || !(g == sub.flag) || !(y in [{f64::MAX}, {f64::MIN}]))));
+    allow!(Act14 where ((!(x == 1.5) || (0 == a && y in [{f64::NAN}, 1e308, -2.0]) || !(f)) && !((t == "🙂" || y.is_none() || t == sub.os))));
+    allow!(Act13 where ((f && (y != sub.ox || a < {i64::MAX}) && b in [0]) || (x > -1e308 || (a <= 0 && g) || !(f)) || (f && (s in sub.strs && g.is_none()) && !(s != sub.os))));
+    deny!(Act1 where ((b in [1, 7, -1] || t != "") && (f != sub.flag || (a != 1 && g && s in sub.strs) || !(g))));
+    allow!(Act21 where (g == sub.flag || !(b in sub.list) || s >= "zé"));
+    allow!(Act8 where x in sub.xs);
+    allow!(Act5 where (x in [{f64::INFINITY}, {f64::NEG_INFINITY}, 5e-324] || y <= sub.x1 || true));
+    allow!(Act14 where g);
+    allow!(Act17 where b.is_some());
+    allow!(Act22 where t in sub.strs);
+    if sub.flag {
+        deny!(Act13 where (!(!(s != "")) || !(x >= {f64::INFINITY})));
+    }
+    allow!(Act6 where !(((b in sub.list && t in sub.strs) && (y.is_some() || x in [{f64::INFINITY}, {f64::NEG_INFINITY}, 5e-324]) && (g && t < "" && x > sub.x0))));
 }
 
 /// Rows each action's Rust predicate admits.
@@ -105,12 +115,314 @@ pub fn predicate0(sub: &Sub, rows: &[Prop0]) -> Vec<(&'static str, Vec<i64>)> {
     let ability = prop0(sub);
     vec![
         (
-            "Act0",
-            ids(rows.iter().filter(|r| ability.can::<Act0>(r)).map(|r| r.id)),
+            "Act1",
+            ids(rows.iter().filter(|r| ability.can::<Act1>(r)).map(|r| r.id)),
         ),
+        (
+            "Act4",
+            ids(rows.iter().filter(|r| ability.can::<Act4>(r)).map(|r| r.id)),
+        ),
+        (
+            "Act5",
+            ids(rows.iter().filter(|r| ability.can::<Act5>(r)).map(|r| r.id)),
+        ),
+        (
+            "Act6",
+            ids(rows.iter().filter(|r| ability.can::<Act6>(r)).map(|r| r.id)),
+        ),
+        (
+            "Act7",
+            ids(rows.iter().filter(|r| ability.can::<Act7>(r)).map(|r| r.id)),
+        ),
+        (
+            "Act8",
+            ids(rows.iter().filter(|r| ability.can::<Act8>(r)).map(|r| r.id)),
+        ),
+        (
+            "Act11",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act11>(r))
+                .map(|r| r.id)),
+        ),
+        (
+            "Act12",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act12>(r))
+                .map(|r| r.id)),
+        ),
+        (
+            "Act13",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act13>(r))
+                .map(|r| r.id)),
+        ),
+        (
+            "Act14",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act14>(r))
+                .map(|r| r.id)),
+        ),
+        (
+            "Act17",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act17>(r))
+                .map(|r| r.id)),
+        ),
+        (
+            "Act18",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act18>(r))
+                .map(|r| r.id)),
+        ),
+        (
+            "Act21",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act21>(r))
+                .map(|r| r.id)),
+        ),
+        (
+            "Act22",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act22>(r))
+                .map(|r| r.id)),
+        ),
+    ]
+}
+
+/// Rows each action's SQL scope selects.
+pub async fn sql0(sub: &Sub, pool: &portcullis::db::Pool) -> Vec<(&'static str, Vec<i64>)> {
+    let ability = prop0(sub);
+    vec![
+        (
+            "Act1",
+            ids(ability
+                .scope::<Act1>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act4",
+            ids(ability
+                .scope::<Act4>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act5",
+            ids(ability
+                .scope::<Act5>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act6",
+            ids(ability
+                .scope::<Act6>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act7",
+            ids(ability
+                .scope::<Act7>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act8",
+            ids(ability
+                .scope::<Act8>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act11",
+            ids(ability
+                .scope::<Act11>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act12",
+            ids(ability
+                .scope::<Act12>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act13",
+            ids(ability
+                .scope::<Act13>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act14",
+            ids(ability
+                .scope::<Act14>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act17",
+            ids(ability
+                .scope::<Act17>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act18",
+            ids(ability
+                .scope::<Act18>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act21",
+            ids(ability
+                .scope::<Act21>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act22",
+            ids(ability
+                .scope::<Act22>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+    ]
+}
+
+#[derive(Debug, Clone, Resource, diesel::Queryable, diesel::Selectable)]
+#[diesel(table_name = props)]
+pub struct Prop1 {
+    pub id: i64,
+    pub a: i64,
+    pub b: Option<i64>,
+    pub s: String,
+    pub t: Option<String>,
+    pub f: bool,
+    pub g: Option<bool>,
+    pub x: f64,
+    pub y: Option<f64>,
+}
+
+#[policy(Prop1, subject = Sub)]
+pub fn prop1(sub: &Sub) {
+    if sub.flag {
+        allow!(Act18 where (!(!(y <= -0.0)) || !((g.is_some() && a in [1, 7, -1] && b.is_none())) || !((y <= {f64::NEG_INFINITY} && s == sub.s0 && t < sub.s0))));
+    }
+    deny!(Act7 where (t in sub.strs && b in sub.list && (g || y in sub.xs || !(g == false))));
+    deny!(Act19 where !(!((a in [0] || s in sub.strs || s in sub.strs))));
+    deny!(Act15 where !(!(b < sub.i1)));
+    deny!(Act10 where t in sub.strs);
+    allow!(Act6 where !(((x in [{f64::NAN}, 1e308, -2.0] && b <= sub.oi && x > 1.5) && y in [{f64::NAN}, 1e308, -2.0] && !(x in [{f64::MAX}, {f64::MIN}]))));
+    if sub.flag {
+        allow!(Act4 where !(1.5 > x));
+    }
+    deny!(Act6 where !(!((x != -5e-324 || y <= 1e308))));
+    if sub.flag {
+        allow!(Act20 where a > {i64::MAX});
+    }
+    allow!(Act21 where (((s in sub.strs || x in [0.0] || a in [1, 7, -1]) && (b in [1, 7, -1] || g || t.is_some()) && (b > sub.i0 && b == sub.oi && b.is_some())) || (!(false) && !({f64::MIN} >= x) && x > {f64::MAX}) || !((a >= 7 && y <= -0.0 && 7 > a))));
+    allow!(Act8 where (a in [1, 7, -1] && ((b == 1 && g && t.is_none()) || y > 1e308 || (t < "zé" || x in [{f64::INFINITY}, {f64::NEG_INFINITY}, 5e-324] || y.is_some()))));
+    allow!(Act12 where (((g == false && a > -1) && (false && f == true && true)) && g == false));
+    allow!(Act18 where (t.is_none() && !(!(y > 1e308)) && ((x in sub.xs && true) && (t in sub.strs || s in sub.strs))));
+    allow!(Act22 where (!((t.is_some() && true)) || ((s in sub.strs || t == sub.os || g == false) || (x in sub.xs || f != sub.flag) || t in sub.strs)));
+    allow!(Act1 where x > 5e-324);
+    deny!(Act9 where !((y in [0.0] && !(f) && true)));
+    allow!(Act10 where f == true);
+    allow!(Act15 where ((y <= {f64::MIN} || (g == sub.flag || t in sub.strs)) || !(!(y in [{f64::MAX}, {f64::MIN}]))));
+    allow!(Act16 where (((a in [0] && y < sub.x1) && !(a in [0])) || b in [0] || !(!(y > sub.x0))));
+    allow!(Act6 where ((y < {f64::MIN_POSITIVE} && (g.is_none() || y != -5e-324 || true)) || ((t in sub.strs && g == false && f == true) || !(y < sub.x0) || (t.is_none() || true || false)) || ((b.is_some() || y < -2.0) || (a != {i64::MIN} && s < sub.s0 && g == false) || f == true)));
+    allow!(Act12 where (x <= -0.0 && !((g.is_some() || x == sub.x0 || s >= "zé")) && ((x in sub.xs || x != {f64::INFINITY}) || (b.is_some() || false || x in [-0.0, 1.5]) || (g || y in [{f64::MAX}, {f64::MIN}] || y < {f64::MIN_POSITIVE}))));
+    allow!(Act22 where y in [{f64::MAX}, {f64::MIN}]);
+    allow!(Act2 where !(a in [1, 7, -1]));
+    allow!(Act1 where (a in [1, 7, -1] && ((a in sub.list && b != {i64::MIN}) || (a != {i64::MAX} && y >= {f64::MIN} && x in [{f64::INFINITY}, {f64::NEG_INFINITY}, 5e-324]) || b != -1) && y == {f64::NEG_INFINITY}));
+    allow!(Act21 where !((-1e308 < x || (f && g) || a != {i64::MIN})));
+    allow!(Act12 where !(!(!(y.is_some()))));
+    allow!(Act16 where (f || ((y in sub.xs || y in [{f64::INFINITY}, {f64::NEG_INFINITY}, 5e-324] || b > 0) && g)));
+    allow!(Act3 where b <= {i64::MAX});
+    allow!(Act15 where !((a <= 7 || (x in [-0.0, 1.5] && s in sub.strs && f))));
+    allow!(Act11 where !((a in sub.list || (s in sub.strs && t >= "zé"))));
+}
+
+/// Rows each action's Rust predicate admits.
+pub fn predicate1(sub: &Sub, rows: &[Prop1]) -> Vec<(&'static str, Vec<i64>)> {
+    let ability = prop1(sub);
+    vec![
         (
             "Act1",
             ids(rows.iter().filter(|r| ability.can::<Act1>(r)).map(|r| r.id)),
+        ),
+        (
+            "Act2",
+            ids(rows.iter().filter(|r| ability.can::<Act2>(r)).map(|r| r.id)),
         ),
         (
             "Act3",
@@ -137,17 +449,24 @@ pub fn predicate0(sub: &Sub, rows: &[Prop0]) -> Vec<(&'static str, Vec<i64>)> {
             ids(rows.iter().filter(|r| ability.can::<Act9>(r)).map(|r| r.id)),
         ),
         (
+            "Act10",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act10>(r))
+                .map(|r| r.id)),
+        ),
+        (
+            "Act11",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act11>(r))
+                .map(|r| r.id)),
+        ),
+        (
             "Act12",
             ids(rows
                 .iter()
                 .filter(|r| ability.can::<Act12>(r))
-                .map(|r| r.id)),
-        ),
-        (
-            "Act13",
-            ids(rows
-                .iter()
-                .filter(|r| ability.can::<Act13>(r))
                 .map(|r| r.id)),
         ),
         (
@@ -162,13 +481,6 @@ pub fn predicate0(sub: &Sub, rows: &[Prop0]) -> Vec<(&'static str, Vec<i64>)> {
             ids(rows
                 .iter()
                 .filter(|r| ability.can::<Act16>(r))
-                .map(|r| r.id)),
-        ),
-        (
-            "Act17",
-            ids(rows
-                .iter()
-                .filter(|r| ability.can::<Act17>(r))
                 .map(|r| r.id)),
         ),
         (
@@ -193,23 +505,30 @@ pub fn predicate0(sub: &Sub, rows: &[Prop0]) -> Vec<(&'static str, Vec<i64>)> {
                 .map(|r| r.id)),
         ),
         (
-            "Act23",
+            "Act21",
             ids(rows
                 .iter()
-                .filter(|r| ability.can::<Act23>(r))
+                .filter(|r| ability.can::<Act21>(r))
+                .map(|r| r.id)),
+        ),
+        (
+            "Act22",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act22>(r))
                 .map(|r| r.id)),
         ),
     ]
 }
 
 /// Rows each action's SQL scope selects.
-pub async fn sql0(sub: &Sub, pool: &portcullis::db::Pool) -> Vec<(&'static str, Vec<i64>)> {
-    let ability = prop0(sub);
+pub async fn sql1(sub: &Sub, pool: &portcullis::db::Pool) -> Vec<(&'static str, Vec<i64>)> {
+    let ability = prop1(sub);
     vec![
         (
-            "Act0",
+            "Act1",
             ids(ability
-                .scope::<Act0>()
+                .scope::<Act1>()
                 .query()
                 .load(pool)
                 .await
@@ -218,9 +537,9 @@ pub async fn sql0(sub: &Sub, pool: &portcullis::db::Pool) -> Vec<(&'static str, 
                 .map(|r| r.id)),
         ),
         (
-            "Act1",
+            "Act2",
             ids(ability
-                .scope::<Act1>()
+                .scope::<Act2>()
                 .query()
                 .load(pool)
                 .await
@@ -295,9 +614,9 @@ pub async fn sql0(sub: &Sub, pool: &portcullis::db::Pool) -> Vec<(&'static str, 
                 .map(|r| r.id)),
         ),
         (
-            "Act12",
+            "Act10",
             ids(ability
-                .scope::<Act12>()
+                .scope::<Act10>()
                 .query()
                 .load(pool)
                 .await
@@ -306,9 +625,20 @@ pub async fn sql0(sub: &Sub, pool: &portcullis::db::Pool) -> Vec<(&'static str, 
                 .map(|r| r.id)),
         ),
         (
-            "Act13",
+            "Act11",
             ids(ability
-                .scope::<Act13>()
+                .scope::<Act11>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act12",
+            ids(ability
+                .scope::<Act12>()
                 .query()
                 .load(pool)
                 .await
@@ -331,17 +661,6 @@ pub async fn sql0(sub: &Sub, pool: &portcullis::db::Pool) -> Vec<(&'static str, 
             "Act16",
             ids(ability
                 .scope::<Act16>()
-                .query()
-                .load(pool)
-                .await
-                .expect("scoped load")
-                .iter()
-                .map(|r| r.id)),
-        ),
-        (
-            "Act17",
-            ids(ability
-                .scope::<Act17>()
                 .query()
                 .load(pool)
                 .await
@@ -364,367 +683,6 @@ pub async fn sql0(sub: &Sub, pool: &portcullis::db::Pool) -> Vec<(&'static str, 
             "Act19",
             ids(ability
                 .scope::<Act19>()
-                .query()
-                .load(pool)
-                .await
-                .expect("scoped load")
-                .iter()
-                .map(|r| r.id)),
-        ),
-        (
-            "Act20",
-            ids(ability
-                .scope::<Act20>()
-                .query()
-                .load(pool)
-                .await
-                .expect("scoped load")
-                .iter()
-                .map(|r| r.id)),
-        ),
-        (
-            "Act23",
-            ids(ability
-                .scope::<Act23>()
-                .query()
-                .load(pool)
-                .await
-                .expect("scoped load")
-                .iter()
-                .map(|r| r.id)),
-        ),
-    ]
-}
-
-#[derive(Debug, Clone, Resource, diesel::Queryable, diesel::Selectable)]
-#[diesel(table_name = props)]
-pub struct Prop1 {
-    pub id: i64,
-    pub a: i64,
-    pub b: Option<i64>,
-    pub s: String,
-    pub t: Option<String>,
-    pub f: bool,
-    pub g: Option<bool>,
-}
-
-#[policy(Prop1, subject = Sub)]
-pub fn prop1(sub: &Sub) {
-    allow!(Act14 where ((b.is_some() && (t >= sub.s0 || s in sub.strs)) && !((t in sub.strs || t > "a" || a in [1, 7, -1])) && ((s in sub.strs || b.is_none() || g.is_some()) || (g.is_none() && f == true) || !(g))));
-    allow!(Act1 where (!(!(f == true)) || ((t in sub.strs || g.is_none() || -42 == a) || (f != sub.flag || true || b != sub.i0) || f)));
-    deny!(Act11 where (g || t != "zé" || (a >= {i64::MAX} || !(a in [0]) || t in sub.strs)));
-    allow!(Act4 where (!((f != sub.flag && false)) || !(true)));
-    if sub.flag {
-        allow!(Act16 where t != sub.os);
-    }
-    allow!(Act22 where (((b in [1, 7, -1] && f != sub.flag && true) || !(f == true)) || !(!(f != sub.flag))));
-    allow!(Act20 where (!((false || s < "")) && g == false && b in sub.list));
-    allow!(Act7 where t.is_none());
-    allow!(Act2 where (false || ((a >= {i64::MIN} && a > {i64::MAX} && t != "🙂") && (b in [0] && g && f)) || !(!(g))));
-    allow!(Act11 where f);
-    deny!(Act7 where (a in [0] && f && a == 7));
-    allow!(Act8 where b.is_some());
-    allow!(Act15 where !(((f == true || t.is_none()) || (s in sub.strs || b in [0]) || (false && 7 > a))));
-    allow!(Act8 where (f && ((b == 1 && s in sub.strs && b in sub.list) && t >= "Ω" && (b in sub.list && g))));
-    allow!(Act17 where (g.is_none() && ((t == "🙂" && b.is_none()) && (t < "🙂" || t < "🙂" || b > -42)) && (!(g.is_some()) && false && (a in sub.list || s >= "m"))));
-    allow!(Act8 where ((!(b.is_none()) && (f && g == sub.flag && g)) || (!(true) || !(s in sub.strs))));
-    allow!(Act5 where ((!(s in sub.strs) || !(a in [0]) || (a in sub.list || b in [0])) || g || !((b.is_some() && g == false))));
-    deny!(Act9 where !((b in [1, 7, -1] && !(a in sub.list) && b.is_none())));
-    if sub.flag {
-        deny!(Act0 where (!((s in sub.strs || a <= {i64::MIN})) && (b >= -1 && !(g == false) && (f != sub.flag || s > "zé" || g == false))));
-    }
-    if sub.flag {
-        allow!(Act18 where !(((g || t != sub.os || f == true) || a < {i64::MIN} || !(f))));
-    }
-    allow!(Act14 where (t > "m" && (g.is_some() && !(s >= "a"))));
-    allow!(Act21 where !((g == sub.flag && (t in sub.strs || g || t.is_some()) && (g.is_none() && t.is_some() && true))));
-    allow!(Act9 where !(b.is_some()));
-    allow!(Act22 where (g || (t.is_some() || !(s in sub.strs) || !(t in sub.strs))));
-    allow!(Act3 where ((!(b > sub.i1) && (s in sub.strs && b.is_none() && a < {i64::MAX})) && (s in sub.strs && t.is_some())));
-    allow!(Act17 where !(!(g == false)));
-    allow!(Act23 where !(!(!(g.is_some()))));
-    deny!(Act20 where (b in sub.list && f && b in [1, 7, -1]));
-    if sub.flag {
-        allow!(Act22 where b == 1);
-    }
-    allow!(Act14 where (f || ((t in sub.strs && a in sub.list) && t in sub.strs && g == false) || (t < "m" && (a in [0] || a == -1) && !(b <= sub.i0))));
-}
-
-/// Rows each action's Rust predicate admits.
-pub fn predicate1(sub: &Sub, rows: &[Prop1]) -> Vec<(&'static str, Vec<i64>)> {
-    let ability = prop1(sub);
-    vec![
-        (
-            "Act0",
-            ids(rows.iter().filter(|r| ability.can::<Act0>(r)).map(|r| r.id)),
-        ),
-        (
-            "Act1",
-            ids(rows.iter().filter(|r| ability.can::<Act1>(r)).map(|r| r.id)),
-        ),
-        (
-            "Act2",
-            ids(rows.iter().filter(|r| ability.can::<Act2>(r)).map(|r| r.id)),
-        ),
-        (
-            "Act3",
-            ids(rows.iter().filter(|r| ability.can::<Act3>(r)).map(|r| r.id)),
-        ),
-        (
-            "Act4",
-            ids(rows.iter().filter(|r| ability.can::<Act4>(r)).map(|r| r.id)),
-        ),
-        (
-            "Act5",
-            ids(rows.iter().filter(|r| ability.can::<Act5>(r)).map(|r| r.id)),
-        ),
-        (
-            "Act7",
-            ids(rows.iter().filter(|r| ability.can::<Act7>(r)).map(|r| r.id)),
-        ),
-        (
-            "Act8",
-            ids(rows.iter().filter(|r| ability.can::<Act8>(r)).map(|r| r.id)),
-        ),
-        (
-            "Act9",
-            ids(rows.iter().filter(|r| ability.can::<Act9>(r)).map(|r| r.id)),
-        ),
-        (
-            "Act11",
-            ids(rows
-                .iter()
-                .filter(|r| ability.can::<Act11>(r))
-                .map(|r| r.id)),
-        ),
-        (
-            "Act14",
-            ids(rows
-                .iter()
-                .filter(|r| ability.can::<Act14>(r))
-                .map(|r| r.id)),
-        ),
-        (
-            "Act15",
-            ids(rows
-                .iter()
-                .filter(|r| ability.can::<Act15>(r))
-                .map(|r| r.id)),
-        ),
-        (
-            "Act16",
-            ids(rows
-                .iter()
-                .filter(|r| ability.can::<Act16>(r))
-                .map(|r| r.id)),
-        ),
-        (
-            "Act17",
-            ids(rows
-                .iter()
-                .filter(|r| ability.can::<Act17>(r))
-                .map(|r| r.id)),
-        ),
-        (
-            "Act18",
-            ids(rows
-                .iter()
-                .filter(|r| ability.can::<Act18>(r))
-                .map(|r| r.id)),
-        ),
-        (
-            "Act20",
-            ids(rows
-                .iter()
-                .filter(|r| ability.can::<Act20>(r))
-                .map(|r| r.id)),
-        ),
-        (
-            "Act21",
-            ids(rows
-                .iter()
-                .filter(|r| ability.can::<Act21>(r))
-                .map(|r| r.id)),
-        ),
-        (
-            "Act22",
-            ids(rows
-                .iter()
-                .filter(|r| ability.can::<Act22>(r))
-                .map(|r| r.id)),
-        ),
-        (
-            "Act23",
-            ids(rows
-                .iter()
-                .filter(|r| ability.can::<Act23>(r))
-                .map(|r| r.id)),
-        ),
-    ]
-}
-
-/// Rows each action's SQL scope selects.
-pub async fn sql1(sub: &Sub, pool: &portcullis::db::Pool) -> Vec<(&'static str, Vec<i64>)> {
-    let ability = prop1(sub);
-    vec![
-        (
-            "Act0",
-            ids(ability
-                .scope::<Act0>()
-                .query()
-                .load(pool)
-                .await
-                .expect("scoped load")
-                .iter()
-                .map(|r| r.id)),
-        ),
-        (
-            "Act1",
-            ids(ability
-                .scope::<Act1>()
-                .query()
-                .load(pool)
-                .await
-                .expect("scoped load")
-                .iter()
-                .map(|r| r.id)),
-        ),
-        (
-            "Act2",
-            ids(ability
-                .scope::<Act2>()
-                .query()
-                .load(pool)
-                .await
-                .expect("scoped load")
-                .iter()
-                .map(|r| r.id)),
-        ),
-        (
-            "Act3",
-            ids(ability
-                .scope::<Act3>()
-                .query()
-                .load(pool)
-                .await
-                .expect("scoped load")
-                .iter()
-                .map(|r| r.id)),
-        ),
-        (
-            "Act4",
-            ids(ability
-                .scope::<Act4>()
-                .query()
-                .load(pool)
-                .await
-                .expect("scoped load")
-                .iter()
-                .map(|r| r.id)),
-        ),
-        (
-            "Act5",
-            ids(ability
-                .scope::<Act5>()
-                .query()
-                .load(pool)
-                .await
-                .expect("scoped load")
-                .iter()
-                .map(|r| r.id)),
-        ),
-        (
-            "Act7",
-            ids(ability
-                .scope::<Act7>()
-                .query()
-                .load(pool)
-                .await
-                .expect("scoped load")
-                .iter()
-                .map(|r| r.id)),
-        ),
-        (
-            "Act8",
-            ids(ability
-                .scope::<Act8>()
-                .query()
-                .load(pool)
-                .await
-                .expect("scoped load")
-                .iter()
-                .map(|r| r.id)),
-        ),
-        (
-            "Act9",
-            ids(ability
-                .scope::<Act9>()
-                .query()
-                .load(pool)
-                .await
-                .expect("scoped load")
-                .iter()
-                .map(|r| r.id)),
-        ),
-        (
-            "Act11",
-            ids(ability
-                .scope::<Act11>()
-                .query()
-                .load(pool)
-                .await
-                .expect("scoped load")
-                .iter()
-                .map(|r| r.id)),
-        ),
-        (
-            "Act14",
-            ids(ability
-                .scope::<Act14>()
-                .query()
-                .load(pool)
-                .await
-                .expect("scoped load")
-                .iter()
-                .map(|r| r.id)),
-        ),
-        (
-            "Act15",
-            ids(ability
-                .scope::<Act15>()
-                .query()
-                .load(pool)
-                .await
-                .expect("scoped load")
-                .iter()
-                .map(|r| r.id)),
-        ),
-        (
-            "Act16",
-            ids(ability
-                .scope::<Act16>()
-                .query()
-                .load(pool)
-                .await
-                .expect("scoped load")
-                .iter()
-                .map(|r| r.id)),
-        ),
-        (
-            "Act17",
-            ids(ability
-                .scope::<Act17>()
-                .query()
-                .load(pool)
-                .await
-                .expect("scoped load")
-                .iter()
-                .map(|r| r.id)),
-        ),
-        (
-            "Act18",
-            ids(ability
-                .scope::<Act18>()
                 .query()
                 .load(pool)
                 .await
@@ -765,17 +723,6 @@ pub async fn sql1(sub: &Sub, pool: &portcullis::db::Pool) -> Vec<(&'static str, 
                 .iter()
                 .map(|r| r.id)),
         ),
-        (
-            "Act23",
-            ids(ability
-                .scope::<Act23>()
-                .query()
-                .load(pool)
-                .await
-                .expect("scoped load")
-                .iter()
-                .map(|r| r.id)),
-        ),
     ]
 }
 
@@ -789,50 +736,50 @@ pub struct Prop2 {
     pub t: Option<String>,
     pub f: bool,
     pub g: Option<bool>,
+    pub x: f64,
+    pub y: Option<f64>,
 }
 
 #[policy(Prop2, subject = Sub)]
 pub fn prop2(sub: &Sub) {
-    allow!(Act21 where !((b in sub.list || (sub.oi != b && s in sub.strs && f) || !(a >= {i64::MIN}))));
-    allow!(Act12 where !(!(!(t >= "m"))));
-    allow!(Act8 where !(s < "m"));
-    deny!(Act19 where (g.is_none() || (!(s < "a") && f == true) || b <= {i64::MAX}));
-    allow!(Act15 where !((a <= 7 || (a in [1, 7, -1] && b in sub.list && s < "Ω"))));
-    allow!(Act8 where f);
-    allow!(Act15 where f == true);
+    deny!(Act20 where t.is_some());
+    deny!(Act12 where (b.is_some() || s in sub.strs));
     if sub.flag {
-        allow!(Act20 where (a != -42 && ((a != sub.i1 || s < "a") && (b in [0] && a in sub.list))));
+        allow!(Act14 where ((!(s > sub.s0) || !(g)) || ((y.is_some() && f != sub.flag) || (s in sub.strs || s in sub.strs) || (x in sub.xs || f || f)) || !(({f64::NAN} >= y && b in sub.list))));
     }
-    allow!(Act1 where !(g));
-    allow!(Act11 where !(((f != sub.flag && f && g == sub.flag) || (f || g == sub.flag) || (s in sub.strs && t in sub.strs))));
+    allow!(Act6 where (((b != -42 && a in [0] && x == {f64::MAX}) && t in sub.strs) && ((y in sub.xs || t.is_none()) || a > -1) && ((y < {f64::MAX} || x in [0.0]) || x != 0.0 || (b in [0] && x < {f64::INFINITY}))));
     if sub.flag {
-        deny!(Act6 where !(!((g.is_some() && t in sub.strs))));
+        deny!(Act12 where ((t in sub.strs && (b in sub.list && b >= {i64::MIN})) || !((y in [{f64::INFINITY}, {f64::NEG_INFINITY}, 5e-324] && b.is_none()))));
     }
-    allow!(Act8 where a >= 7);
-    allow!(Act8 where !((t == "m" && !(g == sub.flag) && !(f == true))));
-    deny!(Act19 where b != 0);
-    allow!(Act2 where !(((false || a in [0] || t.is_some()) || (f || t.is_none()) || t < "a")));
-    allow!(Act8 where !((b.is_none() && (t < "Ω" && true) && (a > -1 && b.is_none() && true))));
-    allow!(Act13 where (!(a != {i64::MAX}) || b in [0] || ((t.is_some() || f != sub.flag) && (b == {i64::MIN} || a in [1, 7, -1] || s in sub.strs))));
-    allow!(Act7 where s < "Ω");
-    deny!(Act19 where !(g == false));
-    allow!(Act9 where (((g || a in [1, 7, -1] || g == sub.flag) || (t < sub.os || b.is_none()) || !(s in sub.strs)) && ((t in sub.strs && s < sub.os && b.is_some()) || (a in [1, 7, -1] && b.is_none()) || !(b in sub.list)) && (!(s != "🙂") || g || (f && g && t in sub.strs))));
+    deny!(Act19 where !((b.is_some() && (y in sub.xs && s in sub.strs && y > -0.0) && !(s in sub.strs))));
+    allow!(Act9 where ((!(y.is_some()) || (false && b in sub.list && t in sub.strs)) && !((g || a in [1, 7, -1])) && !(!(x in [{f64::INFINITY}, {f64::NEG_INFINITY}, 5e-324]))));
+    allow!(Act8 where (s in sub.strs || ((t in sub.strs || f) && !(y in sub.xs) && (x != -0.0 || g || b in [0])) || (g.is_some() && !(b in [0]) && (b >= {i64::MIN} && t.is_none()))));
+    allow!(Act4 where (b in [0] && !((-1 != b || t >= "Ω" || b in [0])) && (true && !(b.is_none()))));
+    deny!(Act8 where s >= "a");
     if sub.flag {
-        allow!(Act23 where (!((f || s < "🙂" || s >= "🙂")) || g || !(b in [0])));
+        allow!(Act13 where b in sub.list);
     }
-    allow!(Act11 where a <= {i64::MAX});
-    allow!(Act21 where t in sub.strs);
+    allow!(Act5 where (x == {f64::NEG_INFINITY} || (s > sub.os && (y in sub.xs || x <= sub.x0))));
+    allow!(Act6 where !(((b <= sub.oi || 1e308 != x || y in [-0.0, 1.5]) || (y <= -1e308 && a >= sub.i1))));
+    allow!(Act15 where (!(a in [1, 7, -1]) && ((s in sub.strs || t > "Ω") || (b != 0 && b.is_some())) && (x in [-0.0, 1.5] && (g || f || b in [1, 7, -1]) && (s > "m" && true))));
     if sub.flag {
-        deny!(Act3 where (!(t < sub.s0) && (!(b.is_some()) && (f == true || f == true))));
+        deny!(Act2 where s != "Ω");
     }
-    deny!(Act2 where !((!(b in sub.list) && true && !(a in [0]))));
-    allow!(Act17 where (((g.is_none() && g.is_some()) && (s in sub.strs && t >= "a" && t == "zé")) && (g == false || (s == "a" || s in sub.strs || f) || (b in [1, 7, -1] || f || t < "a"))));
-    allow!(Act16 where (!((b in [1, 7, -1] || b != sub.i0 || s != sub.os)) || ((a <= {i64::MAX} && g == sub.flag && b.is_some()) || (t >= "m" || g) || a >= -42)));
-    deny!(Act2 where a in [0]);
-    if sub.flag {
-        allow!(Act7 where (t != "Ω" && -1 > a));
-    }
-    allow!(Act2 where !((!(f) || !(g == sub.flag))));
+    deny!(Act6 where (!((s == sub.os || g.is_none() || s == sub.os)) && g));
+    allow!(Act6 where (((x > sub.ox || g == sub.flag || a <= sub.i0) && (b in [0] || a in [1, 7, -1])) && (y == sub.ox || f != sub.flag)));
+    allow!(Act2 where (!(!(true)) && (!(t != sub.os) && !(t > "zé") && !(s < "Ω"))));
+    allow!(Act11 where ((!(s in sub.strs) && (s == sub.s0 || t >= "a" || y.is_none())) || ((s in sub.strs && t in sub.strs) && false && f)));
+    allow!(Act17 where (!((f != sub.flag || s == "Ω" || b == -42)) || (!(f) || (t in sub.strs || s < "a") || !(s != "zé")) || !(!(t.is_some()))));
+    allow!(Act2 where b.is_some());
+    allow!(Act9 where !(((b != 7 || t in sub.strs) && (b in [1, 7, -1] || t.is_some()) && (s >= "zé" || x in [{f64::INFINITY}, {f64::NEG_INFINITY}, 5e-324]))));
+    allow!(Act8 where !(y > {f64::MAX}));
+    allow!(Act17 where a in [0]);
+    allow!(Act7 where y in [{f64::MAX}, {f64::MIN}]);
+    allow!(Act21 where !(((b.is_none() && b != 0) && (y >= -5e-324 || x <= sub.ox))));
+    deny!(Act13 where ((x > sub.x0 && (a >= {i64::MIN} || y in sub.xs || s < "a") && !(s in sub.strs)) && (!(s in sub.strs) && !(t in sub.strs) && a != {i64::MIN})));
+    deny!(Act22 where y == sub.x1);
+    allow!(Act14 where g == sub.flag);
+    allow!(Act9 where ((!(x in [{f64::NAN}, 1e308, -2.0]) && !(y == {f64::MIN})) || !(!(f == true)) || (s >= "zé" && !(f) && s in sub.strs)));
 }
 
 /// Rows each action's Rust predicate admits.
@@ -840,16 +787,16 @@ pub fn predicate2(sub: &Sub, rows: &[Prop2]) -> Vec<(&'static str, Vec<i64>)> {
     let ability = prop2(sub);
     vec![
         (
-            "Act1",
-            ids(rows.iter().filter(|r| ability.can::<Act1>(r)).map(|r| r.id)),
-        ),
-        (
             "Act2",
             ids(rows.iter().filter(|r| ability.can::<Act2>(r)).map(|r| r.id)),
         ),
         (
-            "Act3",
-            ids(rows.iter().filter(|r| ability.can::<Act3>(r)).map(|r| r.id)),
+            "Act4",
+            ids(rows.iter().filter(|r| ability.can::<Act4>(r)).map(|r| r.id)),
+        ),
+        (
+            "Act5",
+            ids(rows.iter().filter(|r| ability.can::<Act5>(r)).map(|r| r.id)),
         ),
         (
             "Act6",
@@ -889,17 +836,17 @@ pub fn predicate2(sub: &Sub, rows: &[Prop2]) -> Vec<(&'static str, Vec<i64>)> {
                 .map(|r| r.id)),
         ),
         (
+            "Act14",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act14>(r))
+                .map(|r| r.id)),
+        ),
+        (
             "Act15",
             ids(rows
                 .iter()
                 .filter(|r| ability.can::<Act15>(r))
-                .map(|r| r.id)),
-        ),
-        (
-            "Act16",
-            ids(rows
-                .iter()
-                .filter(|r| ability.can::<Act16>(r))
                 .map(|r| r.id)),
         ),
         (
@@ -931,10 +878,10 @@ pub fn predicate2(sub: &Sub, rows: &[Prop2]) -> Vec<(&'static str, Vec<i64>)> {
                 .map(|r| r.id)),
         ),
         (
-            "Act23",
+            "Act22",
             ids(rows
                 .iter()
-                .filter(|r| ability.can::<Act23>(r))
+                .filter(|r| ability.can::<Act22>(r))
                 .map(|r| r.id)),
         ),
     ]
@@ -944,17 +891,6 @@ pub fn predicate2(sub: &Sub, rows: &[Prop2]) -> Vec<(&'static str, Vec<i64>)> {
 pub async fn sql2(sub: &Sub, pool: &portcullis::db::Pool) -> Vec<(&'static str, Vec<i64>)> {
     let ability = prop2(sub);
     vec![
-        (
-            "Act1",
-            ids(ability
-                .scope::<Act1>()
-                .query()
-                .load(pool)
-                .await
-                .expect("scoped load")
-                .iter()
-                .map(|r| r.id)),
-        ),
         (
             "Act2",
             ids(ability
@@ -967,9 +903,20 @@ pub async fn sql2(sub: &Sub, pool: &portcullis::db::Pool) -> Vec<(&'static str, 
                 .map(|r| r.id)),
         ),
         (
-            "Act3",
+            "Act4",
             ids(ability
-                .scope::<Act3>()
+                .scope::<Act4>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act5",
+            ids(ability
+                .scope::<Act5>()
                 .query()
                 .load(pool)
                 .await
@@ -1055,9 +1002,9 @@ pub async fn sql2(sub: &Sub, pool: &portcullis::db::Pool) -> Vec<(&'static str, 
                 .map(|r| r.id)),
         ),
         (
-            "Act15",
+            "Act14",
             ids(ability
-                .scope::<Act15>()
+                .scope::<Act14>()
                 .query()
                 .load(pool)
                 .await
@@ -1066,9 +1013,9 @@ pub async fn sql2(sub: &Sub, pool: &portcullis::db::Pool) -> Vec<(&'static str, 
                 .map(|r| r.id)),
         ),
         (
-            "Act16",
+            "Act15",
             ids(ability
-                .scope::<Act16>()
+                .scope::<Act15>()
                 .query()
                 .load(pool)
                 .await
@@ -1121,9 +1068,9 @@ pub async fn sql2(sub: &Sub, pool: &portcullis::db::Pool) -> Vec<(&'static str, 
                 .map(|r| r.id)),
         ),
         (
-            "Act23",
+            "Act22",
             ids(ability
-                .scope::<Act23>()
+                .scope::<Act22>()
                 .query()
                 .load(pool)
                 .await
@@ -1144,46 +1091,52 @@ pub struct Prop3 {
     pub t: Option<String>,
     pub f: bool,
     pub g: Option<bool>,
+    pub x: f64,
+    pub y: Option<f64>,
 }
 
 #[policy(Prop3, subject = Sub)]
 pub fn prop3(sub: &Sub) {
-    allow!(Act3 where (!((s in sub.strs || a in [1, 7, -1] || b > sub.oi)) || ((f == true && g == sub.flag) && (t > "🙂" || sub.oi < a) && !(true)) || (a != {i64::MAX} && (b.is_none() && b in sub.list && b >= sub.i1) && (g == sub.flag || s == "Ω" || f))));
-    allow!(Act6 where ((!(b in [0]) && (f != sub.flag && f)) || !(t.is_none())));
-    allow!(Act4 where g.is_some());
-    allow!(Act7 where b.is_none());
-    allow!(Act20 where ((!(b in [1, 7, -1]) || !(s < sub.s0) || (b in sub.list && s < "🙂")) || ((b != -42 || a != 1) && a != 7 && !(0 != a))));
-    allow!(Act0 where (((b != 7 || g) && (g || f) && (s in sub.strs && a <= 1)) || !(!(s == "🙂"))));
-    allow!(Act18 where f != sub.flag);
-    allow!(Act3 where t in sub.strs);
-    allow!(Act22 where (((b <= sub.oi && true && s < "a") || g.is_none() || (t != "m" || s == "🙂" || s != "m")) && !((t >= "a" && a in [0] && a in [0])) && !((s != "zé" && t >= "" && f == true))));
-    allow!(Act2 where (!(!(b in [1, 7, -1])) || a != {i64::MIN}));
+    allow!(Act1 where g.is_none());
+    allow!(Act11 where !(t >= "m"));
     if sub.flag {
-        deny!(Act22 where g.is_some());
+        allow!(Act0 where t < "zé");
     }
-    allow!(Act14 where (g.is_some() && !((b == -42 && g == sub.flag && a in [0]))));
-    allow!(Act2 where (!(!(true)) && ((f && t < "🙂" && s in sub.strs) && f != sub.flag && !(t.is_none()))));
-    allow!(Act1 where t != "zé");
-    allow!(Act21 where a in [0]);
+    allow!(Act11 where !(s in sub.strs));
+    deny!(Act12 where !(((f || y in [{f64::INFINITY}, {f64::NEG_INFINITY}, 5e-324]) || x in [{f64::MAX}, {f64::MIN}] || (s >= "m" || a == 1 || f))));
+    allow!(Act11 where (((x in [{f64::INFINITY}, {f64::NEG_INFINITY}, 5e-324] && a < sub.i0 && b in [1, 7, -1]) || f == true || (t >= "🙂" && y.is_some())) && (!(t == "zé") || b >= 1)));
+    allow!(Act15 where t.is_some());
     if sub.flag {
-        allow!(Act14 where b in [0]);
+        allow!(Act16 where (a in sub.list || (g == sub.flag || (y.is_some() || s in sub.strs) || (false && t.is_none())) || a in [0]));
     }
-    allow!(Act19 where (!(g) && !(f) && (false && (true || a in [0] || false))));
-    allow!(Act13 where t == sub.s0);
-    allow!(Act19 where a < {i64::MIN});
-    allow!(Act13 where g == false);
+    deny!(Act18 where b > sub.oi);
     if sub.flag {
-        allow!(Act22 where (((f != sub.flag && a in [0] && f != sub.flag) || f || f == true) || (t in sub.strs && (s > "zé" && g.is_some() && false) && (t in sub.strs || a in [0] || s in sub.strs))));
+        deny!(Act5 where ((x <= sub.ox || s >= "m") || (s != "a" && t >= "a" && !(g.is_some())) || ((f == true && g && y in sub.xs) && (b == -42 || t in sub.strs))));
     }
-    allow!(Act21 where (s == "🙂" || (s in sub.strs && t > sub.s0) || !((0 < b || f != sub.flag || b in [1, 7, -1]))));
-    allow!(Act20 where (((true || b.is_none() || s != sub.s0) && -42 != a && b > sub.oi) || !(s in sub.strs)));
-    allow!(Act19 where (g.is_none() || !(!(a in [0]))));
-    allow!(Act15 where !((!(a in sub.list) || !(g == sub.flag))));
-    allow!(Act15 where (t < "" || !((s in sub.strs && g && sub.i1 != b)) || f != sub.flag));
-    deny!(Act13 where (!((a > {i64::MIN} || s in sub.strs)) || (!(b in [1, 7, -1]) && (true && g.is_none())) || a == sub.i1));
-    allow!(Act1 where (1 == b && (!(a in sub.list) || !(b < 1)) && s in sub.strs));
-    allow!(Act21 where !(a in [0]));
-    allow!(Act0 where (!(!(b in sub.list)) && ((s > "m" || b.is_none()) && (t > "" || t in sub.strs || a in [0])) && ((f || b in sub.list || b != 1) && !(t != "🙂") && (t >= "Ω" && b in sub.list))));
+    if sub.flag {
+        allow!(Act17 where ((g || t < "a") || !((y in [{f64::INFINITY}, {f64::NEG_INFINITY}, 5e-324] && f && {f64::MIN} != x))));
+    }
+    allow!(Act2 where !(b > -42));
+    deny!(Act10 where s in sub.strs);
+    if sub.flag {
+        allow!(Act1 where (!(!(f)) || b in [0]));
+    }
+    allow!(Act22 where (!(x in [{f64::MAX}, {f64::MIN}]) || !(g.is_some())));
+    allow!(Act3 where x > {f64::INFINITY});
+    allow!(Act19 where y != -0.0);
+    allow!(Act5 where (((f != sub.flag || t in sub.strs || g) || s in sub.strs) || !(!(y.is_none()))));
+    allow!(Act4 where y < {f64::MIN_POSITIVE});
+    allow!(Act12 where !(!(!(sub.i1 <= a))));
+    allow!(Act21 where (!(!(t in sub.strs)) && !((b in [0] || b in [1, 7, -1] || g))));
+    allow!(Act5 where (((t in sub.strs && s < sub.s0) || (false && b in [1, 7, -1])) && !(x in [-0.0, 1.5]) && (!(g == sub.flag) && t in sub.strs && (b > -1 || a in [0] || b in [1, 7, -1]))));
+    allow!(Act20 where !(t in sub.strs));
+    allow!(Act7 where ((x in [-0.0, 1.5] && (t == sub.s0 && a > 7 && b in [1, 7, -1])) && !(g) && !((f != sub.flag || f || t in sub.strs))));
+    allow!(Act7 where !((f && (b <= -42 && x in [-0.0, 1.5] && x <= 0.0) && y == -2.0)));
+    deny!(Act6 where ((a != sub.i1 || (1.5 >= x && f) || (g && {f64::NAN} <= x && s in sub.strs)) && y in sub.xs && ((a <= -42 || y.is_some()) || true)));
+    allow!(Act10 where ((y in sub.xs && !(false)) && (!(s in sub.strs) && (s == "m" && false && b in [0]))));
+    deny!(Act11 where !(!((false || y in [{f64::INFINITY}, {f64::NEG_INFINITY}, 5e-324] || a in sub.list))));
+    deny!(Act11 where !(!(!(y in [{f64::INFINITY}, {f64::NEG_INFINITY}, 5e-324]))));
+    allow!(Act1 where !(!((y in [{f64::MAX}, {f64::MIN}] && t > "🙂" && s in sub.strs))));
 }
 
 /// Rows each action's Rust predicate admits.
@@ -1211,6 +1164,10 @@ pub fn predicate3(sub: &Sub, rows: &[Prop3]) -> Vec<(&'static str, Vec<i64>)> {
             ids(rows.iter().filter(|r| ability.can::<Act4>(r)).map(|r| r.id)),
         ),
         (
+            "Act5",
+            ids(rows.iter().filter(|r| ability.can::<Act5>(r)).map(|r| r.id)),
+        ),
+        (
             "Act6",
             ids(rows.iter().filter(|r| ability.can::<Act6>(r)).map(|r| r.id)),
         ),
@@ -1219,17 +1176,24 @@ pub fn predicate3(sub: &Sub, rows: &[Prop3]) -> Vec<(&'static str, Vec<i64>)> {
             ids(rows.iter().filter(|r| ability.can::<Act7>(r)).map(|r| r.id)),
         ),
         (
-            "Act13",
+            "Act10",
             ids(rows
                 .iter()
-                .filter(|r| ability.can::<Act13>(r))
+                .filter(|r| ability.can::<Act10>(r))
                 .map(|r| r.id)),
         ),
         (
-            "Act14",
+            "Act11",
             ids(rows
                 .iter()
-                .filter(|r| ability.can::<Act14>(r))
+                .filter(|r| ability.can::<Act11>(r))
+                .map(|r| r.id)),
+        ),
+        (
+            "Act12",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act12>(r))
                 .map(|r| r.id)),
         ),
         (
@@ -1237,6 +1201,20 @@ pub fn predicate3(sub: &Sub, rows: &[Prop3]) -> Vec<(&'static str, Vec<i64>)> {
             ids(rows
                 .iter()
                 .filter(|r| ability.can::<Act15>(r))
+                .map(|r| r.id)),
+        ),
+        (
+            "Act16",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act16>(r))
+                .map(|r| r.id)),
+        ),
+        (
+            "Act17",
+            ids(rows
+                .iter()
+                .filter(|r| ability.can::<Act17>(r))
                 .map(|r| r.id)),
         ),
         (
@@ -1337,6 +1315,17 @@ pub async fn sql3(sub: &Sub, pool: &portcullis::db::Pool) -> Vec<(&'static str, 
                 .map(|r| r.id)),
         ),
         (
+            "Act5",
+            ids(ability
+                .scope::<Act5>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
             "Act6",
             ids(ability
                 .scope::<Act6>()
@@ -1359,9 +1348,9 @@ pub async fn sql3(sub: &Sub, pool: &portcullis::db::Pool) -> Vec<(&'static str, 
                 .map(|r| r.id)),
         ),
         (
-            "Act13",
+            "Act10",
             ids(ability
-                .scope::<Act13>()
+                .scope::<Act10>()
                 .query()
                 .load(pool)
                 .await
@@ -1370,9 +1359,20 @@ pub async fn sql3(sub: &Sub, pool: &portcullis::db::Pool) -> Vec<(&'static str, 
                 .map(|r| r.id)),
         ),
         (
-            "Act14",
+            "Act11",
             ids(ability
-                .scope::<Act14>()
+                .scope::<Act11>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act12",
+            ids(ability
+                .scope::<Act12>()
                 .query()
                 .load(pool)
                 .await
@@ -1384,6 +1384,28 @@ pub async fn sql3(sub: &Sub, pool: &portcullis::db::Pool) -> Vec<(&'static str, 
             "Act15",
             ids(ability
                 .scope::<Act15>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act16",
+            ids(ability
+                .scope::<Act16>()
+                .query()
+                .load(pool)
+                .await
+                .expect("scoped load")
+                .iter()
+                .map(|r| r.id)),
+        ),
+        (
+            "Act17",
+            ids(ability
+                .scope::<Act17>()
                 .query()
                 .load(pool)
                 .await
