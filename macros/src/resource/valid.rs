@@ -172,6 +172,16 @@ pub fn validate(input: ResourceInput) -> Checked {
                 Some(lit) => lit.value(),
                 None => rule.apply(&fident.to_string()),
             };
+            // A shaped row may carry its capabilities under `_can`; a field there would clash.
+            if expose.is_some() && json == "_can" {
+                let err = darling::Error::custom(format!(
+                    "`{fident}` would serialize as \"_can\", the key shaped rows use for their capabilities; give it another `#[expose(rename = \"..\")]`"
+                ));
+                errors.push(match expose.as_ref().and_then(|e| e.rename.as_ref()) {
+                    Some(lit) => err.with_span(lit),
+                    None => err.with_span(&fident),
+                });
+            }
             if f.primary_key || diesel_pk.as_ref().is_some_and(|p| *p == fident) {
                 marked_pk.push(i);
             }
@@ -189,13 +199,6 @@ pub fn validate(input: ResourceInput) -> Checked {
         }
 
         for (i, a) in fields.iter().enumerate() {
-            // A shaped row may carry its capabilities under `_can`; a field there would clash.
-            if a.exposed && a.json == "_can" {
-                errors.push(darling::Error::custom(format!(
-                    "`{}` would serialize as \"_can\", the key shaped rows use for their capabilities; give it another `#[expose(rename = \"..\")]`",
-                    a.ident
-                )).with_span(&a.ident));
-            }
             if let Some(b) = fields[..i].iter().find(|b| b.json == a.json) {
                 errors.push(darling::Error::custom(format!(
                     "fields `{}` and `{}` both serialize as {:?}; give one a different `#[expose(rename = \"..\")]`",
