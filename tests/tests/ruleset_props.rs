@@ -433,14 +433,14 @@ async fn writable(pool: &Pool, ability: &Ability<Rs>, fields: u64) -> Vec<i64> {
         .expect("connection")
     {
         RawConnection::Sqlite(mut c) => rs::table
-            .filter(scope.__write_filter_sqlite(fields))
+            .filter(scope.__write_filter::<diesel::sqlite::Sqlite>(fields))
             .select(rs::id)
             .order(rs::id)
             .load(&mut c)
             .await
             .expect("write filter"),
         RawConnection::Postgres(mut c) => rs::table
-            .filter(scope.__write_filter_postgres(fields))
+            .filter(scope.__write_filter::<diesel::pg::Pg>(fields))
             .select(rs::id)
             .order(rs::id)
             .load(&mut c)

@@ -1,6 +1,7 @@
 //! The rule machinery behind an [`Ability`](crate::policy::ability::Ability): one collected rule, rule sets
 //! (slots, tuples, the boxed form) and the SQL accumulated over them.
 
+use crate::backend::enabled::{ForBackend, OnBackend, PerBackend, PgSide, SqlBackend, SqliteSide};
 use crate::backend::sql::{BoxedFilter, SqlCond};
 use crate::model::cond::Cond;
 use crate::model::resource::{FieldSet, Resource};
@@ -140,7 +141,7 @@ pub struct Eval {
 /// use portcullis::{Governs, Read, RuleSet};
 ///
 /// let mut acc = SqlAcc::default();
-/// documents(&alice()).rules().sql_sqlite(<Document as Governs<Read>>::BIT, &mut acc);
+/// documents(&alice()).rules().sql::<Sqlite>(<Document as Governs<Read>>::BIT, &mut acc);
 /// let query = documents::table.filter(acc.finish());
 /// let sql = debug_query::<Sqlite, _>(&query).to_string();
 /// assert!(sql.ends_with("WHERE (`documents`.`tenant_id` = ?) -- binds: [1]"), "{sql}");
@@ -178,10 +179,11 @@ impl<T, DB> SqlAcc<T, DB> {
     /// ```
     /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
     /// use portcullis::policy::rules::SqlAcc;
+    /// use portcullis::sql::Sqlite;
     /// use portcullis::{Governs, Resource, RuleSet, Update};
     ///
     /// let mut acc = SqlAcc::for_write(Document::FIELDS.title.set().bits());
-    /// documents(&alice()).rules().sql_sqlite(<Document as Governs<Update>>::BIT, &mut acc);
+    /// documents(&alice()).rules().sql::<Sqlite>(<Document as Governs<Update>>::BIT, &mut acc);
     /// // The scope, then an allow and no removing deny for `title`.
     /// assert_eq!(acc.into_cond().leaves(), 5);
     /// ```
@@ -197,89 +199,72 @@ impl<T, DB> SqlAcc<T, DB> {
 }
 
 /// A rule's SQL builders for each backend portcullis was built with. `#[policy]` builds a pair
-/// of [`SqliteSide`] and [`PgSide`] for each rule.
+/// of a [`SqliteSide`] and a [`PgSide`] for each rule; the backend picks its own
+/// ([`SqlBackend`]).
 ///
 /// # Examples
 ///
 /// ```
+/// use portcullis::backend::enabled::SqlBackend;
 /// use portcullis::policy::rules::SqlSides;
-///
-/// // A pair of `()` is a rule without SQL on either backend: with the `sqlite` feature
-/// // (the default) the SQLite side must be a builder instead.
-/// # #[cfg(not(feature = "sqlite"))]
-/// fn builds_sql<T, S: SqlSides<T>>(_: &S) {}
-/// ```
-pub trait SqlSides<T>: Send + Sync + 'static {
-    /// The condition on SQLite.
-    #[cfg(feature = "sqlite")]
-    fn sqlite(&self) -> SqlCond<T, crate::backend::sql::Sqlite>;
-    /// The condition on PostgreSQL.
-    #[cfg(feature = "postgres")]
-    fn postgres(&self) -> SqlCond<T, crate::backend::sql::Pg>;
-}
-
-/// The SQLite side of [`SqlSides`]: a builder closure when the backend is enabled, `()` otherwise.
-///
-/// # Examples
-///
-/// ```
-/// use portcullis::policy::rules::SqliteSide;
 /// use portcullis::sql::{Sqlite, SqlCond};
 ///
-/// fn is_side<T, S: SqliteSide<T>>(_: &S) {}
-/// // The closure `#[policy]` writes for a rule that matches every row.
-/// is_side::<(), _>(&|| -> SqlCond<(), Sqlite> { portcullis::cond::Cond::True });
+/// fn on<DB: SqlBackend, T, S: SqlSides<T>>(sides: &S) -> SqlCond<T, DB> {
+///     sides.build::<DB>()
+/// }
+/// // A rule that matches every row, as `#[policy]` writes it (with the default features: SQLite
+/// // only, so the PostgreSQL side is `()`).
+/// # #[cfg(not(feature = "postgres"))]
+/// let sides = (|| -> SqlCond<(), Sqlite> { portcullis::cond::Cond::True }, ());
+/// # #[cfg(not(feature = "postgres"))]
+/// assert!(matches!(on::<Sqlite, (), _>(&sides), portcullis::cond::Cond::True));
 /// ```
-pub trait SqliteSide<T>: Send + Sync + 'static {
-    #[cfg(feature = "sqlite")]
-    #[doc(hidden)]
-    fn build(&self) -> SqlCond<T, crate::backend::sql::Sqlite>;
+pub trait SqlSides<T>: Send + Sync + 'static {
+    /// The condition on backend `DB`.
+    fn build<DB: SqlBackend>(&self) -> SqlCond<T, DB>;
 }
-#[cfg(feature = "sqlite")]
-impl<T, F: Fn() -> SqlCond<T, crate::backend::sql::Sqlite> + Send + Sync + 'static> SqliteSide<T>
-    for F
-{
-    fn build(&self) -> SqlCond<T, crate::backend::sql::Sqlite> {
-        self()
+
+impl<T, A: SqliteSide<T>, B: PgSide<T>> SqlSides<T> for (A, B) {
+    #[inline(always)]
+    fn build<DB: SqlBackend>(&self) -> SqlCond<T, DB> {
+        DB::build_side(&self.0, &self.1)
     }
 }
-#[cfg(not(feature = "sqlite"))]
-impl<T> SqliteSide<T> for () {}
 
-/// The PostgreSQL side of [`SqlSides`]: a builder closure with the `postgres` feature, `()`
-/// otherwise.
+/// [`SqlAcc`] on each backend: what [`RuleSet::sql_on`] takes as a [`ForBackend`].
 ///
 /// # Examples
 ///
 /// ```
-/// use portcullis::policy::rules::PgSide;
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+/// use portcullis::backend::enabled::SqlBackend;
+/// use portcullis::policy::rules::{SqlAcc, SqlAccs};
+/// use portcullis::sql::Sqlite;
+/// use portcullis::{Governs, Read, RuleSet};
 ///
-/// fn is_side<T, S: PgSide<T>>(_: &S) {}
-/// # #[cfg(not(feature = "postgres"))]
-/// is_side::<(), _>(&()); // without the `postgres` feature there is nothing to build
+/// let mut acc = SqlAcc::default();
+/// let each = <Sqlite as SqlBackend>::for_backend::<SqlAccs<documents::table>>(&mut acc);
+/// documents(&alice()).rules().sql_on(<Document as Governs<Read>>::BIT, each);
+/// assert_eq!(acc.into_cond().leaves(), 1);
 /// ```
-pub trait PgSide<T>: Send + Sync + 'static {
-    #[cfg(feature = "postgres")]
-    #[doc(hidden)]
-    fn build(&self) -> SqlCond<T, crate::backend::sql::Pg>;
-}
-#[cfg(feature = "postgres")]
-impl<T, F: Fn() -> SqlCond<T, crate::backend::sql::Pg> + Send + Sync + 'static> PgSide<T> for F {
-    fn build(&self) -> SqlCond<T, crate::backend::sql::Pg> {
-        self()
-    }
-}
-#[cfg(not(feature = "postgres"))]
-impl<T> PgSide<T> for () {}
+pub struct SqlAccs<T>(std::marker::PhantomData<fn() -> T>);
 
-impl<T, A: SqliteSide<T>, B: PgSide<T>> SqlSides<T> for (A, B) {
-    #[cfg(feature = "sqlite")]
-    fn sqlite(&self) -> SqlCond<T, crate::backend::sql::Sqlite> {
-        self.0.build()
-    }
-    #[cfg(feature = "postgres")]
-    fn postgres(&self) -> SqlCond<T, crate::backend::sql::Pg> {
-        self.1.build()
+impl<T> PerBackend for SqlAccs<T> {
+    type Of<DB: SqlBackend> = SqlAcc<T, DB>;
+}
+
+/// Adds one rule's condition to an accumulator of whichever backend it is for.
+struct AddRule<'r, S> {
+    deny: bool,
+    fields: Option<u64>,
+    sides: &'r S,
+}
+
+impl<T: 'static, S: SqlSides<T>> OnBackend<SqlAccs<T>> for AddRule<'_, S> {
+    type Output = ();
+    #[inline(always)]
+    fn on<DB: SqlBackend>(self, acc: &mut SqlAcc<T, DB>) {
+        acc.add(self.deny, self.fields, &|| self.sides.build::<DB>());
     }
 }
 
@@ -327,12 +312,18 @@ pub trait RuleSet<E: Resource>: Send + Sync + 'static {
     fn denies(&self, bit: u32, row: &E) -> bool;
     /// Folds the rules covering action `bit` that match `row` into `acc`.
     fn eval(&self, bit: u32, row: &E, acc: &mut Eval);
-    /// Adds the SQLite conditions of the rules covering `bit`.
-    #[cfg(feature = "sqlite")]
-    fn sql_sqlite(&self, bit: u32, acc: &mut SqlAcc<E::Table, crate::backend::sql::Sqlite>);
-    /// Adds the PostgreSQL conditions of the rules covering `bit`.
-    #[cfg(feature = "postgres")]
-    fn sql_postgres(&self, bit: u32, acc: &mut SqlAcc<E::Table, crate::backend::sql::Pg>);
+    /// Adds the conditions on backend `DB` of the rules covering `bit`.
+    #[inline(always)]
+    fn sql<DB: SqlBackend>(&self, bit: u32, acc: &mut SqlAcc<E::Table, DB>)
+    where
+        Self: Sized,
+    {
+        self.sql_on(bit, DB::for_backend::<SqlAccs<E::Table>>(acc))
+    }
+    /// [`RuleSet::sql`] on the backend of `acc`: the form a `dyn RuleSet` has (a generic
+    /// method would not be callable through `dyn`). Implementations pass `acc.reborrow()` on
+    /// and end in [`ForBackend::run`], monomorphised per backend.
+    fn sql_on(&self, bit: u32, acc: ForBackend<'_, SqlAccs<E::Table>>);
     /// Lists the rules covering `bit` with whether each matches `row`.
     fn sites(&self, bit: u32, row: &E, out: &mut Vec<(&'static RuleSite, bool)>);
     /// Lists the create-pinning functions of the allow rules covering `bit`, in rule order.
@@ -377,17 +368,13 @@ where
         }
     }
 
-    #[cfg(feature = "sqlite")]
-    fn sql_sqlite(&self, bit: u32, acc: &mut SqlAcc<E::Table, crate::backend::sql::Sqlite>) {
+    fn sql_on(&self, bit: u32, acc: ForBackend<'_, SqlAccs<E::Table>>) {
         if A & (1u64 << bit) != 0 {
-            acc.add(D, self.fields.map(|f| f.bits()), &|| self.sql.sqlite());
-        }
-    }
-
-    #[cfg(feature = "postgres")]
-    fn sql_postgres(&self, bit: u32, acc: &mut SqlAcc<E::Table, crate::backend::sql::Pg>) {
-        if A & (1u64 << bit) != 0 {
-            acc.add(D, self.fields.map(|f| f.bits()), &|| self.sql.postgres());
+            acc.run(AddRule {
+                deny: D,
+                fields: self.fields.map(|f| f.bits()),
+                sides: &self.sql,
+            });
         }
     }
 
@@ -420,16 +407,9 @@ impl<E: Resource, R: RuleSet<E>> RuleSet<E> for Option<R> {
             r.eval(bit, row, acc)
         }
     }
-    #[cfg(feature = "sqlite")]
-    fn sql_sqlite(&self, bit: u32, acc: &mut SqlAcc<E::Table, crate::backend::sql::Sqlite>) {
+    fn sql_on(&self, bit: u32, acc: ForBackend<'_, SqlAccs<E::Table>>) {
         if let Some(r) = self {
-            r.sql_sqlite(bit, acc)
-        }
-    }
-    #[cfg(feature = "postgres")]
-    fn sql_postgres(&self, bit: u32, acc: &mut SqlAcc<E::Table, crate::backend::sql::Pg>) {
-        if let Some(r) = self {
-            r.sql_postgres(bit, acc)
+            r.sql_on(bit, acc)
         }
     }
     fn sites(&self, bit: u32, row: &E, out: &mut Vec<(&'static RuleSite, bool)>) {
@@ -465,17 +445,10 @@ macro_rules! tuple_rule_sets {
                 let ($($name,)+) = self;
                 $($name.eval(bit, row, acc);)+
             }
-            #[cfg(feature = "sqlite")]
-            fn sql_sqlite(&self, bit: u32, acc: &mut SqlAcc<E::Table, crate::backend::sql::Sqlite>) {
+            fn sql_on(&self, bit: u32, mut acc: ForBackend<'_, SqlAccs<E::Table>>) {
                 #[allow(non_snake_case)]
                 let ($($name,)+) = self;
-                $($name.sql_sqlite(bit, acc);)+
-            }
-            #[cfg(feature = "postgres")]
-            fn sql_postgres(&self, bit: u32, acc: &mut SqlAcc<E::Table, crate::backend::sql::Pg>) {
-                #[allow(non_snake_case)]
-                let ($($name,)+) = self;
-                $($name.sql_postgres(bit, acc);)+
+                $($name.sql_on(bit, acc.reborrow());)+
             }
             fn sites(&self, bit: u32, row: &E, out: &mut Vec<(&'static RuleSite, bool)>) {
                 #[allow(non_snake_case)]
@@ -509,10 +482,7 @@ impl<E: Resource> RuleSet<E> for () {
         false
     }
     fn eval(&self, _: u32, _: &E, _: &mut Eval) {}
-    #[cfg(feature = "sqlite")]
-    fn sql_sqlite(&self, _: u32, _: &mut SqlAcc<E::Table, crate::backend::sql::Sqlite>) {}
-    #[cfg(feature = "postgres")]
-    fn sql_postgres(&self, _: u32, _: &mut SqlAcc<E::Table, crate::backend::sql::Pg>) {}
+    fn sql_on(&self, _: u32, _: ForBackend<'_, SqlAccs<E::Table>>) {}
     fn sites(&self, _: u32, _: &E, _: &mut Vec<(&'static RuleSite, bool)>) {}
     fn pins<'a>(&'a self, _: u32, _: &mut Vec<PinFn<'a, E>>) {}
 }
@@ -544,13 +514,9 @@ impl<E: Resource> RuleSet<E> for DynRules<E> {
     fn eval(&self, bit: u32, row: &E, acc: &mut Eval) {
         (**self).eval(bit, row, acc)
     }
-    #[cfg(feature = "sqlite")]
-    fn sql_sqlite(&self, bit: u32, acc: &mut SqlAcc<E::Table, crate::backend::sql::Sqlite>) {
-        (**self).sql_sqlite(bit, acc)
-    }
-    #[cfg(feature = "postgres")]
-    fn sql_postgres(&self, bit: u32, acc: &mut SqlAcc<E::Table, crate::backend::sql::Pg>) {
-        (**self).sql_postgres(bit, acc)
+    #[inline]
+    fn sql_on(&self, bit: u32, acc: ForBackend<'_, SqlAccs<E::Table>>) {
+        (**self).sql_on(bit, acc)
     }
     fn sites(&self, bit: u32, row: &E, out: &mut Vec<(&'static RuleSite, bool)>) {
         (**self).sites(bit, row, out)
@@ -597,7 +563,7 @@ impl<T: 'static, DB: diesel::backend::Backend + 'static> SqlAcc<T, DB> {
     ///
     /// // Alice is no admin: no `allow!(delete ..)` was collected for her.
     /// let mut acc = SqlAcc::default();
-    /// documents(&alice()).rules().sql_sqlite(<Document as Governs<Delete>>::BIT, &mut acc);
+    /// documents(&alice()).rules().sql::<Sqlite>(<Document as Governs<Delete>>::BIT, &mut acc);
     /// let sql = debug_query::<Sqlite, _>(&documents::table.filter(acc.finish())).to_string();
     /// assert!(sql.contains("WHERE FALSE"), "{sql}");
     /// ```
@@ -616,10 +582,11 @@ impl<T: 'static, DB: diesel::backend::Backend + 'static> SqlAcc<T, DB> {
     /// ```
     /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
     /// use portcullis::policy::rules::SqlAcc;
+    /// use portcullis::sql::Sqlite;
     /// use portcullis::{Governs, Read, RuleSet};
     ///
     /// let mut acc = SqlAcc::default();
-    /// documents(&alice()).rules().sql_sqlite(<Document as Governs<Read>>::BIT, &mut acc);
+    /// documents(&alice()).rules().sql::<Sqlite>(<Document as Governs<Read>>::BIT, &mut acc);
     /// let cond = acc.into_cond(); // `(tenant_id = ?) AND NOT (no deny)`
     /// assert_eq!(cond.leaves(), 1);
     /// ```

@@ -18,6 +18,7 @@
 //! ```
 
 use crate::backend::db::{Database, DbError};
+use crate::backend::enabled::SqlBackend;
 use crate::backend::ops::{
     BackendOps, Filter, NarrowFilter, QuerySpec, ScopeSql, Stored, on_backend,
 };
@@ -152,7 +153,32 @@ impl<E: Governs<A>, A: Action> Scope<E, A> {
         self.ability().can::<A>(row)
     }
 
-    /// The scope as a SQLite filter.
+    /// The scope as a filter on backend `DB`, one of the backends this build has
+    /// ([`SqlBackend`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+    /// use diesel::{QueryDsl, debug_query};
+    /// use portcullis::Read;
+    /// use portcullis::sql::Sqlite;
+    ///
+    /// let filter = documents(&alice()).scope::<Read>().filter_for::<Sqlite>();
+    /// let sql = debug_query::<Sqlite, _>(&documents::table.filter(filter)).to_string();
+    /// assert!(sql.ends_with("WHERE (`documents`.`tenant_id` = ?) -- binds: [1]"), "{sql}");
+    /// ```
+    pub fn filter_for<DB: SqlBackend>(&self) -> BoxedFilter<E::Table, DB> {
+        let mut acc = SqlAcc::default();
+        self.rules.sql(<E as Governs<A>>::BIT, &mut acc);
+        acc.finish()
+    }
+
+    // The two methods below are the backend `cfg`s left outside `backend/`: public names that
+    // exist only in a build with their backend (ARCHITECTURE.md, "Layers"). Both are
+    // `filter_for` with the backend spelled out.
+
+    /// The scope as a SQLite filter: [`Scope::filter_for::<Sqlite>`](Scope::filter_for).
     ///
     /// # Examples
     ///
@@ -168,12 +194,10 @@ impl<E: Governs<A>, A: Action> Scope<E, A> {
     /// ```
     #[cfg(feature = "sqlite")]
     pub fn sqlite_filter(&self) -> BoxedFilter<E::Table, crate::backend::sql::Sqlite> {
-        let mut acc = SqlAcc::default();
-        self.rules.sql_sqlite(<E as Governs<A>>::BIT, &mut acc);
-        acc.finish()
+        self.filter_for()
     }
 
-    /// The scope as a PostgreSQL filter.
+    /// The scope as a PostgreSQL filter: [`Scope::filter_for::<Pg>`](Scope::filter_for).
     ///
     /// # Examples
     ///
@@ -189,32 +213,16 @@ impl<E: Governs<A>, A: Action> Scope<E, A> {
     /// ```
     #[cfg(feature = "postgres")]
     pub fn postgres_filter(&self) -> BoxedFilter<E::Table, crate::backend::sql::Pg> {
-        let mut acc = SqlAcc::default();
-        self.rules.sql_postgres(<E as Governs<A>>::BIT, &mut acc);
-        acc.finish()
+        self.filter_for()
     }
 
-    /// The filter an `UPDATE` of the fields in `fields` carries (the scope and, per field, the
-    /// rules permitting it); for tests of field-level rules.
+    /// The filter an `UPDATE` of the fields in `fields` carries on backend `DB` (the scope
+    /// and, per field, the rules permitting it); for tests of field-level rules.
     #[doc(hidden)]
-    #[cfg(feature = "sqlite")]
-    pub fn __write_filter_sqlite(
+    pub fn __write_filter<DB: SqlBackend>(
         &self,
         fields: crate::model::resource::FieldSet<E>,
-    ) -> BoxedFilter<E::Table, crate::backend::sql::Sqlite> {
-        ScopeSql::sql_filter(&WriteScope {
-            scope: self,
-            fields: fields.bits(),
-        })
-    }
-
-    /// [`Scope::__write_filter_sqlite`] on PostgreSQL.
-    #[doc(hidden)]
-    #[cfg(feature = "postgres")]
-    pub fn __write_filter_postgres(
-        &self,
-        fields: crate::model::resource::FieldSet<E>,
-    ) -> BoxedFilter<E::Table, crate::backend::sql::Pg> {
+    ) -> BoxedFilter<E::Table, DB> {
         ScopeSql::sql_filter(&WriteScope {
             scope: self,
             fields: fields.bits(),
@@ -296,17 +304,9 @@ impl<E: Governs<A>, A: Action> Scope<E, A> {
     }
 }
 
-#[cfg(feature = "sqlite")]
-impl<E: Governs<A>, A: Action> ScopeSql<E::Table, crate::backend::sql::Sqlite> for Scope<E, A> {
-    fn sql_filter(&self) -> BoxedFilter<E::Table, crate::backend::sql::Sqlite> {
-        self.sqlite_filter()
-    }
-}
-
-#[cfg(feature = "postgres")]
-impl<E: Governs<A>, A: Action> ScopeSql<E::Table, crate::backend::sql::Pg> for Scope<E, A> {
-    fn sql_filter(&self) -> BoxedFilter<E::Table, crate::backend::sql::Pg> {
-        self.postgres_filter()
+impl<E: Governs<A>, A: Action, DB: SqlBackend> ScopeSql<E::Table, DB> for Scope<E, A> {
+    fn sql_filter(&self) -> BoxedFilter<E::Table, DB> {
+        self.filter_for()
     }
 }
 
@@ -318,50 +318,20 @@ pub(crate) struct WriteScope<'a, E: Governs<A>, A: Action> {
     pub(crate) fields: u64,
 }
 
-#[cfg(feature = "sqlite")]
-impl<E: Governs<A>, A: Action> ScopeSql<E::Table, crate::backend::sql::Sqlite>
-    for WriteScope<'_, E, A>
-{
-    fn sql_filter(&self) -> BoxedFilter<E::Table, crate::backend::sql::Sqlite> {
+impl<E: Governs<A>, A: Action, DB: SqlBackend> ScopeSql<E::Table, DB> for WriteScope<'_, E, A> {
+    fn sql_filter(&self) -> BoxedFilter<E::Table, DB> {
         let mut acc = SqlAcc::for_write(self.fields);
-        self.scope
-            .rules
-            .sql_sqlite(<E as Governs<A>>::BIT, &mut acc);
-        acc.finish()
-    }
-}
-
-#[cfg(feature = "postgres")]
-impl<E: Governs<A>, A: Action> ScopeSql<E::Table, crate::backend::sql::Pg>
-    for WriteScope<'_, E, A>
-{
-    fn sql_filter(&self) -> BoxedFilter<E::Table, crate::backend::sql::Pg> {
-        let mut acc = SqlAcc::for_write(self.fields);
-        self.scope
-            .rules
-            .sql_postgres(<E as Governs<A>>::BIT, &mut acc);
+        self.scope.rules.sql(<E as Governs<A>>::BIT, &mut acc);
         acc.finish()
     }
 }
 
 /// The scope ANDed with every narrowing filter.
-#[cfg(feature = "sqlite")]
-impl<E: Governs<A>, A: Action> ScopeSql<E::Table, crate::backend::sql::Sqlite> for Query<E, A> {
-    fn sql_filter(&self) -> BoxedFilter<E::Table, crate::backend::sql::Sqlite> {
+impl<E: Governs<A>, A: Action, DB: SqlBackend> ScopeSql<E::Table, DB> for Query<E, A> {
+    fn sql_filter(&self) -> BoxedFilter<E::Table, DB> {
         let mut parts = Vec::with_capacity(1 + self.filters.len());
-        parts.push(self.scope.sqlite_filter());
-        parts.extend(self.filters.iter().map(|f| (f.sqlite)()));
-        crate::backend::sql::and_all(parts)
-    }
-}
-
-/// The scope ANDed with every narrowing filter.
-#[cfg(feature = "postgres")]
-impl<E: Governs<A>, A: Action> ScopeSql<E::Table, crate::backend::sql::Pg> for Query<E, A> {
-    fn sql_filter(&self) -> BoxedFilter<E::Table, crate::backend::sql::Pg> {
-        let mut parts = Vec::with_capacity(1 + self.filters.len());
-        parts.push(self.scope.postgres_filter());
-        parts.extend(self.filters.iter().map(|f| (f.postgres)()));
+        parts.push(self.scope.filter_for());
+        parts.extend(self.filters.iter().map(DB::narrowed));
         crate::backend::sql::and_all(parts)
     }
 }

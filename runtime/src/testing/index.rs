@@ -3,6 +3,7 @@
 
 use super::plan::{self, PlanIssue, Where};
 use crate::backend::db::{Backend, Database, Pool, PoolInner};
+use crate::backend::enabled::SqlBackend;
 use crate::backend::sql::BoxedFilter;
 use crate::model::action::{Action, Governs};
 use crate::model::resource::{Order, Resource};
@@ -406,16 +407,8 @@ pub trait ListRows {
     type Entity: Explainable;
     /// The action's name (`read`).
     fn action_name(&self) -> &'static str;
-    /// The `WHERE` on SQLite.
-    #[cfg(feature = "sqlite")]
-    fn sqlite_where(
-        &self,
-    ) -> BoxedFilter<<Self::Entity as Resource>::Table, crate::backend::sql::Sqlite>;
-    /// The `WHERE` on PostgreSQL.
-    #[cfg(feature = "postgres")]
-    fn postgres_where(
-        &self,
-    ) -> BoxedFilter<<Self::Entity as Resource>::Table, crate::backend::sql::Pg>;
+    /// The `WHERE` on backend `DB`.
+    fn where_on<DB: SqlBackend>(&self) -> BoxedFilter<<Self::Entity as Resource>::Table, DB>;
 }
 
 impl<E: Governs<A> + Explainable, A: Action> ListRows for Scope<E, A> {
@@ -423,13 +416,8 @@ impl<E: Governs<A> + Explainable, A: Action> ListRows for Scope<E, A> {
     fn action_name(&self) -> &'static str {
         A::NAME
     }
-    #[cfg(feature = "sqlite")]
-    fn sqlite_where(&self) -> BoxedFilter<E::Table, crate::backend::sql::Sqlite> {
-        self.sqlite_filter()
-    }
-    #[cfg(feature = "postgres")]
-    fn postgres_where(&self) -> BoxedFilter<E::Table, crate::backend::sql::Pg> {
-        self.postgres_filter()
+    fn where_on<DB: SqlBackend>(&self) -> BoxedFilter<E::Table, DB> {
+        self.filter_for()
     }
 }
 
@@ -438,13 +426,8 @@ impl<E: Governs<A> + Explainable, A: Action> ListRows for Query<E, A> {
     fn action_name(&self) -> &'static str {
         A::NAME
     }
-    #[cfg(feature = "sqlite")]
-    fn sqlite_where(&self) -> BoxedFilter<E::Table, crate::backend::sql::Sqlite> {
-        crate::backend::ops::ScopeSql::<E::Table, crate::backend::sql::Sqlite>::sql_filter(self)
-    }
-    #[cfg(feature = "postgres")]
-    fn postgres_where(&self) -> BoxedFilter<E::Table, crate::backend::sql::Pg> {
-        crate::backend::ops::ScopeSql::<E::Table, crate::backend::sql::Pg>::sql_filter(self)
+    fn where_on<DB: SqlBackend>(&self) -> BoxedFilter<E::Table, DB> {
+        crate::backend::ops::ScopeSql::<E::Table, DB>::sql_filter(self)
     }
 }
 
@@ -732,19 +715,19 @@ impl Case {
             allowed: Vec::new(),
             #[cfg(feature = "sqlite")]
             sqlite: shape(<S::Entity as ExplainOnSqlite>::__sqlite_select(), order)
-                .map(|s| s.statement::<crate::backend::sql::Sqlite>(Box::new(rows.sqlite_where()))),
+                .map(|s| s.statement::<crate::backend::sql::Sqlite>(Box::new(rows.where_on()))),
             #[cfg(feature = "postgres")]
             postgres: shape(<S::Entity as ExplainOnPostgres>::__postgres_select(), order).map(
                 |s| {
                     let again = Statement {
                         columns: s.columns.clone(),
                         from: s.from.clone(),
-                        filter: Box::new(rows.postgres_where()),
+                        filter: Box::new(rows.where_on()),
                         order: s.order_sql.clone(),
                         limit: DEFAULT_LIMIT,
                     };
                     (
-                        s.statement::<crate::backend::sql::Pg>(Box::new(rows.postgres_where())),
+                        s.statement::<crate::backend::sql::Pg>(Box::new(rows.where_on())),
                         again,
                     )
                 },
