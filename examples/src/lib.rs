@@ -62,7 +62,7 @@ pub enum OidcSource {
     /// No OIDC sign-in: the routes are absent.
     Disabled,
     /// These settings (tests, or an application that reads its own secret store).
-    Config(OidcConfig),
+    Config(Box<OidcConfig>),
 }
 
 /// The provider name of the example's OIDC settings (`PORTCULLIS_OIDC__SSO__…`).
@@ -453,7 +453,7 @@ pub fn router(state: AppState) -> portcullis::Router<()> {
 fn oidc_client(source: &OidcSource) -> Result<Option<Arc<OidcClient>>, Error> {
     let config = match source {
         OidcSource::Disabled => return Ok(None),
-        OidcSource::Config(c) => c.clone(),
+        OidcSource::Config(c) => (**c).clone(),
         OidcSource::Env => {
             let get = |k: &str| std::env::var(k).ok();
             if !OidcConfig::any_set(OIDC_PROVIDER, get) {

@@ -147,7 +147,7 @@ async fn site(issuer: &str) -> Site {
         .scope("email")
         .allow_insecure_http();
     let path = db_path();
-    let example = portcullis_example::example(config(&path, OidcSource::Config(oidc)))
+    let example = portcullis_example::example(config(&path, OidcSource::Config(Box::new(oidc))))
         .await
         .expect("example starts");
     let pool = example.state.pool.clone();
@@ -560,6 +560,28 @@ async fn an_unknown_kid_refetches_the_keys_once_then_refuses() {
 }
 
 #[tokio::test]
+async fn discovery_naming_another_issuer_is_refused() {
+    let logs = Logs::start();
+    let provider = Provider::start().await;
+    // OpenID Connect Discovery §4.3: the document must name exactly the issuer we asked.
+    provider.set(|k| k.discovery_issuer = Some(format!("{}/", provider.issuer)));
+    let site = site(&provider.issuer).await;
+    let b = Browser::new(5);
+    let res = b.get(&format!("{}/auth/oidc/login", site.base), None).await;
+    assert_refused(&site, &provider.issuer, &res, 502).await;
+    assert!(
+        logs.take()
+            .contains(&"provider_document_invalid".to_owned())
+    );
+    assert_eq!(provider.hits().authorize.load(Ordering::SeqCst), 0);
+    assert_eq!(
+        provider.jwks_hits(),
+        0,
+        "keys are not fetched for a mismatched issuer"
+    );
+}
+
+#[tokio::test]
 async fn a_provider_that_is_down_is_a_clear_problem() {
     let logs = Logs::start();
     // Down before the first sign-in: discovery cannot be fetched.
@@ -612,7 +634,7 @@ async fn unconfigured_means_no_routes_and_bad_settings_stop_start_up() {
         .issuer("https://id.example")
         .client_id(CLIENT_ID)
         .redirect_url("https://app.example/auth/oidc/callback");
-    let err = portcullis_example::example(config(&path, OidcSource::Config(incomplete)))
+    let err = portcullis_example::example(config(&path, OidcSource::Config(Box::new(incomplete))))
         .await
         .err()
         .expect("a start-up error");

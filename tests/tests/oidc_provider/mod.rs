@@ -68,6 +68,8 @@ pub struct Knobs {
     /// `at_hash`: None = absent, Some(true) = correct, Some(false) = wrong.
     pub at_hash: Option<bool>,
     pub omit_id_token: bool,
+    /// `issuer` of the discovery document (default: the issuer it is served for).
+    pub discovery_issuer: Option<String>,
 }
 
 impl Default for Knobs {
@@ -88,6 +90,7 @@ impl Default for Knobs {
             advertise_iss_param: true,
             at_hash: Some(true),
             omit_id_token: false,
+            discovery_issuer: None,
         }
     }
 }
@@ -191,9 +194,12 @@ fn json_response(v: Value) -> Response {
 
 async fn discovery(State(p): State<Arc<Inner>>) -> Response {
     p.hits.discovery.fetch_add(1, Ordering::SeqCst);
-    let advertise = p.knobs.lock().unwrap().advertise_iss_param;
+    let (advertise, issuer) = {
+        let k = p.knobs.lock().unwrap();
+        (k.advertise_iss_param, k.discovery_issuer.clone())
+    };
     json_response(json!({
-        "issuer": p.issuer,
+        "issuer": issuer.unwrap_or_else(|| p.issuer.clone()),
         "authorization_endpoint": format!("{}/authorize", p.issuer),
         "token_endpoint": format!("{}/token", p.issuer),
         "jwks_uri": format!("{}/jwks", p.issuer),

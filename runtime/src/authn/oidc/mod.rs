@@ -820,7 +820,13 @@ impl OidcClient {
             .state_ttl(c.state_ttl)
             .http_timeout(c.http_timeout)
             .scope("openid");
-        for s in c.scopes.iter().filter(|s| *s != "openid") {
+        let mut scopes: Vec<&String> = Vec::new();
+        for s in &c.scopes {
+            if s != "openid" && !scopes.contains(&s) {
+                scopes.push(s);
+            }
+        }
+        for s in scopes {
             cfg = cfg.scope(s.clone());
         }
         if let Some(secret) = &c.client_secret {
