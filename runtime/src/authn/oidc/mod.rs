@@ -856,6 +856,70 @@ mod tests {
         assert_eq!(at_hash(KeyAlgorithm::EdDsa, "x").len(), 43);
     }
 
+    fn rsa_jwk(extra: serde_json::Value) -> Value {
+        let pem = include_str!("../../../tests/fixtures/authn/rsa.pem");
+        let key = jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap();
+        let jwk = jsonwebtoken::jwk::Jwk::from_encoding_key(&key, jsonwebtoken::Algorithm::RS256)
+            .unwrap();
+        let mut v = serde_json::to_value(jwk).unwrap();
+        v.as_object_mut().unwrap().remove("alg");
+        for (k, x) in extra.as_object().unwrap() {
+            v[k] = x.clone();
+        }
+        v
+    }
+
+    #[test]
+    fn provider_keys_are_bound_to_allowed_public_key_algorithms() {
+        let keys = [
+            rsa_jwk(serde_json::json!({ "kid": "plain" })),
+            rsa_jwk(serde_json::json!({ "kid": "rs", "alg": "RS256", "use": "sig" })),
+            rsa_jwk(serde_json::json!({ "kid": "hs", "alg": "HS256" })),
+            rsa_jwk(serde_json::json!({ "kid": "es", "alg": "ES256" })),
+            rsa_jwk(serde_json::json!({ "kid": "enc", "use": "enc" })),
+            serde_json::json!({ "kid": "secret", "kty": "oct", "k": "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA", "alg": "HS256" }),
+            serde_json::json!({ "kid": "junk", "kty": "RSA" }),
+        ];
+        let (_, skipped) = JwtService::for_provider(
+            &keys,
+            &[KeyAlgorithm::Rs256],
+            "https://id.example",
+            "app",
+            std::time::Duration::from_secs(60),
+        );
+        let reason = |kid: &str| {
+            skipped
+                .iter()
+                .find(|(k, _)| k.as_deref() == Some(kid))
+                .map(|(_, r)| *r)
+        };
+        assert_eq!(reason("plain"), None);
+        assert_eq!(reason("rs"), None);
+        assert_eq!(reason("hs"), Some("unsupported_algorithm"));
+        assert_eq!(reason("es"), Some("algorithm_does_not_fit_key"));
+        assert_eq!(reason("enc"), Some("key_use_not_sig"));
+        assert!(matches!(
+            reason("secret"),
+            Some("symmetric_key" | "unreadable_jwk")
+        ));
+        assert!(matches!(
+            reason("junk"),
+            Some("unsupported_key_type" | "unreadable_jwk")
+        ));
+        // Allowed algorithms come from configuration: RS256 keys are unused when only ES256 is.
+        let (_, skipped) = JwtService::for_provider(
+            &keys[..2],
+            &[KeyAlgorithm::Es256],
+            "https://id.example",
+            "app",
+            std::time::Duration::from_secs(60),
+        );
+        assert!(
+            skipped.iter().all(|(_, r)| *r == "algorithm_not_allowed"),
+            "{skipped:?}"
+        );
+    }
+
     #[test]
     fn discovery_url_keeps_the_issuer_path() {
         let u = |s: &str| {
