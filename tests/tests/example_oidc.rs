@@ -111,6 +111,39 @@ impl Drop for Site {
     }
 }
 
+const PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+fn services_enabled() -> bool {
+    std::env::var("PORTCULLIS_TEST_SERVICES").is_ok_and(|v| v == "1")
+}
+
+/// A PostgreSQL schema of its own for one test (dropped by [`drop_schema`]).
+async fn pg_schema() -> String {
+    let schema = format!(
+        "pc_example_oidc_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
+    let admin = Pool::connect(PG_URL).await.unwrap_or_else(|e| {
+        panic!("PORTCULLIS_TEST_SERVICES=1 but PostgreSQL at {PG_URL} is unreachable: {e}")
+    });
+    admin
+        .unscoped("test fixture")
+        .batch_execute(&format!("CREATE SCHEMA \"{schema}\""))
+        .await
+        .expect("create test schema");
+    schema
+}
+
+async fn drop_schema(schema: &str) {
+    let admin = Pool::connect(PG_URL).await.expect("PostgreSQL");
+    admin
+        .unscoped("test fixture")
+        .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+        .await
+        .expect("drop test schema");
+}
+
 fn db_path() -> std::path::PathBuf {
     std::env::temp_dir().join(format!(
         "pc_example_oidc_{}_{}.sqlite",
@@ -132,8 +165,13 @@ fn config(path: &std::path::Path, oidc: OidcSource) -> Config {
     }
 }
 
-/// The example signing in through the provider at `issuer`.
+/// The example on SQLite signing in through the provider at `issuer`.
 async fn site(issuer: &str) -> Site {
+    site_on(issuer, None).await
+}
+
+/// [`site`] on SQLite, or on PostgreSQL in `schema`.
+async fn site_on(issuer: &str, schema: Option<&str>) -> Site {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind the example");
@@ -147,7 +185,12 @@ async fn site(issuer: &str) -> Site {
         .scope("email")
         .allow_insecure_http();
     let path = db_path();
-    let example = portcullis_example::example(config(&path, OidcSource::Config(Box::new(oidc))))
+    let mut config = config(&path, OidcSource::Config(Box::new(oidc)));
+    if let Some(schema) = schema {
+        config.database_url = PG_URL.to_owned();
+        config.schema = Some(schema.to_owned());
+    }
+    let example = portcullis_example::example(config)
         .await
         .expect("example starts");
     let pool = example.state.pool.clone();
@@ -186,8 +229,14 @@ async fn count(pool: &Pool, table: &str) -> i64 {
                 .expect("count")
                 .n
         }
+        RawConnection::Postgres(mut c) => {
+            diesel_async::RunQueryDsl::get_result::<Count>(query, &mut c)
+                .await
+                .expect("count")
+                .n
+        }
         #[allow(unreachable_patterns)]
-        _ => unreachable!("SQLite"),
+        _ => unreachable!("SQLite or PostgreSQL"),
     }
 }
 
@@ -307,9 +356,19 @@ async fn assert_refused(site: &Site, provider_issuer: &str, res: &Res, status: u
 
 #[tokio::test]
 async fn signs_in_end_to_end_and_refuses_a_replayed_state() {
+    happy_path_and_replay(None).await;
+    if services_enabled() {
+        let schema = pg_schema().await;
+        happy_path_and_replay(Some(&schema)).await;
+        drop_schema(&schema).await;
+    }
+}
+
+/// The sign-in on SQLite (`schema` None) or PostgreSQL.
+async fn happy_path_and_replay(schema: Option<&str>) {
     let logs = Logs::start();
     let provider = Provider::start().await;
-    let site = site(&provider.issuer).await;
+    let site = site_on(&provider.issuer, schema).await;
     let users_before = count(&site.pool, "users").await;
     let b = Browser::new(2);
 
