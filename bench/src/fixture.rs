@@ -11,7 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use portcullis::db::{Backend, Pool, PoolConfig};
 use portcullis::throttle::{Limiter, LimiterFactory, MemoryLimiter, Rate};
 use portcullis::unscoped::RawConnection;
-use portcullis_example::{AppState, Config, DEMO_PASSWORD, KeySource, TokenClaims};
+use portcullis_example::{AppState, Config, DEMO_PASSWORD, KeySource, OidcSource, TokenClaims};
 use std::convert::Infallible;
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -249,6 +249,7 @@ pub async fn example(db: &DbSpec) -> Result<(portcullis::App, AppState), BoxErro
         redis_url: None,
         redis_prefix: String::new(),
         trusted_proxies: Vec::new(),
+        oidc: OidcSource::Disabled,
     })
     .await?;
     add_documents(&ex.state.pool, db.per_tenant).await?;

@@ -11,6 +11,8 @@ pub mod store;
 
 use axum::extract::FromRef;
 use portcullis::authn::jwt::{Claims, JwtService, KeyError, PRIVATE_KEY_SETTING};
+use portcullis::authn::oauth2::ConfigError;
+use portcullis::authn::oidc::{OidcClient, OidcConfig};
 use portcullis::authn::password::{PasswordHasher, PasswordPolicy};
 use portcullis::authn::refresh::{DieselRefreshStore, RefreshService};
 use portcullis::authn::revocation::RedisRevocationStore;
@@ -48,6 +50,24 @@ pub enum KeySource {
     Pem(String),
 }
 
+/// Where the OpenID Connect provider's settings come from ("Sign in with …" at
+/// `GET /auth/oidc/login`).
+#[derive(Debug, Clone)]
+pub enum OidcSource {
+    /// `PORTCULLIS_OIDC__SSO__*` ([`OIDC_PROVIDER`]): `ISSUER`, `CLIENT_ID`, `CLIENT_SECRET`
+    /// (optional), `REDIRECT_URL`, `COOKIE_KEY` (base64, 32+ bytes), `SCOPES`, `ALGORITHMS`.
+    /// None set: the OIDC routes are absent. Some set: every missing or malformed one is a
+    /// start-up error naming it.
+    Env,
+    /// No OIDC sign-in: the routes are absent.
+    Disabled,
+    /// These settings (tests, or an application that reads its own secret store).
+    Config(Box<OidcConfig>),
+}
+
+/// The provider name of the example's OIDC settings (`PORTCULLIS_OIDC__SSO__…`).
+pub const OIDC_PROVIDER: &str = "sso";
+
 /// The `iss` of the example's access tokens (`PORTCULLIS_AUTHN__ISSUER` overrides it).
 pub const TOKEN_ISSUER: &str = "portcullis-example";
 /// The `aud` of the example's access tokens (`PORTCULLIS_AUTHN__AUDIENCE` overrides it).
@@ -72,6 +92,8 @@ pub struct Config {
     /// comma-separated CIDRs or addresses). Empty (the default): the socket peer is the
     /// client and forwarding headers are ignored, so nobody can spoof them.
     pub trusted_proxies: Vec<String>,
+    /// Sign-in with an OpenID Connect provider (off unless configured).
+    pub oidc: OidcSource,
 }
 
 impl Config {
@@ -102,6 +124,7 @@ impl Config {
                 .filter(|s| !s.is_empty())
                 .map(str::to_owned)
                 .collect(),
+            oidc: OidcSource::Env,
         }
     }
 }
@@ -132,6 +155,9 @@ pub enum Error {
     Rng(String),
     #[error("{TRUSTED_PROXIES_SETTING}: {0}")]
     Proxies(String),
+    /// An OIDC setting is missing or malformed; the message names it.
+    #[error("{0}")]
+    Oidc(#[from] ConfigError),
 }
 
 /// `url` without its password (`scheme://user:***@host/..`), for messages and logs.
@@ -165,6 +191,8 @@ pub struct AppState {
     pub redis_limits: Option<RedisLimiterBuilder>,
     /// Whose forwarding headers name the client (route limits and the login defence alike).
     pub proxies: TrustedProxies,
+    /// The OpenID Connect provider, when configured (`/auth/oidc/*` exist only then).
+    pub oidc: Option<Arc<OidcClient>>,
 }
 
 /// Where sessions live: the database, or Redis with `PORTCULLIS_REDIS_URL`.
@@ -303,6 +331,7 @@ pub async fn example(config: Config) -> Result<Example, Error> {
             .await
             .map_err(|p| Error::Seed(p.detail().unwrap_or(p.title()).to_owned()))?;
     }
+    let oidc = oidc_client(&config.oidc)?;
     let (jwt, generated_key) = signing_service(&config.keys)?;
     let jwt = Arc::new(jwt);
     let (revoked, sessions, redis_limits): (Arc<dyn RevocationStore>, _, _) =
@@ -345,6 +374,7 @@ pub async fn example(config: Config) -> Result<Example, Error> {
         password_policy: Arc::new(PasswordPolicy::default()),
         login_guard: Arc::new(LoginGuard::new(LoginPolicy::default())),
         proxies,
+        oidc,
     };
     Ok(Example {
         router: router(state.clone()),
@@ -387,7 +417,15 @@ pub fn router(state: AppState) -> portcullis::Router<()> {
     let authenticator = Chain::new().with(bearer).with(cookie);
     let redis_limits = state.redis_limits.clone();
     let proxies = state.proxies.clone();
-    let router = portcullis::Router::<AppState>::new()
+    let mut router = portcullis::Router::<AppState>::new();
+    if state.oidc.is_some() {
+        // Present only when a provider is configured: an unconfigured example has no
+        // half-working sign-in route.
+        router = router
+            .route("/auth/oidc/login", get(oidc_login))
+            .route("/auth/oidc/callback", get(oidc_callback));
+    }
+    let router = router
         .route("/health", get(health))
         .route("/.well-known/jwks.json", get(jwks))
         .route("/auth/register", post(register))
@@ -418,6 +456,24 @@ pub fn router(state: AppState) -> portcullis::Router<()> {
     // Security headers, `no-store` on authenticated responses, problem+json for every error,
     // same-origin unsafe requests on cookie sessions. No HSTS: the example serves plain HTTP.
     .layer(Hardening::new())
+}
+
+/// The OIDC client of `source`, `None` when sign-in with a provider is not configured. Nothing
+/// is fetched here: discovery happens on the first sign-in, so a provider outage does not stop
+/// the API from starting.
+fn oidc_client(source: &OidcSource) -> Result<Option<Arc<OidcClient>>, Error> {
+    let config = match source {
+        OidcSource::Disabled => return Ok(None),
+        OidcSource::Config(c) => (**c).clone(),
+        OidcSource::Env => {
+            let get = |k: &str| std::env::var(k).ok();
+            if !OidcConfig::any_set(OIDC_PROVIDER, get) {
+                return Ok(None);
+            }
+            OidcConfig::from_lookup(OIDC_PROVIDER, get).scope("email")
+        }
+    };
+    Ok(Some(Arc::new(OidcClient::new(config)?)))
 }
 
 /// The signing service and whether its key was generated for this process. Tokens carry and

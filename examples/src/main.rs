@@ -7,7 +7,9 @@
 //! shared by every instance), `PORTCULLIS_TRUSTED_PROXIES` (comma-separated CIDRs of reverse
 //! proxies whose `X-Forwarded-For` names the client; none by default), `PORTCULLIS_DB__*`
 //! (pool size, timeouts, SQLite cache, memory map and `synchronous`; see
-//! `portcullis::db::PoolConfig`), `RUST_LOG` (default `info`).
+//! `portcullis::db::PoolConfig`), `PORTCULLIS_OIDC__SSO__*` (sign-in with an OpenID Connect
+//! provider: `ISSUER`, `CLIENT_ID`, `CLIENT_SECRET`, `REDIRECT_URL`, `COOKIE_KEY`; off when
+//! none is set), `RUST_LOG` (default `info`).
 
 use portcullis_example::{Config, DEMO_ACCOUNTS, DEMO_PASSWORD, example, redact_url};
 use std::net::SocketAddr;
@@ -34,6 +36,10 @@ async fn main() {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let config = Config::from_env();
     let database = redact_url(&config.database_url);
+    let oidc_configured =
+        portcullis::authn::oidc::OidcConfig::any_set(portcullis_example::OIDC_PROVIDER, |k| {
+            std::env::var(k).ok()
+        });
     let shared_state = if config.redis_url.is_some() {
         "Redis (PORTCULLIS_REDIS_URL)"
     } else {
@@ -77,6 +83,11 @@ async fn main() {
         }
     };
     print_walkthrough(addr, &database);
+    if oidc_configured {
+        println!(
+            "Sign in with your OpenID Connect provider: open http://{addr}/auth/oidc/login in a browser"
+        );
+    }
     println!("Throttling, revocation and sessions: {shared_state}");
     tracing::info!(%addr, database = %database, "portcullis example listening");
     let service = app.into_make_service_with_connect_info::<SocketAddr>();

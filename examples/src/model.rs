@@ -41,7 +41,16 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(tenants, users, documents, comments);
+diesel::table! {
+    /// Accounts linked to an OpenID Connect identity, keyed by (issuer, subject).
+    oidc_identities (issuer, subject) {
+        issuer -> Text,
+        subject -> Text,
+        user_id -> BigInt,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(tenants, users, documents, comments, oidc_identities);
 
 /// The authenticated principal, built from the access token's claims.
 #[derive(Debug, Clone)]
@@ -192,6 +201,13 @@ CREATE INDEX IF NOT EXISTS comments_document_id_id ON comments (document_id, id)
 CREATE INDEX IF NOT EXISTS comments_tenant_id_id ON comments (tenant_id, id);
 -- GET /admin/users: a tenant's accounts in id order.
 CREATE INDEX IF NOT EXISTS users_tenant_id_id ON users (tenant_id, id);
+-- Sign-in with OpenID Connect: the account each (issuer, subject) is linked to.
+CREATE TABLE IF NOT EXISTS oidc_identities (
+    issuer TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    user_id BIGINT NOT NULL REFERENCES users(id),
+    PRIMARY KEY (issuer, subject)
+);
 ";
 
 pub const POSTGRES_DDL: &str = "
@@ -233,4 +249,11 @@ CREATE INDEX IF NOT EXISTS comments_document_id_id ON comments (document_id, id)
 CREATE INDEX IF NOT EXISTS comments_tenant_id_id ON comments (tenant_id, id);
 -- GET /admin/users: a tenant's accounts in id order.
 CREATE INDEX IF NOT EXISTS users_tenant_id_id ON users (tenant_id, id);
+-- Sign-in with OpenID Connect: the account each (issuer, subject) is linked to.
+CREATE TABLE IF NOT EXISTS oidc_identities (
+    issuer TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    user_id BIGINT NOT NULL REFERENCES users(id),
+    PRIMARY KEY (issuer, subject)
+);
 ";

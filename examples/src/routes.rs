@@ -5,12 +5,15 @@ use crate::model::{Account, Archive, Comment, Document, User, documents};
 use crate::store;
 use crate::{AppState, TokenClaims};
 use axum::Json;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use diesel::{ExpressionMethods, QueryDsl};
 use portcullis::authn::jwt::JwtService;
+use portcullis::authn::oauth2::Authorization;
+use portcullis::authn::oidc::{OidcAccounts, OidcCallbackQuery, OidcClient, VerifiedIdentity};
 use portcullis::authn::password::violations_problem;
 use portcullis::guard::JsonBody;
 
@@ -352,6 +355,92 @@ pub async fn session_logout(
     let id = state.sessions.cookie_value(&headers).unwrap_or_default();
     let clear = state.sessions.logout(id).await?;
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())
+}
+
+/// How a verified OpenID Connect identity becomes an example account: the account already
+/// linked to (issuer, subject); otherwise the account whose email the provider verified, which
+/// is then linked (the example trusts its one configured provider for the email addresses it
+/// vouches for). No account is ever created here: an unknown identity is refused (403).
+struct OidcLinks(portcullis::db::Pool);
+
+impl OidcAccounts for OidcLinks {
+    type Principal = store::Credentials;
+
+    async fn link(&self, identity: &VerifiedIdentity) -> Result<store::Credentials, Problem> {
+        let (issuer, subject) = identity.key();
+        if let Some(user) = store::find_by_identity(&self.0, issuer, subject).await? {
+            return Ok(user);
+        }
+        let no_account = || {
+            Problem::forbidden()
+                .with_detail("No account is linked to this sign-in; sign in with a password first.")
+        };
+        // Only an email the provider verified; an unverified one is not even visible here.
+        let Some(email) = identity.email() else {
+            tracing::warn!(target: "portcullis::authn", reason = "oidc_no_verified_email", "oidc sign-in refused: unknown identity without a verified email");
+            return Err(no_account());
+        };
+        let Some(user) = store::find_by_email(&self.0, &email.trim().to_lowercase()).await? else {
+            tracing::warn!(target: "portcullis::authn", reason = "oidc_no_account", "oidc sign-in refused: no account has the verified email");
+            return Err(no_account());
+        };
+        store::link_identity(&self.0, issuer, subject, user.id).await?;
+        // Whoever won a race to link this identity is the account it signs in to.
+        let linked = store::find_by_identity(&self.0, issuer, subject)
+            .await?
+            .ok_or_else(Problem::internal)?;
+        tracing::info!(user = linked.id, "oidc identity linked");
+        Ok(linked)
+    }
+}
+
+fn oidc_client(state: &AppState) -> Result<std::sync::Arc<OidcClient>, Problem> {
+    // The routes exist only when the client does; this is a second line of defence.
+    state
+        .oidc
+        .clone()
+        .ok_or_else(|| Problem::not_found().with_detail("No route here."))
+}
+
+/// "Sign in with your identity provider": a 303 to the provider with a signed, single-use
+/// state cookie (`state`, PKCE verifier, `nonce`). 503 when the provider cannot be reached.
+#[guarded(public, throttle = "5/min per ip")]
+pub async fn oidc_login(State(state): State<AppState>) -> Result<Authorization, Problem> {
+    oidc_client(&state)?.authorize().await
+}
+
+/// Where the provider sends the browser back. The callback and its ID token are checked
+/// (`portcullis::authn::oidc`), the identity is linked to an account, and a cookie session
+/// starts as with `POST /auth/session`: `Set-Cookie` and the CSRF token in the body. Any
+/// refusal is a problem+json and leaves no session or link behind.
+#[guarded(public, throttle = "5/min per ip")]
+pub async fn oidc_callback(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<OidcCallbackQuery>, QueryRejection>,
+) -> Result<Response, Problem> {
+    let oidc = oidc_client(&state)?;
+    let Query(query) =
+        query.map_err(|_| Problem::bad_request().with_detail("The query string is not valid."))?;
+    let done = oidc
+        .callback(&headers, &query, &OidcLinks(state.pool.clone()))
+        .await?;
+    let user = done.principal;
+    let previous = state.sessions.cookie_value(&headers);
+    let subject = crate::SessionSubject::encode(user.id, user.tenant_id, &user.role);
+    let session = state.sessions.login(&subject, previous).await?;
+    tracing::info!(
+        user = user.id,
+        provider = oidc.name(),
+        "session started (oidc)"
+    );
+    let mut res = Json(json!({ "csrfToken": session.csrf_token })).into_response();
+    res.headers_mut()
+        .append(header::SET_COOKIE, done.clear_cookie);
+    let session_cookie =
+        header::HeaderValue::from_str(&session.set_cookie).map_err(|_| Problem::internal())?;
+    res.headers_mut().append(header::SET_COOKIE, session_cookie);
+    Ok(res)
 }
 
 /// The caller's own account (the accounts policy lets everyone read their own row).

@@ -312,3 +312,55 @@ pub async fn set_password_hash(pool: &Pool, id: i64, phc: &str) -> Result<(), Pr
     });
     Ok(())
 }
+
+/// The account linked to an OpenID Connect identity (issuer, subject).
+pub async fn find_by_identity(
+    pool: &Pool,
+    issuer: &str,
+    subject: &str,
+) -> Result<Option<Credentials>, Problem> {
+    use crate::model::oidc_identities as links;
+    use diesel::JoinOnDsl;
+    let found = with_conn!(
+        pool,
+        "oidc sign-in: the account linked to a verified (issuer, subject)",
+        |conn| links::table
+            .inner_join(users::table.on(users::id.eq(links::user_id)))
+            .filter(links::issuer.eq(issuer))
+            .filter(links::subject.eq(subject))
+            .select((
+                users::id,
+                users::tenant_id,
+                users::password_hash,
+                users::role
+            ))
+            .first::<Credentials>(&mut conn)
+            .await
+            .optional()?
+    );
+    Ok(found)
+}
+
+/// Links (issuer, subject) to `user_id`; an existing link is kept (two first sign-ins racing).
+pub async fn link_identity(
+    pool: &Pool,
+    issuer: &str,
+    subject: &str,
+    user_id: i64,
+) -> Result<(), Problem> {
+    use crate::model::oidc_identities as links;
+    with_conn!(
+        pool,
+        "oidc sign-in: link a verified identity to the account with its verified email",
+        |conn| diesel::insert_into(links::table)
+            .values((
+                links::issuer.eq(issuer),
+                links::subject.eq(subject),
+                links::user_id.eq(user_id),
+            ))
+            .on_conflict_do_nothing()
+            .execute(&mut conn)
+            .await?
+    );
+    Ok(())
+}

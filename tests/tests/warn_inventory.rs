@@ -44,6 +44,7 @@ const SITES: &[(&str, &str, &str, &str)] = &[
     ("authn/oauth2/mod.rs", "portcullis::authn", "token_rejected", "oauth2_provider_failures_warn"),
     ("authn/oauth2/mod.rs", "portcullis::authn", "token_exchange_failed", "oauth2_provider_failures_warn"),
     ("authn/oauth2/mod.rs", "portcullis::authn", "userinfo_failed", "oauth2_provider_failures_warn"),
+    ("authn/oidc/mod.rs", "portcullis::authn", "{reason}", "oidc_provider_failures_warn"),
     ("authn/password/mod.rs", "portcullis::authn", "weak_argon2_cost", "password_failures_and_weak_settings_warn"),
     ("authn/password/mod.rs", "portcullis::authn", "invalid_credentials", "password_failures_and_weak_settings_warn"),
     ("authn/password/mod.rs", "portcullis::authn", "invalid_credentials", "password_failures_and_weak_settings_warn"),
@@ -1202,6 +1203,37 @@ async fn cross_site_requests_warn() {
             .any(|e| e.field("path") == Some("/auth/session")),
         "{events:#?}"
     );
+}
+
+/// `authn::oidc` logs every refusal through one `warn` with a computed reason; its ID-token
+/// and callback reasons are each checked by `tests/tests/example_oidc.rs`. Here: the start-up
+/// warning, and a provider that is down or answers with something unusable.
+#[tokio::test]
+async fn oidc_provider_failures_warn() {
+    use portcullis::authn::oidc::{OidcClient, OidcConfig};
+    let base = oauth2_mock().await;
+    let (logs, _g) = Logs::start();
+    let client = |issuer: &str| {
+        OidcClient::new(
+            OidcConfig::new("mock")
+                .issuer(issuer)
+                .client_id("test")
+                .client_secret("client-secret-value")
+                .redirect_url("http://127.0.0.1:3000/cb")
+                .cookie_key([7u8; 32])
+                .allow_insecure_http(),
+        )
+        .expect("client")
+    };
+    let down = client("http://127.0.0.1:1");
+    logs.expect_warn(AUTHN, "plain_http");
+    assert_eq!(down.discover().await.unwrap_err().status(), 503);
+    logs.expect_warn(AUTHN, "provider_unreachable");
+    // The OAuth2 mock has no discovery document: a 404 is an unusable answer.
+    let not_oidc = client(&base);
+    assert_eq!(not_oidc.authorize().await.unwrap_err().status(), 502);
+    logs.expect_warn(AUTHN, "provider_document_invalid");
+    logs.assert_no_secret(&["client-secret-value"]);
 }
 
 #[tokio::test]

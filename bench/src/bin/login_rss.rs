@@ -247,6 +247,7 @@ async fn prepare(
         redis_url: None,
         redis_prefix: String::new(),
         trusted_proxies: Vec::new(),
+        oidc: portcullis_example::OidcSource::Disabled,
     })
     .await?;
     let pool = &ex.state.pool;

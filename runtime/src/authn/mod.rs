@@ -9,6 +9,8 @@
 //! - [`revocation`]: a `jti` deny-list checked by the bearer strategy.
 //! - `session` (feature `session`): server-side sessions with CSRF tokens.
 //! - [`housekeeping`]: a background task purging what has expired from those stores.
+//! - `oauth2` (feature `oauth2`): the authorization-code + PKCE client; `oidc` (feature
+//!   `oidc`): OpenID Connect sign-in on it, with verified ID tokens.
 //!
 //! Every failed authentication is logged at WARN under the target `portcullis::authn` with a
 //! [`FailureReason`] and never with the token, password or cookie value.
@@ -165,3 +167,5 @@ impl From<StoreError> for crate::http::problem::Problem {
 
 #[cfg(feature = "oauth2")]
 pub mod oauth2;
+#[cfg(feature = "oidc")]
+pub mod oidc;

@@ -12,7 +12,7 @@ use http_body_util::BodyExt;
 use portcullis::Bind;
 use portcullis::Read;
 use portcullis_example::model::{Document, User, documents};
-use portcullis_example::{Config, DEMO_PASSWORD, Example, KeySource};
+use portcullis_example::{Config, DEMO_PASSWORD, Example, KeySource, OidcSource};
 use serde_json::Value;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -85,6 +85,7 @@ pub fn config(tag: &str) -> (Config, std::path::PathBuf) {
         redis_url: None,
         redis_prefix: String::new(),
         trusted_proxies: Vec::new(),
+        oidc: OidcSource::Disabled,
     };
     (config, path)
 }
@@ -139,6 +140,7 @@ pub async fn backends_with(tag: &str, keys: KeySource) -> Vec<TestApp> {
             redis_url: None,
             redis_prefix: String::new(),
             trusted_proxies: Vec::new(),
+            oidc: OidcSource::Disabled,
         };
         out.push(launch("postgres", pg, Cleanup::Schema(schema)).await);
         // SQLite with throttling, revocation and sessions on Redis (own key prefix).

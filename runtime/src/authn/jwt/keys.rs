@@ -340,3 +340,51 @@ pub(crate) fn jwk_set<'a>(keys: impl Iterator<Item = &'a VerifyingKey>) -> JwkSe
         keys: keys.filter_map(|k| k.jwk.clone()).collect(),
     }
 }
+
+/// A verifying key from a provider's JWK (OpenID Connect), bound to one of `allowed`: the JWK's
+/// own `alg` when it names one, otherwise the one algorithm its key type signs with. Refused
+/// (`Err` with the reason, for the log): symmetric (`oct`) keys whatever `allowed` says, keys
+/// whose `use` is not `sig`, curves other than P-256 and Ed25519, algorithms not in `allowed`.
+#[cfg(feature = "oidc")]
+pub(crate) fn verifying_key_from_jwk(
+    jwk: &Jwk,
+    allowed: &[KeyAlgorithm],
+) -> Result<VerifyingKey, &'static str> {
+    use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, KeyAlgorithm as JwkAlg};
+    if let Some(usage) = &jwk.common.public_key_use
+        && *usage != PublicKeyUse::Signature
+    {
+        return Err("key_use_not_sig");
+    }
+    let by_type = match &jwk.algorithm {
+        AlgorithmParameters::RSA(_) => KeyAlgorithm::Rs256,
+        AlgorithmParameters::EllipticCurve(p) if p.curve == EllipticCurve::P256 => {
+            KeyAlgorithm::Es256
+        }
+        AlgorithmParameters::OctetKeyPair(p) if p.curve == EllipticCurve::Ed25519 => {
+            KeyAlgorithm::EdDsa
+        }
+        // A shared secret has no place in a public key set: never verify HS* with it.
+        AlgorithmParameters::OctetKey(_) => return Err("symmetric_key"),
+        _ => return Err("unsupported_key_type"),
+    };
+    let alg = match jwk.common.key_algorithm {
+        None => by_type,
+        Some(JwkAlg::RS256) => KeyAlgorithm::Rs256,
+        Some(JwkAlg::ES256) => KeyAlgorithm::Es256,
+        Some(JwkAlg::EdDSA) => KeyAlgorithm::EdDsa,
+        Some(_) => return Err("unsupported_algorithm"),
+    };
+    if alg != by_type {
+        return Err("algorithm_does_not_fit_key");
+    }
+    if alg == KeyAlgorithm::Hs256 || !allowed.contains(&alg) {
+        return Err("algorithm_not_allowed");
+    }
+    let key = DecodingKey::from_jwk(jwk).map_err(|_| "unreadable_key")?;
+    Ok(VerifyingKey {
+        alg,
+        key,
+        jwk: Some(jwk.clone()),
+    })
+}

@@ -493,11 +493,81 @@ impl JwtService {
         })
     }
 
+    /// A verifier for an OpenID Connect provider's ID tokens: the keys of its JWKS document
+    /// (`keys`, each a JSON object; unusable ones are skipped and returned with the reason) that
+    /// sign with one of `allowed`, its exact `issuer`, our `client_id` as the audience.
+    #[cfg(feature = "oidc")]
+    pub(crate) fn for_provider(
+        keys: &[serde_json::Value],
+        allowed: &[KeyAlgorithm],
+        issuer: &str,
+        client_id: &str,
+        leeway: Duration,
+    ) -> (JwtService, Vec<(Option<String>, &'static str)>) {
+        let mut map = HashMap::new();
+        let mut skipped = Vec::new();
+        for value in keys {
+            let Ok(jwk) = serde_json::from_value::<jsonwebtoken::jwk::Jwk>(value.clone()) else {
+                let kid = value.get("kid").and_then(|k| k.as_str()).map(str::to_owned);
+                skipped.push((kid, "unreadable_jwk"));
+                continue;
+            };
+            let kid = jwk.common.key_id.clone();
+            match keys::verifying_key_from_jwk(&jwk, allowed) {
+                // A key without `kid` is used only for tokens without one, and only when it
+                // is the sole key (as for the configured keys).
+                Ok(key) => {
+                    if map.insert(kid.clone().unwrap_or_default(), key).is_some() {
+                        skipped.push((kid, "duplicate_kid"));
+                    }
+                }
+                Err(reason) => skipped.push((kid, reason)),
+            }
+        }
+        let service = JwtService {
+            signing: None,
+            keys: map,
+            issuer: Some(issuer.to_owned()),
+            audience: Some(vec![client_id.to_owned()]),
+            expires_in: Duration::ZERO,
+            leeway,
+        };
+        (service, skipped)
+    }
+
+    /// Verifies an OpenID Connect ID token from the provider this service was made for
+    /// ([`for_provider`](Self::for_provider)): the same structural checks, key choice by `kid`,
+    /// algorithm bound to the key, signature, `exp`/`nbf`/`iat` with leeway, exact `iss`, our
+    /// client id in `aud`. `typ`, when present, must be `JWT` (providers' ID tokens carry that
+    /// or nothing), so an access, refresh or state token is refused. Returns the claims and the
+    /// key's algorithm (for `at_hash`). Not logged here: the caller logs with its context.
+    #[cfg(feature = "oidc")]
+    pub(crate) fn verify_id_token<T: DeserializeOwned>(
+        &self,
+        token: &str,
+    ) -> Result<(Claims<T>, KeyAlgorithm), FailureReason> {
+        self.verify_checked(token, |typ| {
+            typ.is_none_or(|t| {
+                let t = t.to_ascii_lowercase();
+                t.strip_prefix("application/").unwrap_or(&t) == "jwt"
+            })
+        })
+    }
+
     fn verify_inner<T: DeserializeOwned>(
         &self,
         token: &str,
         ty: TokenType,
     ) -> Result<Claims<T>, FailureReason> {
+        self.verify_checked(token, |typ| ty.matches(typ))
+            .map(|(claims, _)| claims)
+    }
+
+    fn verify_checked<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        typ_ok: impl Fn(Option<&str>) -> bool,
+    ) -> Result<(Claims<T>, KeyAlgorithm), FailureReason> {
         let pre = parse::preparse(token)?;
         let key = match &pre.header.kid {
             Some(kid) => self.keys.get(kid).ok_or(FailureReason::UnknownKid)?,
@@ -543,9 +613,9 @@ impl JwtService {
         if data.claims.iat > util::now().saturating_add(leeway) {
             return Err(FailureReason::NotYetValid);
         }
-        if !ty.matches(pre.header.typ.as_deref()) {
+        if !typ_ok(pre.header.typ.as_deref()) {
             return Err(FailureReason::WrongTokenType);
         }
-        Ok(data.claims)
+        Ok((data.claims, key.alg))
     }
 }

@@ -1,4 +1,4 @@
-//! The signed state cookie: `base64url(state|verifier|expires) . base64url(hmac_sha256)`,
+//! The signed state cookie: `base64url(state|verifier|expires[|nonce]) . base64url(hmac_sha256)`,
 //! `HttpOnly; Secure; SameSite=Lax; Path=/`, under a `__Host-` name so no subdomain can plant
 //! one.
 
@@ -15,6 +15,8 @@ pub(crate) struct StateCookie {
     pub state: String,
     pub verifier: String,
     pub expires: u64,
+    /// The OpenID Connect `nonce` sent with this authorization request (OIDC flows only).
+    pub nonce: Option<String>,
 }
 
 /// Why a cookie was refused (logged, never sent to the client).
@@ -49,16 +51,21 @@ fn mac(key: &[u8]) -> HmacSha256 {
 }
 
 impl StateCookie {
-    pub fn new(state: String, verifier: String, ttl: Duration) -> Self {
+    pub fn new(state: String, verifier: String, ttl: Duration, nonce: Option<String>) -> Self {
         Self {
             state,
             verifier,
             expires: now_secs().saturating_add(ttl.as_secs()),
+            nonce,
         }
     }
 
     pub fn encode(&self, key: &[u8]) -> String {
-        let payload = format!("{}|{}|{}", self.state, self.verifier, self.expires);
+        // `state`, the verifier and the nonce are base64url: none holds a `|`.
+        let payload = match &self.nonce {
+            Some(nonce) => format!("{}|{}|{}|{nonce}", self.state, self.verifier, self.expires),
+            None => format!("{}|{}|{}", self.state, self.verifier, self.expires),
+        };
         let mut m = mac(key);
         m.update(payload.as_bytes());
         let sig = m.finalize().into_bytes();
@@ -75,9 +82,13 @@ impl StateCookie {
         m.verify_slice(&sig)
             .map_err(|_| CookieError::BadSignature)?;
         let payload = String::from_utf8(payload).map_err(|_| CookieError::Malformed)?;
-        let mut it = payload.splitn(3, '|');
+        let mut it = payload.splitn(4, '|');
         let (Some(state), Some(verifier), Some(expires)) = (it.next(), it.next(), it.next()) else {
             return Err(CookieError::Malformed);
+        };
+        let nonce = match it.next() {
+            Some("") => return Err(CookieError::Malformed),
+            other => other.map(str::to_owned),
         };
         let expires: u64 = expires.parse().map_err(|_| CookieError::Malformed)?;
         if expires <= now_secs() {
@@ -87,6 +98,7 @@ impl StateCookie {
             state: state.to_owned(),
             verifier: verifier.to_owned(),
             expires,
+            nonce,
         })
     }
 }

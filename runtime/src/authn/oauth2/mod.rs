@@ -9,8 +9,9 @@
 //! never follows redirects and times out, fetches userinfo if configured, and hands the
 //! [`ProviderIdentity`] to the application's [`MapPrincipal`].
 //!
-//! The ID token, if the provider returns one, is passed on as received: verify it (signature,
-//! `iss`, `aud`, `nonce`) before trusting its claims, or rely on the userinfo endpoint.
+//! The ID token, if the provider returns one, is passed on as received: for OpenID Connect
+//! providers use `authn::oidc` (feature `oidc`), which verifies it (signature against the
+//! provider's JWKS, `iss`, `aud`, `azp`, `exp`, `nonce`, `at_hash`) before anything reads it.
 
 // `Problem` is the crate's one rejection type; boxing it here alone would buy nothing.
 #![allow(clippy::result_large_err)]
@@ -33,7 +34,7 @@ use oauth2::{
     StandardRevocableToken, StandardTokenResponse, TokenResponse, TokenUrl,
 };
 use serde::Deserialize;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use subtle::ConstantTimeEq;
 
@@ -187,6 +188,17 @@ pub struct Callback<P> {
     pub clear_cookie: HeaderValue,
 }
 
+/// What a checked callback's code exchange returned (see [`OAuth2Client::exchange`]).
+pub(crate) struct Exchanged {
+    pub(crate) access_token: String,
+    /// As received: unverified.
+    pub(crate) id_token: Option<String>,
+    /// The `nonce` the state cookie carried (OIDC flows only).
+    #[cfg_attr(not(feature = "oidc"), allow(dead_code))]
+    pub(crate) nonce: Option<String>,
+    pub(crate) clear_cookie: HeaderValue,
+}
+
 /// The redirect to the provider with its state cookie.
 ///
 /// ```
@@ -244,8 +256,9 @@ pub struct OAuth2Client {
     key: Vec<u8>,
     cookie_name: String,
     ttl: Duration,
-    /// Used states until their cookie expires: bounded, ordered by expiry.
-    used: Mutex<ExpiringMap<()>>,
+    /// Used states until their cookie expires: bounded, ordered by expiry. Shared between the
+    /// clients an OIDC client builds for one provider as its metadata changes.
+    used: Arc<Mutex<ExpiringMap<()>>>,
 }
 
 impl std::fmt::Debug for OAuth2Client {
@@ -334,8 +347,17 @@ impl OAuth2Client {
             scopes: config.scopes,
             key,
             ttl: config.state_ttl,
-            used: Mutex::new(ExpiringMap::new(config.replay_cache_capacity)),
+            used: Arc::new(Mutex::new(ExpiringMap::new(config.replay_cache_capacity))),
         })
+    }
+
+    /// The same client that remembers used states in `other`'s replay cache (an OIDC client
+    /// rebuilds its OAuth2 client when the provider's endpoints change; a state spent on the
+    /// old one stays spent).
+    #[cfg(feature = "oidc")]
+    pub(crate) fn sharing_replay_cache(mut self, other: &OAuth2Client) -> Self {
+        self.used = other.used.clone();
+        self
     }
 
     /// The provider name.
@@ -380,6 +402,17 @@ impl OAuth2Client {
     /// # Ok(()) }
     /// ```
     pub fn authorize(&self) -> Result<Authorization, Problem> {
+        self.authorize_inner(None)
+    }
+
+    /// [`authorize`](Self::authorize) with an OpenID Connect `nonce`: sent to the provider and
+    /// kept in the signed state cookie, for [`exchange`](Self::exchange) to hand back.
+    #[cfg(feature = "oidc")]
+    pub(crate) fn authorize_with_nonce(&self, nonce: String) -> Result<Authorization, Problem> {
+        self.authorize_inner(Some(nonce))
+    }
+
+    fn authorize_inner(&self, nonce: Option<String>) -> Result<Authorization, Problem> {
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let mut req = self
             .client
@@ -388,8 +421,16 @@ impl OAuth2Client {
         for s in &self.scopes {
             req = req.add_scope(Scope::new(s.clone()));
         }
+        if let Some(nonce) = &nonce {
+            req = req.add_extra_param("nonce", nonce.clone());
+        }
         let (url, state) = req.url();
-        let cookie = StateCookie::new(state.secret().clone(), verifier.secret().clone(), self.ttl);
+        let cookie = StateCookie::new(
+            state.secret().clone(),
+            verifier.secret().clone(),
+            self.ttl,
+            nonce,
+        );
         let value = set_cookie(&self.cookie_name, &cookie.encode(&self.key), self.ttl);
         Ok(Authorization {
             url: url.to_string(),
@@ -419,7 +460,42 @@ impl OAuth2Client {
         query: &CallbackQuery,
         map: &impl MapPrincipal<P>,
     ) -> Result<Callback<P>, Problem> {
-        if let Some(err) = &query.error {
+        let done = self
+            .exchange(
+                headers,
+                query.code.as_deref(),
+                query.state.as_deref(),
+                query.error.as_deref(),
+            )
+            .await?;
+        let userinfo = match &self.userinfo {
+            Some(url) => Some(self.fetch_userinfo(url, &done.access_token).await?),
+            None => None,
+        };
+        let identity = ProviderIdentity {
+            provider: self.name.clone(),
+            access_token: done.access_token,
+            id_token: done.id_token,
+            userinfo,
+        };
+        let principal = map.map(identity).await?;
+        Ok(Callback {
+            principal,
+            clear_cookie: done.clear_cookie,
+        })
+    }
+
+    /// The checks and the code exchange of a callback: the provider's error, the state cookie
+    /// (signature, expiry, `state` compared in constant time, single use), then the token
+    /// request with the PKCE verifier. Nothing is trusted yet about the tokens it returns.
+    pub(crate) async fn exchange(
+        &self,
+        headers: &HeaderMap,
+        code: Option<&str>,
+        state: Option<&str>,
+        error: Option<&str>,
+    ) -> Result<Exchanged, Problem> {
+        if let Some(err) = error {
             tracing::warn!(target: TARGET, provider = %self.name, error = %err, reason = "provider_error", "oauth2 provider reported an error");
             return Err(Problem::unauthorized());
         }
@@ -429,39 +505,23 @@ impl OAuth2Client {
             Lookup::Duplicate => return Err(bad_state("state_cookie_duplicate")),
         };
         let cookie = StateCookie::decode(raw, &self.key).map_err(|e| bad_state(e.code()))?;
-        let state = query
-            .state
-            .as_deref()
-            .ok_or_else(|| bad_state("state_missing"))?;
+        let state = state.ok_or_else(|| bad_state("state_missing"))?;
         if !bool::from(state.as_bytes().ct_eq(cookie.state.as_bytes())) {
             return Err(bad_state("state_mismatch"));
         }
         self.consume(&cookie)?;
-        let code = query
-            .code
-            .clone()
-            .ok_or_else(|| bad_state("code_missing"))?;
+        let code = code.ok_or_else(|| bad_state("code_missing"))?;
         let token = self
             .client
-            .exchange_code(AuthorizationCode::new(code))
+            .exchange_code(AuthorizationCode::new(code.to_owned()))
             .set_pkce_verifier(PkceCodeVerifier::new(cookie.verifier))
             .request_async(&self.http)
             .await
             .map_err(|e| self.token_error(e))?;
-        let access_token = token.access_token().secret().clone();
-        let userinfo = match &self.userinfo {
-            Some(url) => Some(self.fetch_userinfo(url, &access_token).await?),
-            None => None,
-        };
-        let identity = ProviderIdentity {
-            provider: self.name.clone(),
-            access_token,
+        Ok(Exchanged {
+            access_token: token.access_token().secret().clone(),
             id_token: token.extra_fields().id_token.clone(),
-            userinfo,
-        };
-        let principal = map.map(identity).await?;
-        Ok(Callback {
-            principal,
+            nonce: cookie.nonce,
             clear_cookie: header(clear_cookie(&self.cookie_name))?,
         })
     }
