@@ -29,7 +29,7 @@
 //! # Ok(()) }
 //! ```
 
-use crate::authn::BoxFuture;
+use crate::model::BoxFuture;
 use crate::authn::StoreError;
 use crate::authn::refresh::{RefreshService, RefreshStore};
 use crate::authn::revocation::RevocationStore;
