@@ -19,12 +19,34 @@ impl Door {
         }
     }
 
+    /// The path with every token at `span`, for a bound the compiler reports at the user's
+    /// token (a path spanned at the macro call would widen the error to the whole attribute).
+    pub fn spanned(&self, span: proc_macro2::Span) -> TokenStream {
+        respan(self.0.clone(), span)
+    }
+
     /// An item naming the version marker: macros and runtime of different versions fail here,
     /// with a message naming the marker, before anything else of the expansion is checked.
     pub fn version_check(&self) -> TokenStream {
         let p = &self.0;
         quote!(const _: () = #p::VERSION_0_1;)
     }
+}
+
+fn respan(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tt| {
+            if let proc_macro2::TokenTree::Group(g) = &tt {
+                let mut group = proc_macro2::Group::new(g.delimiter(), respan(g.stream(), span));
+                group.set_span(span);
+                tt = proc_macro2::TokenTree::Group(group);
+            } else {
+                tt.set_span(span);
+            }
+            tt
+        })
+        .collect()
 }
 
 impl ToTokens for Door {

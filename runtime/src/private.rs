@@ -6,7 +6,7 @@ pub use crate::backend::page::{CursorProbe, CursorSupported, CursorUnsupported, 
 pub use crate::backend::sql::{BoxedFilter, CountOf, SqlCond, leaf, literal, two_valued};
 pub use crate::guard::HasPrincipal;
 pub use crate::guard::{
-    BindProbe, BindProbeNo, BindProbeYes, CanCheck, Guard, Guarded, GuardedSeal,
+    BindProbe, BindProbeNo, BindProbeYes, CanCheck, CanTarget, Guard, Guarded, GuardedSeal,
     PrincipalIsSubject, PrincipalProbe, PrincipalProbeNo, PrincipalProbeYes, coarse_can,
 };
 pub use crate::model::BoxFuture;
@@ -14,7 +14,7 @@ pub use crate::model::action::{Action, Governs};
 pub use crate::model::cond::{Cond, LeafOp};
 pub use crate::model::resource::{
     Captured, Col, Field, FieldAt, FieldSet, FieldType, ListFor, Resource, SerializeThroughShaped,
-    SetField, ValueFor,
+    SetField, ValueFor, cond_field,
 };
 pub use crate::policy::Policy;
 pub use crate::policy::ability::Ability;

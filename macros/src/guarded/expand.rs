@@ -120,14 +120,18 @@ pub fn expand(o: Guard) -> TokenStream {
         Some(s) => quote!(::core::option::Option::Some(#s)),
         None => quote!(::core::option::Option::None),
     };
+    // Every token at the entity's: an entity without a policy is then reported at its token.
     let can_bound = match &o.can {
-        Some((_, entity)) => quote_spanned! {entity.span()=>
-            __S: #p::HasPrincipal,
-            (
-                <__S as #p::HasPrincipal>::Principal,
-                <#entity as #p::Policy>::Subject,
-            ): #p::PrincipalIsSubject,
-        },
+        Some((_, entity)) => {
+            let ps = p.spanned(entity.span());
+            quote_spanned! {entity.span()=>
+                __S: #ps::HasPrincipal,
+                (
+                    <__S as #ps::HasPrincipal>::Principal,
+                    #entity,
+                ): #ps::PrincipalIsSubject,
+            }
+        }
         None => quote!(),
     };
     let can = match &o.can {
@@ -135,11 +139,14 @@ pub fn expand(o: Guard) -> TokenStream {
             let action_ty = action_path(&p, action);
             let action_str = quote!(#action).to_string();
             let entity_str = quote!(#entity).to_string().replace(' ', "");
+            // `coarse_can` has one bound on the entity, `CanTarget` (a policy that mentions the
+            // action), at the entity's token: one error for a policy without the action.
+            let ps = p.spanned(entity.span());
             quote_spanned! {entity.span()=>
                 ::core::option::Option::Some(#p::CanCheck {
                     action: #action_str,
                     entity: #entity_str,
-                    check: #p::coarse_can::<#entity, #action_ty>,
+                    check: #ps::coarse_can::<#entity, #action_ty>,
                 })
             }
         }

@@ -224,7 +224,19 @@ fn rule(p: &Door, entity: &syn::Type, rule: &Rule, index: usize) -> TokenStream 
     let field_access = b
         .fields
         .iter()
-        .map(|f| quote_spanned!(f.span()=> &__portcullis_cols.#f));
+        // Through `cond_field`: a field type without condition support fails there, once, and
+        // leaves the handle's type unknown, so its uses below add no errors.
+        .map(|f| {
+            let p = p.spanned(f.span());
+            quote_spanned!(f.span()=> #p::cond_field(&__portcullis_cols.#f))
+        });
+    // Only a rule that names fields borrows the handles (`&'static`: the rule's closures keep
+    // them), so `allow!(read)` in a policy of a type that is no resource adds no error.
+    let cols = if b.fields.is_empty() {
+        quote!()
+    } else {
+        quote!(let __portcullis_cols: &'static <#entity as #p::Resource>::Columns = &<#entity as #p::Resource>::COLUMNS;)
+    };
     let captures = &b.captures;
     let caps: Vec<Ident> = (0..b.captures.len()).map(capture).collect();
 
@@ -265,7 +277,7 @@ fn rule(p: &Door, entity: &syn::Type, rule: &Rule, index: usize) -> TokenStream 
     quote_spanned! {rule.span=>
         #[allow(unused_variables, clippy::redundant_clone)]
         {
-            let __portcullis_cols: &'static <#entity as #p::Resource>::Columns = &<#entity as #p::Resource>::COLUMNS;
+            #cols
             #( let #handles = #field_access; )*
             #( #captures )*
             static __PORTCULLIS_SITE: #p::RuleSite = #p::RuleSite {
@@ -356,6 +368,21 @@ pub fn output_type(p: &Door, entity: &syn::Type) -> syn::ReturnType {
     )
 }
 
+/// `where Entity: Resource`, at the entity's token, on the policy function and every impl:
+/// for an entity that is not a resource the compiler reports this bound once (the identical
+/// errors of each item collapse) and checks each item as if it held, so the items' own uses of
+/// the entity (`Ability<Entity, ..>`, the `Governs` and `Policy` supertraits) add nothing.
+fn is_resource(p: &Door, entity: &syn::Type) -> TokenStream {
+    let bound = resource_bound(p, entity);
+    quote_spanned!(entity.span()=> where #bound)
+}
+
+/// `Entity: Resource`, every token at the entity's.
+fn resource_bound(p: &Door, entity: &syn::Type) -> TokenStream {
+    let p = p.spanned(entity.span());
+    quote_spanned!(entity.span()=> #entity: #p::Resource)
+}
+
 /// The `Governs` impl of every action the rules name, and the `Policy` impl.
 pub fn impls(p: &Door, model: &Policy) -> TokenStream {
     let entity = &model.entity;
@@ -363,6 +390,7 @@ pub fn impls(p: &Door, model: &Policy) -> TokenStream {
     let name = &model.func.sig.ident;
     let actions = &model.actions;
     let version = p.version_check();
+    let is_resource = is_resource(p, entity);
     let mut governs = Vec::new();
     let builtin_types = ["Read", "CreateAction", "Update", "Delete"];
     for (bit, ty) in builtin_types.iter().enumerate() {
@@ -371,7 +399,7 @@ pub fn impls(p: &Door, model: &Policy) -> TokenStream {
             let bit = bit as u32;
             governs.push(quote! {
                 #[automatically_derived]
-                impl #p::Governs<#p::#ty> for #entity { const BIT: u32 = #bit; }
+                impl #p::Governs<#p::#ty> for #entity #is_resource { const BIT: u32 = #bit; }
             });
         }
     }
@@ -379,7 +407,7 @@ pub fn impls(p: &Door, model: &Policy) -> TokenStream {
         let bit = 4 + i as u32;
         governs.push(quote_spanned! {path.segments.last().map(|s| s.ident.span()).unwrap_or_else(Span::call_site)=>
             #[automatically_derived]
-            impl #p::Governs<#path> for #entity { const BIT: u32 = #bit; }
+            impl #p::Governs<#path> for #entity #is_resource { const BIT: u32 = #bit; }
         });
     }
     quote! {
@@ -387,7 +415,7 @@ pub fn impls(p: &Door, model: &Policy) -> TokenStream {
             #version
             #(#governs)*
             #[automatically_derived]
-            impl #p::Policy for #entity {
+            impl #p::Policy for #entity #is_resource {
                 type Subject = #subject;
                 fn ability(subject: &#subject) -> #p::Ability<#entity> {
                     #name(subject).into_dyn()
@@ -435,6 +463,9 @@ pub fn policy(model: Policy) -> TokenStream {
     });
     *func.block = new_body;
     func.sig.output = output_type(&p, entity);
+    let bound = resource_bound(&p, entity);
+    let bound: syn::WherePredicate = syn::parse_quote!(#bound);
+    func.sig.generics.make_where_clause().predicates.push(bound);
     let impls = impls(&p, &model);
     quote! {
         #func

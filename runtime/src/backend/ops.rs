@@ -180,6 +180,10 @@ pub trait Filter<T>: Clone + Send + Sync + 'static {
 
 macro_rules! filter_impl {
     ($($bound:path),*) => {
+        // `do_not_recommend`: an expression that is no filter fails as one unmet `Filter`
+        // bound with `Filter`'s message, not as each nested diesel bound (three errors for a
+        // column of another table).
+        #[diagnostic::do_not_recommend]
         impl<T, X> Filter<T> for X
         where
             X: Clone + Send + Sync + 'static $(+ $bound)*,

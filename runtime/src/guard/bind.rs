@@ -1,10 +1,11 @@
 //! `Bind<E, A>`: one row loaded by id together with its scope condition, and the writes on it
 //! (`update`, `delete`) that re-check the scope in the same SQL statement.
 
-use crate::backend::db::Database;
+use crate::backend::db::{Database, Pool};
 use crate::backend::ops::{BackendOps, ScopeSql, Stored, on_backend};
 use crate::guard::write::Patch;
 use crate::http::problem::{FieldError, Problem};
+use crate::model::BoxFuture;
 use crate::model::action::{Action, Capabilities, Delete, Governs, Read, Update};
 use crate::model::resource::Resource;
 use crate::model::shaped::Shaped;
@@ -280,11 +281,20 @@ impl<E: Governs<A> + Stored, A: Action> Bind<E, A> {
     /// assert_eq!(refused.errors()[0].field, "owner_id");
     /// # Ok::<(), portcullis::Problem>(()) }).unwrap();
     /// ```
-    pub async fn update(
+    pub fn update<'a>(
         self,
         patch: Patch<E>,
-        pool: &(impl Database + ?Sized),
-    ) -> Result<Self, Problem>
+        pool: &'a (impl Database + ?Sized),
+    ) -> BoxFuture<'a, Result<Self, Problem>>
+    where
+        E: Governs<Update>,
+    {
+        // Not an `async fn`: its bounds would be checked (and a missing `allow!(update ..)`
+        // reported) at the method, the call and the `.await`; here only at the method.
+        Box::pin(self.update_on(patch, pool.__pool()))
+    }
+
+    async fn update_on(self, patch: Patch<E>, pool: &Pool) -> Result<Self, Problem>
     where
         E: Governs<Update>,
     {
@@ -329,7 +339,7 @@ impl<E: Governs<A> + Stored, A: Action> Bind<E, A> {
             scope: &scope,
             fields: patch.fields().bits(),
         };
-        let updated = on_backend!(pool.__pool(), |conn: DB| {
+        let updated = on_backend!(pool, |conn: DB| {
             <E as BackendOps<DB>>::update_in_scope(
                 &mut conn,
                 id.clone(),
@@ -373,7 +383,18 @@ impl<E: Governs<A> + Stored, A: Action> Bind<E, A> {
     /// assert_eq!(Document::scope_for::<Read>(&bob()).query().count(&pool).await?, 1);
     /// # Ok::<(), portcullis::Problem>(()) }).unwrap();
     /// ```
-    pub async fn delete(self, pool: &(impl Database + ?Sized)) -> Result<(), Problem>
+    pub fn delete<'a>(
+        self,
+        pool: &'a (impl Database + ?Sized),
+    ) -> BoxFuture<'a, Result<(), Problem>>
+    where
+        E: Governs<Delete>,
+    {
+        // Not an `async fn`, for one error on a missing `allow!(delete ..)` (see `update`).
+        Box::pin(self.delete_on(pool.__pool()))
+    }
+
+    async fn delete_on(self, pool: &Pool) -> Result<(), Problem>
     where
         E: Governs<Delete>,
     {
@@ -387,7 +408,7 @@ impl<E: Governs<A> + Stored, A: Action> Bind<E, A> {
             ));
         }
         let scope = self.ability.scope::<Delete>();
-        let n = on_backend!(pool.__pool(), |conn: DB| {
+        let n = on_backend!(pool, |conn: DB| {
             <E as BackendOps<DB>>::delete_in_scope(
                 &mut conn,
                 id.clone(),

@@ -376,17 +376,19 @@ pub trait PrincipalProbeNo {
 
 impl<T> PrincipalProbeNo for &PrincipalProbe<T> {}
 
-/// `(router's principal, policy's subject)` are one type: what a handler's
-/// `can(Action, Entity)` needs, the subject being that of `Entity`'s policy.
+/// `(router's principal, Entity)`: `Entity`'s policy is for the router's principal type, what a
+/// handler's `can(Action, Entity)` needs. Stated on the entity rather than on
+/// `<Entity as Policy>::Subject`, so that an entity without a policy is not reported here (as
+/// an ill-formed bound) besides `CanTarget`'s one error at `Entity`.
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
-    message = "`can(..)` checks a policy for another principal type: (router's principal, policy's subject) = `{Self}`",
+    message = "`can(..)` checks a policy for another principal type: (router's principal, entity) = `{Self}`",
     label = "this handler's `can(Action, Entity)` names a policy whose subject is not the app's principal",
     note = "name an entity whose `#[policy(.., subject = ..)]` is the app's principal type, or fix the state's `impl HasPrincipal`"
 )]
 pub trait PrincipalIsSubject {}
 
-impl<P> PrincipalIsSubject for (P, P) {}
+impl<P, E: crate::policy::Policy<Subject = P>> PrincipalIsSubject for (P, E) {}
 
 /// The authenticator a router runs for `auth` routes, with its principal type erased.
 pub(crate) trait ErasedAuth: Send + Sync + 'static {
@@ -619,11 +621,32 @@ where
     }
 }
 
+/// What `can(Action, Entity)` needs of `Entity`: a policy that mentions `Action`. One bound, so
+/// an entity without a policy, or a policy without the action, is one error at `Entity`.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no policy with a rule for the action `{A}`",
+    label = "`can(..)` needs a policy for this resource that mentions the action",
+    note = "write a function with `#[portcullis::policy({Self}, subject = YourUser)]` (if `{Self}` has no policy yet) with a rule such as `allow!(<action> where ...)` for the action, or name an action the policy already mentions"
+)]
+pub trait CanTarget<A: crate::model::action::Action>:
+    crate::policy::Policy + crate::model::action::Governs<A>
+{
+}
+
+#[diagnostic::do_not_recommend]
+impl<E, A> CanTarget<A> for E
+where
+    E: crate::policy::Policy + crate::model::action::Governs<A>,
+    A: crate::model::action::Action,
+{
+}
+
 /// `can(Action, Entity)`: whether the policy collected any allow for the action for `subject`.
 #[doc(hidden)]
 pub fn coarse_can<E, A>(extensions: &http::Extensions) -> Option<bool>
 where
-    E: crate::policy::Policy + crate::model::action::Governs<A>,
+    E: CanTarget<A>,
     A: crate::model::action::Action,
     E::Subject: Clone,
 {

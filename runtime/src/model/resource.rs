@@ -630,6 +630,40 @@ impl<C, T, E, const I: usize> Col<C, T, E, I> {
     }
 }
 
+/// `Col`, reached through a field type's [`FieldType::Value`]: what [`cond_field`] returns.
+#[doc(hidden)]
+pub trait CondField<Col> {
+    /// `Col`.
+    type Checked;
+}
+
+impl<V: ?Sized, Col> CondField<Col> for V {
+    type Checked = Col;
+}
+
+/// `column`, checked once for condition support. A field type without it fails here, with
+/// [`FieldType`]'s message at the field's token; the handle's type then cannot be known (it is
+/// reached through the missing `FieldType::Value`), so the rule's other uses of it (`of`,
+/// `capture`, `column`, ..) add no errors of their own.
+///
+/// # Examples
+///
+/// ```
+/// # mod fx { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/doc_fixture.rs")); } use fx::*;
+/// use portcullis::Resource;
+/// use portcullis::resource::cond_field;
+///
+/// let title = cond_field(&Document::COLUMNS.title);
+/// assert_eq!(title.of(&doc(1, 1, 1, "Plan")).map(String::as_str), Some("Plan"));
+/// ```
+#[doc(hidden)]
+#[inline(always)]
+pub fn cond_field<C, T: FieldType, E, const I: usize>(
+    column: &Col<C, T, E, I>,
+) -> &<T::Value as CondField<Col<C, T, E, I>>>::Checked {
+    column
+}
+
 impl<C: Default, T: 'static, E: FieldAt<I, Ty = T>, const I: usize> Col<C, T, E, I> {
     /// The field's value on `row`, as conditions see it: `None` for NULL and for NaN, which
     /// no comparison matches.

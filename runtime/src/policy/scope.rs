@@ -17,13 +17,14 @@
 //! # Ok::<(), portcullis::db::DbError>(()) }).unwrap();
 //! ```
 
-use crate::backend::db::{Database, DbError};
+use crate::backend::db::{Database, DbError, Pool};
 use crate::backend::enabled::SqlBackend;
 use crate::backend::ops::{
     BackendOps, Filter, NarrowFilter, QuerySpec, ScopeSql, Stored, on_backend,
 };
 use crate::backend::page::{Cursor, CursorError, CursorPage, KeyOp, PageError, Total};
 use crate::backend::sql::BoxedFilter;
+use crate::model::BoxFuture;
 use crate::model::action::{Action, Capabilities, Governs, Read};
 use crate::model::resource::{Order, Resource};
 use crate::model::shaped::{Page, Shape, Shaped};
@@ -479,9 +480,16 @@ impl<E: Governs<A> + Stored, A: Action> Query<E, A> {
     /// assert!(rows.iter().all(|d| d.tenant_id == 1));
     /// # Ok::<(), portcullis::db::DbError>(()) }).unwrap();
     /// ```
-    pub async fn load(&self, pool: &(impl Database + ?Sized)) -> Result<Vec<E>, DbError> {
+    pub fn load<'a>(
+        &'a self,
+        pool: &'a (impl Database + ?Sized),
+    ) -> BoxFuture<'a, Result<Vec<E>, DbError>> {
+        Box::pin(self.load_on(pool.__pool()))
+    }
+
+    async fn load_on(&self, pool: &Pool) -> Result<Vec<E>, DbError> {
         tracing::debug!(target: "portcullis::scope", entity = E::NAME, action = A::NAME, "scoped load");
-        on_backend!(pool.__pool(), |conn: DB| {
+        on_backend!(pool, |conn: DB| {
             let spec = self.spec::<DB>();
             Ok(<E as BackendOps<DB>>::load(&mut conn, spec).await?)
         })
@@ -501,10 +509,17 @@ impl<E: Governs<A> + Stored, A: Action> Query<E, A> {
     /// assert_eq!(query.first(&pool).await?.map(|d| d.id), Some(2));
     /// # Ok::<(), portcullis::db::DbError>(()) }).unwrap();
     /// ```
-    pub async fn first(&self, pool: &(impl Database + ?Sized)) -> Result<Option<E>, DbError> {
+    pub fn first<'a>(
+        &'a self,
+        pool: &'a (impl Database + ?Sized),
+    ) -> BoxFuture<'a, Result<Option<E>, DbError>> {
+        Box::pin(self.first_on(pool.__pool()))
+    }
+
+    async fn first_on(&self, pool: &Pool) -> Result<Option<E>, DbError> {
         let mut q = self.clone_spec();
         q.limit = Some(1);
-        Ok(q.load(pool).await?.into_iter().next())
+        Ok(q.load_on(pool).await?.into_iter().next())
     }
 
     /// The number of rows (ignoring limit and offset).
@@ -521,8 +536,15 @@ impl<E: Governs<A> + Stored, A: Action> Query<E, A> {
     /// assert_eq!(query.count(&pool).await?, 2);
     /// # Ok::<(), portcullis::db::DbError>(()) }).unwrap();
     /// ```
-    pub async fn count(&self, pool: &(impl Database + ?Sized)) -> Result<i64, DbError> {
-        on_backend!(pool.__pool(), |conn: DB| {
+    pub fn count<'a>(
+        &'a self,
+        pool: &'a (impl Database + ?Sized),
+    ) -> BoxFuture<'a, Result<i64, DbError>> {
+        Box::pin(self.count_on(pool.__pool()))
+    }
+
+    async fn count_on(&self, pool: &Pool) -> Result<i64, DbError> {
+        on_backend!(pool, |conn: DB| {
             let filter = ScopeSql::<E::Table, DB>::sql_filter(self);
             Ok(<E as BackendOps<DB>>::count(&mut conn, filter).await?)
         })
@@ -544,8 +566,12 @@ impl<E: Governs<A> + Stored, A: Action> Query<E, A> {
     /// assert!(!scope.query().filter(documents::id.eq(3)).exists(&pool).await?);
     /// # Ok::<(), portcullis::db::DbError>(()) }).unwrap();
     /// ```
-    pub async fn exists(&self, pool: &(impl Database + ?Sized)) -> Result<bool, DbError> {
-        Ok(self.first(pool).await?.is_some())
+    pub fn exists<'a>(
+        &'a self,
+        pool: &'a (impl Database + ?Sized),
+    ) -> BoxFuture<'a, Result<bool, DbError>> {
+        let pool = pool.__pool();
+        Box::pin(async move { Ok(self.first_on(pool).await?.is_some()) })
     }
 
     /// Page `page` (from 1) of `per_page` rows (capped at [`MAX_PER_PAGE`]) with the total.
@@ -563,18 +589,22 @@ impl<E: Governs<A> + Stored, A: Action> Query<E, A> {
     /// assert_eq!((page.items[0].id, page.total, page.pages()), (2, 2, 2));
     /// # Ok::<(), portcullis::db::DbError>(()) }).unwrap();
     /// ```
-    pub async fn paginate(
-        &self,
+    pub fn paginate<'a>(
+        &'a self,
         page: u32,
         per_page: u32,
-        pool: &(impl Database + ?Sized),
-    ) -> Result<Page<E>, DbError> {
+        pool: &'a (impl Database + ?Sized),
+    ) -> BoxFuture<'a, Result<Page<E>, DbError>> {
+        Box::pin(self.paginate_on(page, per_page, pool.__pool()))
+    }
+
+    async fn paginate_on(&self, page: u32, per_page: u32, pool: &Pool) -> Result<Page<E>, DbError> {
         let page = i64::from(page.max(1));
         let per_page = i64::from(per_page.clamp(1, MAX_PER_PAGE));
         // The primary key breaks ties, so pages of an ordering with duplicates neither repeat
         // nor skip rows; one pooled connection serves the count and the page.
         let order = self.keyset_order();
-        let (total, items) = on_backend!(pool.__pool(), |conn: DB| {
+        let (total, items) = on_backend!(pool, |conn: DB| {
             let filter = ScopeSql::<E::Table, DB>::sql_filter(self);
             let total = <E as BackendOps<DB>>::count(&mut conn, filter).await?;
             let spec = QuerySpec {
@@ -729,11 +759,20 @@ impl<E: Governs<A> + Stored, A: Action> Query<E, A> {
     /// assert!(second.next.is_none());
     /// # Ok::<(), portcullis::page::PageError>(()) }).unwrap();
     /// ```
-    pub async fn page_after(
+    pub fn page_after<'a>(
+        &'a self,
+        after: Option<&'a Cursor>,
+        limit: u32,
+        pool: &'a (impl Database + ?Sized),
+    ) -> BoxFuture<'a, Result<CursorPage<E>, PageError>> {
+        Box::pin(self.page_after_on(after, limit, pool.__pool()))
+    }
+
+    async fn page_after_on(
         &self,
         after: Option<&Cursor>,
         limit: u32,
-        pool: &(impl Database + ?Sized),
+        pool: &Pool,
     ) -> Result<CursorPage<E>, PageError> {
         let limit = i64::from(limit.clamp(1, crate::backend::page::MAX_PAGE_SIZE));
         let order = self.keyset_order();
@@ -744,7 +783,7 @@ impl<E: Governs<A> + Stored, A: Action> Query<E, A> {
             return Err(CursorError::mismatch("after").into());
         }
         tracing::debug!(target: "portcullis::scope", entity = E::NAME, action = A::NAME, "scoped keyset page");
-        let (mut items, total) = on_backend!(pool.__pool(), |conn: DB| {
+        let (mut items, total) = on_backend!(pool, |conn: DB| {
             let total = match self.total_cap {
                 None => None,
                 Some(cap) => {
