@@ -29,10 +29,10 @@
 //! # Ok(()) }
 //! ```
 
-use crate::model::BoxFuture;
 use crate::authn::StoreError;
 use crate::authn::refresh::{RefreshService, RefreshStore};
 use crate::authn::revocation::RevocationStore;
+use crate::model::BoxFuture;
 use std::sync::Arc;
 use std::time::Duration;
 
