@@ -14,8 +14,9 @@
 //!   pool checkout, `WHERE tenant_id = ? ORDER BY id DESC LIMIT 51`, rows decoded, next cursor),
 //!   then split: the twin's query selecting the example's 7 columns (`internal_notes` too,
 //!   which the example loads and never exposes) against each;
-//! - `shape`: `scope.shape(page)` (the fields the caller may read, per row); the twin moves
-//!   `body` into an `Option` while loading (inside its SQL step);
+//! - `shape`: `scope.shape_with_capabilities(page, DOC_ACTIONS)` (the fields the caller may
+//!   read and the `"_can"` answers, per row); the twin moves `body` into an `Option` and
+//!   computes its `"_can"` while loading (inside its SQL step);
 //! - `serialize`: the shaped page to JSON against the twin's `#[derive(Serialize)]` page;
 //! - `whole request`: through `oneshot` on each router; `rest` is the whole minus the steps
 //!   above: routing, the guard's authenticator chain and extractors, the route limiter, query
@@ -29,7 +30,7 @@ use portcullis::authn::revocation::{DieselRevocationStore, RevocationStore};
 use portcullis_bench::fixture::{self, DOCS_URI, Db, Pair};
 use portcullis_bench::stats::{human, median};
 use portcullis_example::model::documents;
-use portcullis_example::{TokenClaims, User};
+use portcullis_example::{DOC_ACTIONS, TokenClaims, User};
 use portcullis_plain_twin::Seek;
 use std::hint::black_box;
 use std::time::Instant;
@@ -102,6 +103,11 @@ fn main() {
         tenant_id: ours.custom.tid,
         admin: ours.custom.role == "admin",
     };
+    let viewer = portcullis_plain_twin::Viewer {
+        id: user.id,
+        tenant_id: user.tenant_id,
+        admin: user.admin,
+    };
     let jti = theirs.jti;
     let pool = &pair.state.pool;
     // The twin's own pool on the same database, set up as the example's.
@@ -128,11 +134,11 @@ fn main() {
             .await
             .expect("example page");
         let theirs =
-            portcullis_plain_twin::cursor_page(&twin_pool, user.tenant_id, &first_page, 50, false)
+            portcullis_plain_twin::cursor_page(&twin_pool, &viewer, &first_page, 50, false)
                 .await
                 .expect("twin page");
         (
-            serde_json::to_vec(&scope.shape(page)).expect("JSON"),
+            serde_json::to_vec(&scope.shape_with_capabilities(page, DOC_ACTIONS)).expect("JSON"),
             serde_json::to_vec(&theirs).expect("JSON"),
         )
     });
@@ -176,13 +182,7 @@ fn main() {
         },
         || {
             rt.block_on(per_call_async(10, || {
-                portcullis_plain_twin::cursor_page(
-                    &twin_pool,
-                    user.tenant_id,
-                    &first_page,
-                    50,
-                    false,
-                )
+                portcullis_plain_twin::cursor_page(&twin_pool, &viewer, &first_page, 50, false)
             }))
         },
     );
@@ -209,7 +209,7 @@ fn main() {
     );
     let column = paired(rounds, seven, || {
         rt.block_on(per_call_async(10, || {
-            portcullis_plain_twin::cursor_page(&twin_pool, user.tenant_id, &first_page, 50, false)
+            portcullis_plain_twin::cursor_page(&twin_pool, &viewer, &first_page, 50, false)
         }))
     });
     let scope = documents(&user).scope::<Read>();
@@ -226,16 +226,18 @@ fn main() {
     let shape = alone(rounds, || {
         // Each page is cloned to be shaped; the clones are timed apart and subtracted.
         let mut to_shape = pages_clone(&pages);
-        let with_clone = per_call(20, || scope.shape(to_shape.next().expect("20 pages")));
+        let with_clone = per_call(20, || {
+            scope.shape_with_capabilities(to_shape.next().expect("20 pages"), DOC_ACTIONS)
+        });
         let mut to_drop = pages_clone(&pages);
         let clone_only = per_call(20, || to_drop.next().expect("20 pages"));
         with_clone - clone_only
     });
-    let shaped = scope.shape(page());
+    let shaped = scope.shape_with_capabilities(page(), DOC_ACTIONS);
     let theirs_page = rt
         .block_on(portcullis_plain_twin::cursor_page(
             &twin_pool,
-            user.tenant_id,
+            &viewer,
             &first_page,
             50,
             false,

@@ -9,6 +9,8 @@ pub mod model;
 mod routes;
 pub mod store;
 
+pub use routes::DOC_ACTIONS;
+
 use axum::extract::FromRef;
 use portcullis::authn::jwt::{Claims, JwtService, KeyError, PRIVATE_KEY_SETTING};
 use portcullis::authn::oauth2::ConfigError;

@@ -631,7 +631,7 @@ pub async fn list_docs(
 }
 
 /// The actions every document response answers per row, for the UI's buttons.
-const DOC_ACTIONS: (Update, Archive, Delete) = (Update, Archive, Delete);
+pub const DOC_ACTIONS: (Update, Archive, Delete) = (Update, Archive, Delete);
 
 /// A new document: `title` and `body` from the client; tenant and owner pinned from the caller.
 #[guarded(auth, throttle = "30/min per user")]

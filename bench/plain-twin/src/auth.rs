@@ -75,12 +75,15 @@ pub struct Claims {
     pub sub: String,
     pub jti: String,
     pub tid: i64,
+    /// `member` or `admin`.
+    pub role: String,
 }
 
 /// The authenticated caller.
 pub(crate) struct Caller {
     pub(crate) id: i64,
     pub(crate) tenant_id: i64,
+    pub(crate) admin: bool,
 }
 
 /// 401 with the challenge the example sends: plain when nothing was sent, `invalid_token` for
@@ -144,6 +147,7 @@ impl FromRequestParts<AppState> for Caller {
         Ok(Caller {
             id,
             tenant_id: claims.tid,
+            admin: claims.role == "admin",
         })
     }
 }

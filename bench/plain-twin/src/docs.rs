@@ -49,6 +49,15 @@ struct Row {
     archived: bool,
 }
 
+/// Who is looking at a page: the example's rules for its per-row capabilities need the caller's
+/// id and role besides the tenant the query filters on.
+#[derive(Debug, Clone, Copy)]
+pub struct Viewer {
+    pub id: i64,
+    pub tenant_id: i64,
+    pub admin: bool,
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct DocOut {
@@ -59,10 +68,23 @@ struct DocOut {
     #[serde(skip_serializing_if = "Option::is_none")]
     body: Option<String>,
     archived: bool,
+    #[serde(rename = "_can")]
+    can: CanOut,
 }
 
-impl From<Row> for DocOut {
-    fn from(r: Row) -> Self {
+/// The example's `"_can"`: its owner or a tenant admin may update and archive a document that
+/// is not archived, and delete it either way.
+#[derive(Serialize)]
+struct CanOut {
+    update: bool,
+    archive: bool,
+    delete: bool,
+}
+
+impl DocOut {
+    /// A row of `viewer`'s tenant as `viewer` sees it.
+    fn new(r: Row, viewer: &Viewer) -> Self {
+        let own_or_admin = r.owner_id == viewer.id || viewer.admin;
         Self {
             id: r.id,
             tenant_id: r.tenant_id,
@@ -70,6 +92,11 @@ impl From<Row> for DocOut {
             title: r.title,
             body: (!r.archived).then_some(r.body),
             archived: r.archived,
+            can: CanOut {
+                update: own_or_admin && !r.archived,
+                archive: own_or_admin && !r.archived,
+                delete: own_or_admin,
+            },
         }
     }
 }
@@ -118,13 +145,17 @@ pub(crate) async fn list(
         Ok(q) => q,
         Err(bad) => return bad.into_response(),
     };
-    let t = caller.tenant_id;
+    let viewer = Viewer {
+        id: caller.id,
+        tenant_id: caller.tenant_id,
+        admin: caller.admin,
+    };
     match query {
         ListQuery::Offset {
             page,
             per_page,
             order,
-        } => match offset_page(&state.pool, t, order, page, per_page).await {
+        } => match offset_page(&state.pool, &viewer, order, page, per_page).await {
             Ok(page) => Json(page).into_response(),
             Err(DbFail) => internal(),
         },
@@ -137,7 +168,7 @@ pub(crate) async fn list(
             let Some(seek) = Seek::new(order, after.as_ref()) else {
                 return params::BadQuery::Cursor.into_response();
             };
-            match cursor_page(&state.pool, t, &seek, limit, total).await {
+            match cursor_page(&state.pool, &viewer, &seek, limit, total).await {
                 Ok(page) => Json(page).into_response(),
                 Err(DbFail) => internal(),
             }
@@ -145,16 +176,17 @@ pub(crate) async fn list(
     }
 }
 
-/// One keyset page of tenant `t`'s documents: `limit` rows from `seek`, the next cursor, and
-/// the total (up to 10,000) when `with_total`.
+/// One keyset page of `viewer`'s tenant's documents: `limit` rows from `seek`, the next
+/// cursor, and the total (up to 10,000) when `with_total`.
 pub async fn cursor_page(
     pool: &Pool,
-    t: i64,
+    viewer: &Viewer,
     seek: &Seek,
     limit: u32,
     with_total: bool,
 ) -> Result<CursorPageOut, DbFail> {
     use self::documents::dsl::{documents, id, tenant_id, title};
+    let t = viewer.tenant_id;
     let n = i64::from(limit.clamp(1, params::MAX_LIMIT));
     let (counted, mut rows) = with_conn!(pool, |conn| {
         let counted = if with_total {
@@ -204,7 +236,7 @@ pub async fn cursor_page(
         None
     };
     Ok(CursorPageOut {
-        items: rows.into_iter().map(DocOut::from).collect(),
+        items: rows.into_iter().map(|r| DocOut::new(r, viewer)).collect(),
         next,
         total: counted.map(|c| TotalOut {
             count: c.min(TOTAL_CAP),
@@ -213,15 +245,16 @@ pub async fn cursor_page(
     })
 }
 
-/// Page `page` of `per_page` of tenant `t`'s documents, with the total.
+/// Page `page` of `per_page` of `viewer`'s tenant's documents, with the total.
 async fn offset_page(
     pool: &Pool,
-    t: i64,
+    viewer: &Viewer,
     order: Order,
     page: u32,
     per_page: u32,
 ) -> Result<OffsetPageOut, DbFail> {
     use self::documents::dsl::{documents, id, tenant_id, title};
+    let t = viewer.tenant_id;
     let (page, per_page) = (i64::from(page), i64::from(per_page));
     let (total, rows) = with_conn!(pool, |conn| {
         let total: i64 = documents
@@ -245,7 +278,7 @@ async fn offset_page(
         (total, rows)
     });
     Ok(OffsetPageOut {
-        items: rows.into_iter().map(DocOut::from).collect(),
+        items: rows.into_iter().map(|r| DocOut::new(r, viewer)).collect(),
         total,
         page,
         per_page,
@@ -278,6 +311,13 @@ pub(crate) async fn show(
         Err(DbFail) => internal(),
         Ok(None) => problem(StatusCode::NOT_FOUND, None),
         Ok(Some(row)) if row.tenant_id != caller.tenant_id => problem(StatusCode::FORBIDDEN, None),
-        Ok(Some(row)) => Json(DocOut::from(row)).into_response(),
+        Ok(Some(row)) => {
+            let viewer = Viewer {
+                id: caller.id,
+                tenant_id: caller.tenant_id,
+                admin: caller.admin,
+            };
+            Json(DocOut::new(row, &viewer)).into_response()
+        }
     }
 }

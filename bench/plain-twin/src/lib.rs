@@ -30,7 +30,7 @@ mod params;
 
 /// The twin's steps, for benchmarks that time them one by one.
 pub use auth::{Claims, Keys, is_revoked};
-pub use docs::{CursorPageOut, Seek, cursor_page};
+pub use docs::{CursorPageOut, Seek, Viewer, cursor_page};
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
