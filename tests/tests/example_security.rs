@@ -163,7 +163,11 @@ const COLLECTION_ROUTES: [(&str, &str, Option<&str>, [u16; 6]); 6] = [
 ];
 
 /// The JSON names each kind of object may carry (its `#[expose]` fields).
-const DOCUMENT_KEYS: [&str; 6] = ["id", "tenantId", "ownerId", "title", "body", "archived"];
+const DOCUMENT_KEYS: [&str; 7] = [
+    "id", "tenantId", "ownerId", "title", "body", "archived", "_can",
+];
+/// A document's `"_can"` object: exactly these answers, each a bool.
+const CAPABILITY_KEYS: [&str; 3] = ["update", "archive", "delete"];
 const COMMENT_KEYS: [&str; 4] = ["id", "documentId", "authorId", "body"];
 const ACCOUNT_KEYS: [&str; 4] = ["id", "tenantId", "email", "role"];
 
@@ -203,6 +207,17 @@ fn leaks(res: &Res, tenant: i64, other_tenant_titles: &[&str]) -> Vec<String> {
         for key in obj.keys() {
             if !allowed.contains(&key.as_str()) {
                 found.push(format!("{kind} field {key:?} is not exposed"));
+            }
+        }
+        if let Some(can) = obj.get("_can") {
+            let well_formed = can.as_object().is_some_and(|c| {
+                c.len() == CAPABILITY_KEYS.len()
+                    && CAPABILITY_KEYS
+                        .iter()
+                        .all(|k| c.get(*k).is_some_and(Value::is_boolean))
+            });
+            if !well_formed {
+                found.push(format!("{kind} capabilities malformed: {can}"));
             }
         }
         if let Some(t) = obj.get("tenantId").and_then(Value::as_i64)

@@ -33,6 +33,7 @@ use tracing_subscriber::registry::LookupSpan;
 #[rustfmt::skip]
 const SITES: &[(&str, &str, &str, &str)] = &[
     ("authn/jwt/mod.rs", "portcullis::authn", "{reason.as_str()}", "bearer_and_jwt_rejections_warn"),
+    ("authn/housekeeping.rs", "portcullis::authn", "housekeeping_purge_failed", "failing_housekeeping_purges_warn"),
     ("authn/mod.rs", "portcullis::authn", "{FailureReason::Unavailable.as_str()}", "redis_outages_warn"),
     ("authn/strategy/mod.rs", "portcullis::authn", "{FailureReason::Unavailable.as_str()}", "redis_outages_warn"),
     ("backend/redis_conn.rs", "portcullis::redis", "{reason}", "redis_outages_warn"),
@@ -785,6 +786,19 @@ async fn insecure_session_cookie_warns() {
         .map(|(_, v)| v.to_owned())
         .unwrap_or_default();
     logs.assert_no_secret(&[&value, &s.csrf_token]);
+}
+
+/// A purge that fails (a store down) is logged with the job's name and retried next period.
+#[tokio::test]
+async fn failing_housekeeping_purges_warn() {
+    use portcullis::authn::StoreError;
+    use portcullis::authn::housekeeping::Housekeeping;
+    let (logs, _g) = Logs::start();
+    let housekeeping = Housekeeping::new().job("sessions", || {
+        Box::pin(async { Err(StoreError::Unavailable("redis timed out".into())) })
+    });
+    assert_eq!(housekeeping.run_once().await, [("sessions", None)]);
+    logs.expect_warn(AUTHN, "housekeeping_purge_failed");
 }
 
 #[tokio::test]

@@ -242,7 +242,13 @@ impl Housekeeping {
                     Some(n)
                 }
                 Err(e) => {
-                    tracing::warn!(target: "portcullis::authn", job = job.name, error = %e, "housekeeping purge failed; retried next period");
+                    tracing::warn!(
+                        target: "portcullis::authn",
+                        reason = "housekeeping_purge_failed",
+                        job = job.name,
+                        error = %e,
+                        "housekeeping purge failed; retried next period"
+                    );
                     None
                 }
             };
