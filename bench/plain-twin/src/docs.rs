@@ -58,6 +58,16 @@ pub struct Viewer {
     pub admin: bool,
 }
 
+impl From<&Caller> for Viewer {
+    fn from(c: &Caller) -> Self {
+        Self {
+            id: c.id,
+            tenant_id: c.tenant_id,
+            admin: c.admin,
+        }
+    }
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct DocOut {
@@ -145,11 +155,7 @@ pub(crate) async fn list(
         Ok(q) => q,
         Err(bad) => return bad.into_response(),
     };
-    let viewer = Viewer {
-        id: caller.id,
-        tenant_id: caller.tenant_id,
-        admin: caller.admin,
-    };
+    let viewer = Viewer::from(&caller);
     match query {
         ListQuery::Offset {
             page,
@@ -311,13 +317,6 @@ pub(crate) async fn show(
         Err(DbFail) => internal(),
         Ok(None) => problem(StatusCode::NOT_FOUND, None),
         Ok(Some(row)) if row.tenant_id != caller.tenant_id => problem(StatusCode::FORBIDDEN, None),
-        Ok(Some(row)) => {
-            let viewer = Viewer {
-                id: caller.id,
-                tenant_id: caller.tenant_id,
-                admin: caller.admin,
-            };
-            Json(DocOut::new(row, &viewer)).into_response()
-        }
+        Ok(Some(row)) => Json(DocOut::new(row, &Viewer::from(&caller))).into_response(),
     }
 }
